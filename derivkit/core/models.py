@@ -1,0 +1,367 @@
+"""Typed views of API replies: small frozen dataclasses, tolerant of fields they do not know.
+
+Every model keeps the payload it was built from in ``raw`` (not shown in ``repr``), so a field the
+model does not name is still reachable. Numbers the API sends as strings (``ohlc``) become floats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+__all__ = [
+    "AccountInfo",
+    "ActiveSymbol",
+    "Balance",
+    "BuyReceipt",
+    "Candle",
+    "ContractOffer",
+    "ContractSpec",
+    "History",
+    "OpenContract",
+    "PortfolioContract",
+    "ProfitTableEntry",
+    "Proposal",
+    "SellReceipt",
+    "StatementEntry",
+    "Tick",
+    "Transaction",
+    "WebsiteStatus",
+]
+
+
+def _float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+
+    _floats: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from a reply payload; unknown keys stay in ``raw``, missing ones take defaults."""
+        values: dict[str, Any] = {}
+        for item in dataclasses.fields(cls):
+            if item.name == "raw" or item.name not in data:
+                continue
+            value = data[item.name]
+            values[item.name] = _float(value) if item.name in cls._floats else value
+        return cls(**values, raw=dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo(_Model):
+    """The reply to ``authorize``: which account this connection now acts for."""
+
+    loginid: str = ""
+    currency: str = ""
+    balance: float = 0.0
+    is_virtual: int = 0
+    fullname: str = ""
+    email: str = ""
+    landing_company_name: str = ""
+    scopes: list[str] = field(default_factory=list)
+    account_list: list[dict[str, Any]] = field(default_factory=list)
+
+    _floats = frozenset({"balance"})
+
+
+@dataclass(frozen=True, slots=True)
+class Balance(_Model):
+    balance: float = 0.0
+    currency: str = ""
+    loginid: str = ""
+    id: str | None = None
+
+    _floats = frozenset({"balance"})
+
+
+@dataclass(frozen=True, slots=True)
+class Tick(_Model):
+    symbol: str = ""
+    epoch: int = 0
+    quote: float = 0.0
+    pip_size: int | None = None
+    ask: float | None = None
+    bid: float | None = None
+    id: str | None = None
+
+    _floats = frozenset({"quote", "ask", "bid"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candle(_Model):
+    """One OHLC candle. ``epoch`` is the candle's start (``open_time`` in ``ohlc`` updates)."""
+
+    epoch: int = 0
+    open: float = 0.0
+    high: float = 0.0
+    low: float = 0.0
+    close: float = 0.0
+
+    _floats = frozenset({"open", "high", "low", "close"})
+
+    @classmethod
+    def from_ohlc(cls, data: Mapping[str, Any]) -> Candle:
+        """An ``ohlc`` stream update (string prices, ``open_time``) as a candle."""
+        start = data.get("open_time", data.get("epoch", 0))
+        return cls.from_dict({**data, "epoch": start})
+
+
+@dataclass(frozen=True, slots=True)
+class History(_Model):
+    """``ticks_history`` in ticks style: parallel lists of epochs and prices."""
+
+    prices: list[float] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    pip_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSymbol(_Model):
+    symbol: str = ""
+    display_name: str = ""
+    market: str = ""
+    market_display_name: str = ""
+    submarket: str = ""
+    submarket_display_name: str = ""
+    pip: float = 0.01
+    exchange_is_open: int = 1
+    is_trading_suspended: int = 0
+    spot: float | None = None
+
+    _floats = frozenset({"pip", "spot"})
+
+    @property
+    def pip_size(self) -> int:
+        """Decimals a quote of this symbol is shown with (``pip`` 0.001 -> 3)."""
+        text = f"{self.pip:.10f}".rstrip("0")
+        return len(text.split(".")[1]) if "." in text else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContractOffer(_Model):
+    """One entry of ``contracts_for.available``."""
+
+    contract_type: str = ""
+    contract_category: str = ""
+    contract_display: str = ""
+    barrier_category: str = ""
+    barriers: int = 0
+    expiry_type: str = ""
+    min_contract_duration: str = ""
+    max_contract_duration: str = ""
+    sentiment: str = ""
+    underlying_symbol: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSpec:
+    """What to trade: the parameters shared by ``proposal`` and ``buy``."""
+
+    contract_type: str
+    symbol: str
+    amount: float
+    duration: int
+    duration_unit: str = "t"
+    basis: str = "stake"
+    currency: str = "USD"
+    barrier: str | None = None
+    barrier2: str | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        """The spec as API parameters (``None`` fields left out)."""
+        params = {
+            "contract_type": self.contract_type,
+            "symbol": self.symbol,
+            "amount": self.amount,
+            "basis": self.basis,
+            "currency": self.currency,
+            "duration": self.duration,
+            "duration_unit": self.duration_unit,
+        }
+        if self.barrier is not None:
+            params["barrier"] = self.barrier
+        if self.barrier2 is not None:
+            params["barrier2"] = self.barrier2
+        return params
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal(_Model):
+    id: str = ""
+    ask_price: float = 0.0
+    payout: float = 0.0
+    spot: float | None = None
+    spot_time: int | None = None
+    date_start: int | None = None
+    date_expiry: int | None = None
+    display_value: str = ""
+    longcode: str = ""
+
+    _floats = frozenset({"ask_price", "payout", "spot"})
+
+
+@dataclass(frozen=True, slots=True)
+class BuyReceipt(_Model):
+    contract_id: int = 0
+    transaction_id: int = 0
+    buy_price: float = 0.0
+    payout: float = 0.0
+    balance_after: float = 0.0
+    purchase_time: int = 0
+    start_time: int = 0
+    shortcode: str = ""
+    longcode: str = ""
+
+    _floats = frozenset({"buy_price", "payout", "balance_after"})
+
+
+@dataclass(frozen=True, slots=True)
+class SellReceipt(_Model):
+    contract_id: int = 0
+    sold_for: float = 0.0
+    balance_after: float = 0.0
+    transaction_id: int = 0
+    reference_id: int = 0
+
+    _floats = frozenset({"sold_for", "balance_after"})
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioContract(_Model):
+    contract_id: int = 0
+    transaction_id: int = 0
+    contract_type: str = ""
+    symbol: str = ""
+    currency: str = ""
+    buy_price: float = 0.0
+    payout: float = 0.0
+    purchase_time: int = 0
+    date_start: int = 0
+    expiry_time: int = 0
+    shortcode: str = ""
+    longcode: str = ""
+
+    _floats = frozenset({"buy_price", "payout"})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenContract(_Model):
+    """One ``proposal_open_contract`` message: a contract's live state."""
+
+    contract_id: int = 0
+    contract_type: str = ""
+    underlying: str = ""
+    currency: str = ""
+    status: str = ""
+    buy_price: float = 0.0
+    bid_price: float | None = None
+    payout: float = 0.0
+    profit: float = 0.0
+    profit_percentage: float | None = None
+    is_sold: int = 0
+    is_expired: int = 0
+    is_valid_to_sell: int = 0
+    entry_tick: float | None = None
+    exit_tick: float | None = None
+    current_spot: float | None = None
+    current_spot_time: int | None = None
+    barrier: str | None = None
+    date_start: int | None = None
+    date_expiry: int | None = None
+    sell_price: float | None = None
+    sell_time: int | None = None
+    longcode: str = ""
+
+    _floats = frozenset(
+        {
+            "buy_price",
+            "bid_price",
+            "payout",
+            "profit",
+            "profit_percentage",
+            "entry_tick",
+            "exit_tick",
+            "current_spot",
+            "sell_price",
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction(_Model):
+    """One message of the ``transaction`` stream."""
+
+    action: str = ""
+    amount: float = 0.0
+    balance: float = 0.0
+    contract_id: int | None = None
+    currency: str = ""
+    symbol: str = ""
+    transaction_id: int = 0
+    transaction_time: int = 0
+    longcode: str = ""
+
+    _floats = frozenset({"amount", "balance"})
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry(_Model):
+    transaction_id: int = 0
+    transaction_time: int = 0
+    action_type: str = ""
+    amount: float = 0.0
+    balance_after: float = 0.0
+    contract_id: int | None = None
+    reference_id: int | None = None
+    payout: float | None = None
+    shortcode: str = ""
+    longcode: str = ""
+
+    _floats = frozenset({"amount", "balance_after", "payout"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProfitTableEntry(_Model):
+    contract_id: int = 0
+    transaction_id: int = 0
+    buy_price: float = 0.0
+    sell_price: float = 0.0
+    payout: float = 0.0
+    purchase_time: int = 0
+    sell_time: int = 0
+    shortcode: str = ""
+    longcode: str = ""
+    contract_type: str = ""
+    underlying_symbol: str = ""
+
+    _floats = frozenset({"buy_price", "sell_price", "payout"})
+
+    @property
+    def profit(self) -> float:
+        return round(self.sell_price - self.buy_price, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class WebsiteStatus(_Model):
+    site_status: str = ""
+    message: str = ""
+    api_call_limits: dict[str, Any] = field(default_factory=dict)
+    currencies_config: dict[str, Any] = field(default_factory=dict)
+    supported_languages: list[str] = field(default_factory=list)
+
+    def currency_decimals(self, currency: str, default: int = 2) -> int:
+        config = self.currencies_config.get(currency) or {}
+        digits = config.get("fractional_digits")
+        return digits if isinstance(digits, int) else default

@@ -1,0 +1,133 @@
+"""Subscription: one local consumer of a (possibly shared) upstream stream, as an async iterator.
+
+Iterating yields every message from the first reply on, parsed by the subscription's parser.
+Cancelling ``__anext__`` is safe (nothing is lost). ``aclose()`` detaches this consumer; the
+upstream stream is forgotten when its last consumer closes. ``async with`` closes on exit, also on
+cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from derivkit.core.exceptions import ConnectionLost
+from derivkit.core.protocol import Consumer
+
+__all__ = ["Subscription"]
+
+T = TypeVar("T")
+Parser = Callable[[dict[str, Any]], list[T]]
+
+
+class Subscription(Generic[T]):
+    """An async iterator over one stream's messages.
+
+    Attributes (read-only):
+        dropped: messages dropped because this consumer fell behind (tick-like streams only).
+        gaps: times the connection dropped and the stream was re-established; messages sent
+            upstream during a gap are not recovered.
+    """
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        parse: Parser[T],
+        closer: Callable[[Consumer], Awaitable[None]],
+    ) -> None:
+        self._consumer = consumer
+        self._parse = parse
+        self._closer = closer
+        self._ready = asyncio.Event()
+        self._items: deque[T] = deque()
+        consumer.notify = self._ready.set
+        if consumer.pending or consumer.ended:
+            self._ready.set()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The upstream subscription id (it changes after a reconnect)."""
+        return self._consumer.stream.subscription_id
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return dict(self._consumer.stream.payload)
+
+    @property
+    def dropped(self) -> int:
+        return self._consumer.dropped
+
+    @property
+    def gaps(self) -> int:
+        return self._consumer.gaps
+
+    @property
+    def closed(self) -> bool:
+        return self._consumer.closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._consumer.closed else self._consumer.stream.state
+        return f"<Subscription {self._consumer.stream.name} id={self.id} {state}>"
+
+    # -- iteration -------------------------------------------------------------------------
+
+    def _next_item(self) -> tuple[bool, T | None]:
+        """(True, item) when an item is buffered; raises when the stream has ended."""
+        consumer = self._consumer
+        while not self._items:
+            message = consumer.pop()
+            if message is None:
+                break
+            self._items.extend(self._parse(message))
+        if self._items:
+            return True, self._items.popleft()
+        if consumer.ended:
+            if consumer.error is not None and not consumer.closed:
+                raise consumer.error
+            raise StopAsyncIteration
+        return False, None
+
+    def __aiter__(self) -> Subscription[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            found, item = self._next_item()
+            if found:
+                return item  # type: ignore[return-value]
+            self._ready.clear()
+            await self._ready.wait()
+
+    async def wait_first(self) -> None:
+        """Wait until the first message is buffered; raise the stream's error if it failed."""
+        consumer = self._consumer
+        while not consumer.pending and not self._items:
+            if consumer.ended:
+                if consumer.error is not None:
+                    raise consumer.error
+                raise ConnectionLost("stream ended before its first message")
+            self._ready.clear()
+            await self._ready.wait()
+
+    # -- closing ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop this consumer; forget the upstream stream if nobody else reads it."""
+        if not self._consumer.closed:
+            await self._closer(self._consumer)
+
+    async def __aenter__(self) -> Subscription[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
