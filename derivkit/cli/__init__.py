@@ -1,32 +1,18 @@
-"""The ``derivkit`` command line (Typer). Heavy modules are imported lazily inside commands."""
+"""The ``derivkit`` command line (Typer). Commands import heavy modules lazily, so that
+``derivkit --help`` stays fast and never loads the dashboard or bot libraries."""
 
 from __future__ import annotations
 
-import typer
+from derivkit.cli import account, market, status, trade
+from derivkit.cli.app import app
+from derivkit.cli.config import config_app
+from derivkit.cli.sim import sim_app
 
-from derivkit import __version__
+__all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="derivkit",
-    no_args_is_help=True,
-    help="Deriv API v3 from the terminal: quotes, trades and an offline simulator.",
-    pretty_exceptions_show_locals=False,
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"derivkit {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """Deriv API v3 from the terminal."""
+app.add_typer(config_app, name="config")
+app.add_typer(sim_app, name="sim")
+_COMMAND_MODULES = (account, market, status, trade)
 
 
 def main() -> None:

@@ -74,8 +74,7 @@ async def test_out_of_order_replies_reach_their_callers(server):
     server.held_calls.add("time")
     async with client_for(server) as api:
         calls = [
-            asyncio.create_task(api.request({"time": 1, "passthrough": {"n": n}}))
-            for n in range(5)
+            asyncio.create_task(api.request({"time": 1, "passthrough": {"n": n}})) for n in range(5)
         ]
         await server.wait_for(lambda: len(server.hold.get("time", [])) == 5)
         await server.release_held(reverse=True)

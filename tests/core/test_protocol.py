@@ -146,7 +146,10 @@ def test_connection_lost_keeps_read_only_calls_and_fails_the_rest():
     assert "unknown" in str(errors["buy"])
     assert type(errors["logout"]) is ConnectionLost
     frames = mux.resume()
-    assert frames == [time_call.payload] and time_call.req_id not in (buy_call.req_id, logout.req_id)
+    assert frames == [time_call.payload] and time_call.req_id not in (
+        buy_call.req_id,
+        logout.req_id,
+    )
     (action,) = mux.receive(reply(time_call.payload, "time", 42))
     assert isinstance(action, Resolve) and action.waiter == "time"
     # a call already re-sent once is not re-sent again

@@ -1,0 +1,276 @@
+"""Account commands: balance, portfolio, contract, sell, statement, profit. Need a token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.formatting import money, utc
+from derivkit.cli.output import Column
+from derivkit.cli.runner import Session, run
+
+
+async def currency_decimals(session: Session, currency: str) -> int | None:
+    """The account currency's decimals as the server announces them (None if unknown)."""
+    from derivkit.core import DerivError
+
+    try:
+        status = await session.api.website_status()
+    except DerivError:
+        return None
+    return status.currency_decimals(currency) if currency in status.currencies_config else None
+
+
+@app.command("balance", epilog=GLOBALS_EPILOG)
+def balance_command(
+    ctx: typer.Context,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep printing updates until Ctrl-C.")
+    ] = False,
+) -> None:
+    """The account balance."""
+
+    async def body(session: Session) -> None:
+        api = session.api
+        if not watch:
+            balance = await api.balance()
+            decimals = await currency_decimals(session, balance.currency)
+            payload = {
+                "balance": balance.balance,
+                "currency": balance.currency,
+                "loginid": balance.loginid,
+            }
+            session.out.data(
+                payload,
+                f"{money(balance.balance, balance.currency, decimals)}  ({balance.loginid})",
+            )
+            return
+        decimals = None
+        async with await api.watch_balance() as updates:
+            async for balance in updates:
+                if decimals is None:
+                    decimals = await currency_decimals(session, balance.currency)
+                payload = {
+                    "balance": balance.balance,
+                    "currency": balance.currency,
+                    "loginid": balance.loginid,
+                }
+                session.out.stream_item(payload, money(balance.balance, balance.currency, decimals))
+
+    run(ctx, body, needs_token=True)
+
+
+@app.command("portfolio", epilog=GLOBALS_EPILOG)
+def portfolio_command(ctx: typer.Context) -> None:
+    """Open contracts."""
+
+    async def body(session: Session) -> None:
+        contracts = await session.api.portfolio()
+        rows: list[dict[str, Any]] = [
+            {
+                "contract_id": c.contract_id,
+                "contract_type": c.contract_type,
+                "symbol": c.symbol,
+                "buy_price": c.buy_price,
+                "payout": c.payout,
+                "currency": c.currency,
+                "purchase_time": c.purchase_time,
+                "expiry_time": c.expiry_time,
+            }
+            for c in contracts
+        ]
+        human = [
+            {
+                **r,
+                "buy_price": money(r["buy_price"], r["currency"]),
+                "payout": money(r["payout"], r["currency"]),
+                "purchase_time": utc(r["purchase_time"]),
+                "expiry_time": utc(r["expiry_time"]),
+            }
+            for r in rows
+        ]
+        columns = [
+            Column("contract_id", "Contract", numeric=True),
+            Column("contract_type", "Type"),
+            Column("symbol"),
+            Column("buy_price", "Stake", numeric=True),
+            Column("payout", numeric=True),
+            Column("purchase_time", "Bought (UTC)"),
+            Column("expiry_time", "Expires (UTC)"),
+        ]
+        session.out.table(human, columns, payload=rows, empty="No open contracts.")
+
+    run(ctx, body, needs_token=True)
+
+
+def _contract_payload(contract: Any) -> dict[str, Any]:
+    return {
+        "contract_id": contract.contract_id,
+        "contract_type": contract.contract_type,
+        "underlying": contract.underlying,
+        "status": contract.status,
+        "buy_price": contract.buy_price,
+        "bid_price": contract.bid_price,
+        "payout": contract.payout,
+        "profit": contract.profit,
+        "is_sold": bool(contract.is_sold),
+        "entry_tick": contract.entry_tick,
+        "exit_tick": contract.exit_tick,
+        "current_spot": contract.current_spot,
+        "currency": contract.currency,
+    }
+
+
+def _contract_line(contract: Any) -> str:
+    sign = "+" if contract.profit >= 0 else ""
+    bid = money(contract.bid_price, contract.currency)
+    profit = money(contract.profit, contract.currency)
+    return (
+        f"{contract.contract_id}  {contract.contract_type} {contract.underlying}  "
+        f"{contract.status or 'open'}  bid {bid}  profit {sign}{profit}"
+    )
+
+
+@app.command("contract", epilog=GLOBALS_EPILOG)
+def contract_command(
+    ctx: typer.Context,
+    contract_id: Annotated[int, typer.Argument(help="Contract id (from buy or portfolio).")],
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow live profit until the contract is sold.")
+    ] = False,
+) -> None:
+    """A contract's state and profit; --watch follows it until sold."""
+
+    async def body(session: Session) -> None:
+        async with await session.api.open_contract(contract_id) as updates:
+            async for contract in updates:
+                if watch:
+                    session.out.stream_item(_contract_payload(contract), _contract_line(contract))
+                    continue
+                session.out.data(_contract_payload(contract), _contract_line(contract))
+                return
+
+    run(ctx, body, needs_token=True)
+
+
+@app.command("sell", epilog=GLOBALS_EPILOG)
+def sell_command(
+    ctx: typer.Context,
+    contract_id: Annotated[int, typer.Argument(help="Contract id to sell.")],
+    price: Annotated[
+        float, typer.Option(min=0, help="Least you accept; 0 sells at the market price.")
+    ] = 0.0,
+) -> None:
+    """Sell an open contract before expiry (sent once, never retried)."""
+
+    async def body(session: Session) -> None:
+        receipt = await session.api.sell(contract_id, price)
+        currency = session.api.account.currency if session.api.account else ""
+        payload = {
+            "contract_id": receipt.contract_id,
+            "sold_for": receipt.sold_for,
+            "balance_after": receipt.balance_after,
+            "transaction_id": receipt.transaction_id,
+        }
+        session.out.data(
+            payload,
+            f"Sold contract {receipt.contract_id} for {money(receipt.sold_for, currency)}; "
+            f"balance {money(receipt.balance_after, currency)}",
+        )
+
+    run(ctx, body, needs_token=True)
+
+
+@app.command("statement", epilog=GLOBALS_EPILOG)
+def statement_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=999)] = 20,
+) -> None:
+    """Recent account transactions, newest first."""
+
+    async def body(session: Session) -> None:
+        entries = await session.api.statement(limit=limit)
+        currency = session.api.account.currency if session.api.account else ""
+        rows: list[dict[str, Any]] = [
+            {
+                "transaction_id": e.transaction_id,
+                "time": e.transaction_time,
+                "action": e.action_type,
+                "amount": e.amount,
+                "balance_after": e.balance_after,
+                "contract_id": e.contract_id,
+                "description": e.longcode,
+            }
+            for e in entries
+        ]
+        human = [
+            {
+                **r,
+                "time": utc(r["time"]),
+                "amount": money(r["amount"], currency),
+                "balance_after": money(r["balance_after"], currency),
+                "description": (r["description"] or "")[:60],
+            }
+            for r in rows
+        ]
+        columns = [
+            Column("time", "Time (UTC)"),
+            Column("action"),
+            Column("amount", numeric=True),
+            Column("balance_after", "Balance", numeric=True),
+            Column("contract_id", "Contract", numeric=True),
+            Column("description"),
+        ]
+        session.out.table(human, columns, payload=rows, empty="No transactions.")
+
+    run(ctx, body, needs_token=True)
+
+
+@app.command("profit", epilog=GLOBALS_EPILOG)
+def profit_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500)] = 20,
+) -> None:
+    """Closed contracts with their profit or loss, newest first."""
+
+    async def body(session: Session) -> None:
+        entries = await session.api.profit_table(limit=limit)
+        currency = session.api.account.currency if session.api.account else ""
+        rows: list[dict[str, Any]] = [
+            {
+                "contract_id": e.contract_id,
+                "contract_type": e.contract_type or e.shortcode.split("_")[0],
+                "buy_price": e.buy_price,
+                "sell_price": e.sell_price,
+                "profit": e.profit,
+                "purchase_time": e.purchase_time,
+                "sell_time": e.sell_time,
+            }
+            for e in entries
+        ]
+        human = [
+            {
+                **r,
+                "buy_price": money(r["buy_price"], currency),
+                "sell_price": money(r["sell_price"], currency),
+                "profit": money(r["profit"], currency),
+                "sell_time": utc(r["sell_time"]),
+            }
+            for r in rows
+        ]
+        columns = [
+            Column("contract_id", "Contract", numeric=True),
+            Column("contract_type", "Type"),
+            Column("buy_price", "Bought", numeric=True),
+            Column("sell_price", "Sold", numeric=True),
+            Column("profit", numeric=True),
+            Column("sell_time", "Closed (UTC)"),
+        ]
+        total = round(sum(r["profit"] for r in rows), 2)
+        session.out.table(human, columns, payload=rows, empty="No closed contracts.")
+        if rows and not session.out.json_mode:
+            session.out.note(f"Total over {len(rows)} contracts: {money(total, currency)}")
+
+    run(ctx, body, needs_token=True)

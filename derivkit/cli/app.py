@@ -1,0 +1,152 @@
+"""The root Typer app: global options, their hoisting, and the per-invocation state.
+
+Global options may stand before or after the command (``derivkit --json balance`` and
+``derivkit balance --json``): :class:`HoistingGroup` moves them in front before parsing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from derivkit import __version__
+
+__all__ = ["CliState", "app", "hoist_global_options", "settings"]
+
+GLOBAL_FLAGS = frozenset({"--json", "--sim", "-v", "--verbose"})
+GLOBAL_VALUED = frozenset({"--endpoint", "--token", "--app-id"})
+# Sub-apps whose own options share a global option's name (``sim serve --token``).
+NOT_HOISTED = frozenset({"sim"})
+GLOBALS_EPILOG = (
+    "Global options (--json, --sim, --token, --endpoint, --app-id, -v) may also follow the command."
+)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options found after the command name in front of it."""
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in GLOBAL_VALUED:
+            position += 2
+        elif arg.startswith("-"):
+            position += 1
+        else:
+            break
+    if position >= len(args) or args[position] in NOT_HOISTED:
+        return args
+    head, command, tail = args[:position], args[position], args[position + 1 :]
+    moved: list[str] = []
+    kept: list[str] = []
+    index = 0
+    while index < len(tail):
+        arg = tail[index]
+        if arg == "--":
+            kept.extend(tail[index:])
+            break
+        if arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUED and "=" in arg:
+            moved.append(arg)
+        elif arg in GLOBAL_VALUED and index + 1 < len(tail):
+            moved.extend(tail[index : index + 2])
+            index += 1
+        else:
+            kept.append(arg)
+        index += 1
+    return [*head, *moved, command, *kept]
+
+
+class HoistingGroup(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = hoist_global_options(list(args))
+        return super().parse_args(ctx, args)
+
+
+@dataclass(frozen=True)
+class CliState:
+    """The global options as typed, before resolution against env and config."""
+
+    endpoint: str | None = None
+    app_id: int | None = None
+    token: str | None = None
+    sim: bool = False
+    json: bool = False
+    verbose: bool = False
+
+
+app = typer.Typer(
+    name="derivkit",
+    cls=HoistingGroup,
+    no_args_is_help=True,
+    help="Deriv API v3 from the terminal: quotes, trades and an offline simulator.",
+    epilog=GLOBALS_EPILOG,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"derivkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="API URL, ws:// or wss:// (env DERIV_ENDPOINT).", show_default=False),
+    ] = None,
+    app_id: Annotated[
+        int | None, typer.Option(help="Deriv app id (env DERIV_APP_ID; default 1089).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="API token (env DERIV_API_TOKEN, or `derivkit config set-token`).",
+            show_default=False,
+        ),
+    ] = None,
+    sim: Annotated[
+        bool, typer.Option("--sim", help="Use the embedded offline simulator (env DERIVKIT_SIM=1).")
+    ] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Log details and tracebacks to stderr.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Deriv API v3 from the terminal: quotes, trades and an offline simulator."""
+    ctx.obj = CliState(endpoint, app_id, token, sim, json, verbose)
+
+
+def settings(ctx: typer.Context) -> Any:
+    """The resolved :class:`derivkit.settings.Settings` of this invocation."""
+    from derivkit.settings import config_dir, resolve_settings
+    from derivkit.tokenstore import TokenStore, data_dir
+
+    state = ctx.find_root().obj
+    if not isinstance(state, CliState):
+        state = CliState()
+    stored = None
+    if not state.token and not os.environ.get("DERIV_API_TOKEN"):
+        stored = TokenStore(config_dir(), data_dir()).load()
+    return resolve_settings(
+        endpoint=state.endpoint,
+        app_id=state.app_id,
+        token=state.token,
+        sim=state.sim,
+        json=state.json,
+        verbose=state.verbose,
+        stored_token=stored,
+    )

@@ -1,0 +1,143 @@
+"""``derivkit config``: where settings live, what they resolve to, and the stored token."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from derivkit.cli.app import settings as resolved_settings
+from derivkit.cli.output import Output
+
+config_app = typer.Typer(help="Show and change derivkit's settings.", no_args_is_help=True)
+
+
+def _paths() -> tuple[object, object]:
+    from derivkit.settings import config_dir
+    from derivkit.tokenstore import data_dir
+
+    return config_dir(), data_dir()
+
+
+def _store() -> object:
+    from derivkit.settings import config_dir
+    from derivkit.tokenstore import TokenStore, data_dir
+
+    return TokenStore(config_dir(), data_dir())
+
+
+def _out(ctx: typer.Context) -> Output:
+    state = ctx.find_root().obj
+    return Output(json_mode=bool(getattr(state, "json", False)))
+
+
+def _fail(out: Output, error: Exception) -> None:
+    from derivkit.cli.runner import fail
+
+    fail(out, error)
+
+
+@config_app.command("path")
+def path_command() -> None:
+    """Print the config directory."""
+    from derivkit.settings import config_dir
+
+    typer.echo(str(config_dir()))
+
+
+@config_app.command("show")
+def show_command(ctx: typer.Context) -> None:
+    """Resolved settings and where each came from (the token only masked)."""
+    from derivkit.core import DEFAULT_ENDPOINT, UsageError
+    from derivkit.core.secrets import mask_token
+    from derivkit.settings import config_dir
+
+    out = _out(ctx)
+    try:
+        settings = resolved_settings(ctx)
+    except UsageError as error:
+        _fail(out, error)
+        return
+    payload = {
+        "endpoint": settings.endpoint or DEFAULT_ENDPOINT,
+        "app_id": settings.app_id,
+        "token": mask_token(settings.token) if settings.token else None,
+        "token_source": settings.token_source,
+        "sim": settings.sim,
+        "config_dir": str(config_dir()),
+    }
+    human = "\n".join(
+        f"{key:<13} {'-' if value is None else value}" for key, value in payload.items()
+    )
+    out.data(payload, human)
+
+
+@config_app.command("set")
+def set_command(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="endpoint or app_id")],
+    value: Annotated[str, typer.Argument(help="The new value.")],
+) -> None:
+    """Store a setting (endpoint or app_id) in the config file."""
+    from derivkit.core import UsageError
+    from derivkit.core.transport import build_url
+    from derivkit.settings import config_dir, load_config, save_config
+
+    out = _out(ctx)
+    try:
+        directory = config_dir()
+        values = load_config(directory)
+        if key == "app_id":
+            if not value.isdigit() or int(value) <= 0:
+                raise UsageError("app_id must be a positive whole number")
+            values["app_id"] = int(value)
+        elif key == "endpoint":
+            build_url(value, 1089, "EN")
+            values["endpoint"] = value
+        else:
+            raise UsageError(f"unknown setting {key!r}; known: endpoint, app_id")
+        path = save_config(directory, values)
+    except UsageError as error:
+        _fail(out, error)
+        return
+    out.note(f"Saved {key} in {path}")
+
+
+@config_app.command("set-token")
+def set_token_command(
+    ctx: typer.Context,
+    token: Annotated[
+        str | None,
+        typer.Argument(help="The token; omit it to be prompted (or to read it from stdin)."),
+    ] = None,
+) -> None:
+    """Store an API token, encrypted. Create tokens at app.deriv.com (Settings > API token)."""
+    from derivkit.core import UsageError
+    from derivkit.tokenstore import TokenStore
+
+    out = _out(ctx)
+    if token is None:
+        if sys.stdin.isatty():
+            token = typer.prompt("API token", hide_input=True, err=True)
+        else:
+            token = sys.stdin.readline().strip()
+    store = _store()
+    assert isinstance(store, TokenStore)
+    try:
+        store.save(token or "")
+    except UsageError as error:
+        _fail(out, error)
+        return
+    out.note(f"Token saved (encrypted) in {store.token_path}")
+
+
+@config_app.command("clear-token")
+def clear_token_command(ctx: typer.Context) -> None:
+    """Remove the stored token."""
+    from derivkit.tokenstore import TokenStore
+
+    store = _store()
+    assert isinstance(store, TokenStore)
+    removed = store.clear()
+    _out(ctx).note("Token removed." if removed else "No token was stored.")

@@ -1,0 +1,55 @@
+"""Turning API numbers and times into text: prices at their pip size, money at its currency's
+decimals, epochs as UTC, and ``5t``-style durations back into numbers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import typer
+
+__all__ = ["money", "parse_duration", "price", "utc"]
+
+CURRENCY_DECIMALS = {"BTC": 8, "ETH": 8, "LTC": 8, "USDC": 2, "UST": 2, "eUSDT": 2, "tUSDT": 2}
+_DURATION = re.compile(r"^\s*(\d+)\s*([tsmhd])\s*$")
+DURATION_UNITS = {"t": "ticks", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def price(value: float | None, pip_size: int | None) -> str:
+    """A quote with exactly ``pip_size`` decimals (trailing zeros count for digit contracts)."""
+    if value is None:
+        return "-"
+    return f"{value:.{pip_size if pip_size is not None else 2}f}"
+
+
+def money(value: float | None, currency: str, decimals: int | None = None) -> str:
+    """An amount with its currency's decimals, e.g. ``10,000.00 USD``."""
+    if value is None:
+        return "-"
+    places = decimals if decimals is not None else CURRENCY_DECIMALS.get(currency, 2)
+    return f"{value:,.{places}f} {currency}".strip()
+
+
+def utc(epoch: int | None) -> str:
+    if not epoch:
+        return "-"
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_duration(text: str) -> tuple[int, str]:
+    """``"5t"`` -> ``(5, "t")``; units t (ticks), s, m, h, d."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise typer.BadParameter(
+            f"{text!r} is not a duration; use a positive number and a unit: "
+            "5t (ticks), 30s, 5m, 1h, 1d"
+        )
+    return int(match.group(1)), match.group(2)
+
+
+def pip_size_of(pip: float | None) -> int | None:
+    """Decimals of a ``pip`` value (0.001 -> 3)."""
+    if not pip:
+        return None
+    text = f"{pip:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0

@@ -1,0 +1,268 @@
+"""Market commands: price, ticks, history, symbols, contracts. No token needed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.formatting import pip_size_of, price, utc
+from derivkit.cli.output import Column
+from derivkit.cli.runner import Session, describe, exit_code_for, run
+
+GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+
+
+@app.command("price", epilog=GLOBALS_EPILOG)
+def price_command(
+    ctx: typer.Context,
+    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. R_100 1HZ100V stpRNG.")],
+) -> None:
+    """Latest quote of each symbol (fetched concurrently over one connection)."""
+
+    async def body(session: Session) -> None:
+        from derivkit.core import APIError
+
+        results = await asyncio.gather(
+            *(session.api.ticks_history(symbol, count=1) for symbol in symbols),
+            return_exceptions=True,
+        )
+        rows: list[dict[str, Any]] = []
+        failures: list[tuple[str, BaseException]] = []
+        for symbol, result in zip(symbols, results, strict=True):
+            if isinstance(result, APIError):
+                failures.append((symbol, result))
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            if not result.prices:
+                failures.append((symbol, APIError("NoData", "no recent tick")))
+                continue
+            rows.append(
+                {
+                    "symbol": symbol,
+                    "quote": result.prices[-1],
+                    "epoch": result.times[-1],
+                    "pip_size": result.pip_size,
+                }
+            )
+        human = [
+            {**row, "quote": price(row["quote"], row["pip_size"]), "time": utc(row["epoch"])}
+            for row in rows
+        ]
+        columns = [Column("symbol"), Column("quote", numeric=True), Column("time", "Time (UTC)")]
+        if rows or session.out.json_mode:
+            session.out.table(human, columns, payload=rows)
+        if failures:
+            for symbol, error in failures:
+                session.out.error(f"{symbol}: {describe(error)}")
+            raise typer.Exit(exit_code_for(failures[0][1]))
+
+    run(ctx, body)
+
+
+@app.command("ticks", epilog=GLOBALS_EPILOG)
+def ticks_command(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol to stream, e.g. R_100.")],
+    count: Annotated[
+        int | None, typer.Option("--count", "-n", min=1, help="Stop after N ticks.")
+    ] = None,
+) -> None:
+    """Stream ticks until Ctrl-C (or until --count ticks arrived)."""
+
+    async def body(session: Session) -> None:
+        received = 0
+        async with await session.api.ticks(symbol) as stream:
+            async for tick in stream:
+                payload = {"symbol": tick.symbol, "epoch": tick.epoch, "quote": tick.quote}
+                line = f"{utc(tick.epoch)}  {tick.symbol}  {price(tick.quote, tick.pip_size)}"
+                session.out.stream_item(payload, line)
+                received += 1
+                if count is not None and received >= count:
+                    break
+
+    run(ctx, body)
+
+
+@app.command("history", epilog=GLOBALS_EPILOG)
+def history_command(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. R_100.")],
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=5000)] = 20,
+    granularity: Annotated[
+        int | None,
+        typer.Option(help="Candle length in seconds (60, 120, ... 86400); omit for ticks."),
+    ] = None,
+    chart: Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")] = False,
+) -> None:
+    """Past ticks, or candles with --granularity, as a table or a chart."""
+    if granularity is not None and granularity not in GRANULARITIES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(map(str, GRANULARITIES))}", param_hint="--granularity"
+        )
+
+    async def body(session: Session) -> None:
+        api = session.api
+        if granularity is None:
+            history = await api.ticks_history(symbol, count=count)
+            pip = history.pip_size
+            rows: list[dict[str, Any]] = [
+                {"epoch": epoch, "quote": quote}
+                for epoch, quote in zip(history.times, history.prices, strict=False)
+            ]
+            human = [{"time": utc(r["epoch"]), "quote": price(r["quote"], pip)} for r in rows]
+            columns = [Column("time", "Time (UTC)"), Column("quote", numeric=True)]
+            if chart and not session.out.json_mode:
+                session.out.data(None, _line_chart(symbol, history.times, history.prices))
+                return
+        else:
+            candles = await api.ticks_history(
+                symbol, count=count, style="candles", granularity=granularity
+            )
+            pip = _pip_from_raw(candles[0].raw if candles else {})
+            rows = [
+                {"epoch": c.epoch, "open": c.open, "high": c.high, "low": c.low, "close": c.close}
+                for c in candles
+            ]
+            human = [
+                {"time": utc(r["epoch"])}
+                | {k: price(r[k], pip) for k in ("open", "high", "low", "close")}
+                for r in rows
+            ]
+            columns = [Column("time", "Time (UTC)")] + [
+                Column(k, numeric=True) for k in ("open", "high", "low", "close")
+            ]
+            if chart and not session.out.json_mode:
+                session.out.data(None, _candle_chart(symbol, rows))
+                return
+        session.out.table(human, columns, title=f"{symbol} history", payload=rows)
+
+    run(ctx, body)
+
+
+def _pip_from_raw(raw: dict[str, Any]) -> int | None:
+    value = raw.get("pip_size")
+    return value if isinstance(value, int) else None
+
+
+def _plot_size() -> tuple[int, int]:
+    import shutil
+
+    columns, lines = shutil.get_terminal_size((100, 30))
+    return min(columns, 140), max(12, min(lines - 4, 30))
+
+
+def _plot(draw: Any) -> Any:
+    import os
+
+    import plotext as plt
+    from rich.text import Text
+
+    plt.clf()
+    plt.plotsize(*_plot_size())
+    plt.theme("clear" if os.environ.get("NO_COLOR") else "pro")
+    draw(plt)
+    return Text.from_ansi(plt.build())
+
+
+def _line_chart(symbol: str, times: list[int], prices: list[float]) -> Any:
+    def draw(plt: Any) -> None:
+        plt.title(f"{symbol}: last {len(prices)} ticks")
+        plt.plot(list(range(len(prices))), prices, marker="braille")
+        if times:
+            plt.xticks([0, len(times) - 1], [utc(times[0])[11:], utc(times[-1])[11:]])
+
+    return _plot(draw)
+
+
+def _candle_chart(symbol: str, rows: list[dict[str, Any]]) -> Any:
+    def draw(plt: Any) -> None:
+        plt.title(f"{symbol}: {len(rows)} candles")
+        data = {
+            key.capitalize(): [r[key] for r in rows] for key in ("open", "high", "low", "close")
+        }
+        plt.candlestick(list(range(len(rows))), data)
+        if rows:
+            plt.xticks(
+                [0, len(rows) - 1], [utc(rows[0]["epoch"])[5:16], utc(rows[-1]["epoch"])[5:16]]
+            )
+
+    return _plot(draw)
+
+
+@app.command("symbols", epilog=GLOBALS_EPILOG)
+def symbols_command(
+    ctx: typer.Context,
+    market: Annotated[
+        str | None, typer.Option(help="Only this market, e.g. synthetic_index.")
+    ] = None,
+) -> None:
+    """Symbols that can be traded, with their market and pip size."""
+
+    async def body(session: Session) -> None:
+        symbols = await session.api.active_symbols()
+        if market:
+            symbols = [
+                s for s in symbols if market.lower() in (s.market, s.market_display_name.lower())
+            ]
+        rows: list[dict[str, Any]] = [
+            {
+                "symbol": s.symbol,
+                "display_name": s.display_name,
+                "market": s.market,
+                "submarket": s.submarket,
+                "pip_size": pip_size_of(s.pip),
+                "open": bool(s.exchange_is_open) and not s.is_trading_suspended,
+            }
+            for s in symbols
+        ]
+        columns = [
+            Column("symbol"),
+            Column("display_name", "Name"),
+            Column("market"),
+            Column("submarket"),
+            Column("pip_size", "Decimals", numeric=True),
+            Column("open"),
+        ]
+        session.out.table(
+            rows, columns, empty=f"No symbols in market {market!r}." if market else "No symbols."
+        )
+
+    run(ctx, body)
+
+
+@app.command("contracts", epilog=GLOBALS_EPILOG)
+def contracts_command(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. R_100.")],
+) -> None:
+    """Contract types offered on a symbol, with their durations."""
+
+    async def body(session: Session) -> None:
+        offers = await session.api.contracts_for(symbol)
+        rows: list[dict[str, Any]] = [
+            {
+                "contract_type": o.contract_type,
+                "category": o.contract_category,
+                "display": o.contract_display,
+                "barrier": o.barrier_category,
+                "expiry": o.expiry_type,
+                "min_duration": o.min_contract_duration,
+                "max_duration": o.max_contract_duration,
+            }
+            for o in offers
+        ]
+        columns = [
+            Column("contract_type", "Type"),
+            Column("display", "Name"),
+            Column("barrier"),
+            Column("expiry"),
+            Column("min_duration", "Min"),
+            Column("max_duration", "Max"),
+        ]
+        session.out.table(rows, columns, title=f"Contracts on {symbol}")
+
+    run(ctx, body)

@@ -1,0 +1,164 @@
+"""Running a command: settings, the client session (real API or embedded simulator), and the
+single place where errors become one line on stderr and an exit code.
+
+Exit codes: 0 ok, 1 API error, 2 usage, 3 connection, 4 authentication, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+import typer
+
+from derivkit.cli.app import settings as resolve_from_context
+from derivkit.cli.output import Output
+
+if TYPE_CHECKING:
+    from derivkit.core import DerivClient
+    from derivkit.settings import Settings
+
+__all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CONNECTION", "EXIT_USAGE", "Session", "run"]
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_API = 1
+EXIT_USAGE = 2
+EXIT_CONNECTION = 3
+EXIT_AUTH = 4
+EXIT_INTERRUPTED = 130
+
+
+class MissingToken(Exception):
+    """An account command without any token."""
+
+
+@dataclass
+class Session:
+    """What a command body gets: the connected client, the output, and the settings."""
+
+    api: DerivClient
+    out: Output
+    settings: Settings
+
+
+def exit_code_for(error: BaseException) -> int:
+    from derivkit.core import APIError, AuthError, ConnectionLost, DerivError, UsageError
+
+    if isinstance(error, MissingToken | AuthError):
+        return EXIT_AUTH
+    if isinstance(error, UsageError):
+        return EXIT_USAGE
+    if isinstance(error, APIError):
+        return EXIT_API
+    if isinstance(error, ConnectionLost | TimeoutError):
+        return EXIT_CONNECTION
+    if isinstance(error, DerivError):
+        return EXIT_CONNECTION
+    return EXIT_API
+
+
+def describe(error: BaseException) -> str:
+    from derivkit.core import APIError, OutcomeUnknown
+
+    if isinstance(error, OutcomeUnknown):
+        return f"{error} (nothing was re-sent)"
+    if isinstance(error, APIError):
+        text = f"{error.message} ({error.code})"
+        if error.details:
+            fields = ", ".join(f"{key}: {value}" for key, value in error.details.items())
+            text += f" - {fields}"
+        return text
+    if isinstance(error, MissingToken):
+        return str(error)
+    return str(error) or type(error).__name__
+
+
+def fail(out: Output, error: BaseException) -> NoReturn:
+    out.error(describe(error))
+    if out.verbose:
+        out.errors.print_exception()
+    raise typer.Exit(exit_code_for(error))
+
+
+@asynccontextmanager
+async def open_session(
+    settings: Settings, out: Output, *, needs_token: bool
+) -> AsyncIterator[Session]:
+    """Connect to the configured endpoint, or start the embedded simulator under ``--sim``."""
+    from derivkit.core import DerivClient
+
+    if settings.sim:
+        from derivkit.sim import Simulator
+
+        async with Simulator() as simulator:
+            token = simulator.token if needs_token else None
+            async with out.waiting("Connecting to the simulator"):
+                client = DerivClient(simulator.url, app_id=settings.app_id, token=token)
+                await client.connect()
+            try:
+                yield Session(client, out, settings)
+            finally:
+                await client.close()
+        return
+    if needs_token and not settings.token:
+        raise MissingToken(
+            "this command needs an API token: pass --token, set DERIV_API_TOKEN, "
+            "run `derivkit config set-token`, or try it offline with --sim"
+        )
+    client = DerivClient(
+        settings.endpoint, app_id=settings.app_id, token=settings.token if needs_token else None
+    )
+    async with out.waiting("Connecting"):
+        await client.connect()
+    try:
+        yield Session(client, out, settings)
+    finally:
+        await client.close()
+
+
+def run(
+    ctx: typer.Context,
+    body: Callable[[Session], Awaitable[T]],
+    *,
+    needs_token: bool = False,
+) -> T:
+    """Resolve settings, open a session, run ``body``, and map any failure to an exit code."""
+    from derivkit.core import DerivError
+
+    state_json = bool(getattr(ctx.find_root().obj, "json", False))
+    verbose = bool(getattr(ctx.find_root().obj, "verbose", False))
+    out = Output(json_mode=state_json, verbose=verbose)
+    if verbose:
+        _log_to_stderr()
+
+    async def main() -> T:
+        async with open_session(settings, out, needs_token=needs_token) as session:
+            return await body(session)
+
+    try:
+        settings = resolve_from_context(ctx)
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        out.note("Interrupted.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (DerivError, MissingToken) as error:
+        fail(out, error)
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("derivkit")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def usage_error(out: Output, message: str) -> NoReturn:
+    out.error(message)
+    raise typer.Exit(EXIT_USAGE)

@@ -1,0 +1,58 @@
+"""derivkit.core stays front-end free and side-effect free."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import derivkit.core
+
+CORE = Path(derivkit.core.__file__).parent
+FRONT_ENDS = ("derivkit.cli", "derivkit.tui", "derivkit.bot", "derivkit.sim")
+UI_LIBRARIES = ("textual", "typer", "rich", "telegram", "click")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_core_sources_import_no_front_end_or_ui_library():
+    offenders = {
+        (path.name, name)
+        for path in CORE.glob("*.py")
+        for name in imported_modules(path)
+        if name.startswith(FRONT_ENDS) or name.split(".")[0] in UI_LIBRARIES
+    }
+    assert offenders == set()
+
+
+def test_importing_core_has_no_side_effects():
+    probe = (
+        "import logging, sys, json\n"
+        "import derivkit.core\n"
+        "root = logging.getLogger()\n"
+        "print(json.dumps({'handlers': len(root.handlers), 'level': root.level,"
+        " 'modules': sorted(m for m in sys.modules if m.split('.')[0] in %r)}))\n"
+    ) % (UI_LIBRARIES,)
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", probe], capture_output=True, text=True, check=True
+    )
+    report = json.loads(result.stdout)
+    assert report == {"handlers": 0, "level": 30, "modules": []}
+    assert result.stderr == ""
+
+
+def test_public_names_are_exported():
+    for name in derivkit.core.__all__:
+        assert hasattr(derivkit.core, name), name
+    for required in ("DerivClient", "Subscription", "DerivError", "APIError", "ConnectionLost"):
+        assert required in derivkit.core.__all__

@@ -1,0 +1,108 @@
+"""Small pure pieces of the core: errors, masking, backoff, rate limiter, models."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from derivkit.core import (
+    APIError,
+    AuthError,
+    Candle,
+    ConnectionLost,
+    DerivError,
+    InvalidToken,
+    OutcomeUnknown,
+    RateLimit,
+    RequestTimeout,
+    Tick,
+)
+from derivkit.core.backoff import backoff_delays
+from derivkit.core.exceptions import api_error_from_reply
+from derivkit.core.models import ActiveSymbol, ContractSpec, OpenContract
+from derivkit.core.ratelimit import RateLimiter
+from derivkit.core.secrets import mask_secrets, mask_token
+
+
+def test_error_codes_map_to_classes_and_say_whether_to_retry():
+    def error(code: str) -> APIError:
+        return api_error_from_reply({"msg_type": "x", "error": {"code": code, "message": "m"}})
+
+    assert isinstance(error("InvalidToken"), InvalidToken)
+    assert isinstance(error("InvalidToken"), AuthError)
+    assert isinstance(error("RateLimit"), RateLimit) and error("RateLimit").retryable
+    assert not error("InsufficientBalance").retryable
+    assert error("WrongResponse").retryable and isinstance(error("WrongResponse"), APIError)
+    unknown = error("SomethingNew")
+    assert type(unknown) is APIError and unknown.code == "SomethingNew"
+    assert not OutcomeUnknown("x").retryable and ConnectionLost("x").retryable
+    assert isinstance(RequestTimeout("x"), TimeoutError)
+    assert isinstance(ConnectionLost("x"), ConnectionError)
+    assert all(issubclass(c, DerivError) for c in (APIError, ConnectionLost, RequestTimeout))
+
+
+def test_api_error_carries_details_and_a_masked_request():
+    reply = {
+        "msg_type": "proposal",
+        "req_id": 3,
+        "error": {"code": "InputValidationFailed", "message": "bad", "details": {"amount": "no"}},
+    }
+    error = api_error_from_reply(reply, {"proposal": 1, "tokens": ["t1", "t2"]})
+    assert error.details == {"amount": "no"} and error.req_id == 3
+    assert error.request == {"proposal": 1, "tokens": "<not shown>"}
+
+
+def test_masking_reaches_nested_fields_and_leaves_the_original_alone():
+    request = {"authorize": "tok", "parameters": {"password": "p", "x": [{"token": "t"}]}}
+    masked = mask_secrets(request)
+    assert masked == {
+        "authorize": "<not shown>",
+        "parameters": {"password": "<not shown>", "x": [{"token": "<not shown>"}]},
+    }
+    assert request["authorize"] == "tok"
+    assert mask_token("abcdefghijkl") == "****ijkl" and mask_token("short") == "****"
+
+
+def test_backoff_grows_to_its_cap_with_jitter():
+    delays = list(itertools.islice(backoff_delays(1, 8, jitter=0.5, rng=random.Random(1)), 8))
+    assert all(0.5 <= d <= 1 for d in delays[:1])
+    assert all(4 <= d <= 8 for d in delays[4:])
+    assert len(set(delays)) == len(delays)
+
+
+def test_rate_limiter_waits_for_the_oldest_call_to_leave_the_window():
+    limiter = RateLimiter()
+    assert limiter.delay("balance", 0.0) == 0  # no limits known yet
+    limiter.configure(
+        {
+            "max_requestes_general": {"minutely": 2, "hourly": 100},
+            "max_requests_outcome": {"minutely": 1, "hourly": 10},
+        }
+    )
+    limiter.record("statement", 0.0)
+    assert limiter.delay("statement", 1.0) == pytest.approx(59.0)
+    assert limiter.delay("balance", 1.0) == 0
+    limiter.record("balance", 1.0)
+    assert limiter.delay("balance", 2.0) == pytest.approx(58.0)
+    assert limiter.delay("ping", 2.0) == 0
+    assert limiter.delay("balance", 60.5) == 0
+
+
+def test_models_tolerate_unknown_fields_and_convert_string_numbers():
+    tick = Tick.from_dict({"symbol": "R_100", "quote": 1.5, "epoch": 2, "new_field": 1})
+    assert tick.quote == 1.5 and tick.raw["new_field"] == 1
+    candle = Candle.from_ohlc({"open_time": 60, "epoch": 61, "open": "1.0", "close": "2.5"})
+    assert candle.epoch == 60 and candle.close == 2.5 and candle.open == 1.0
+    assert ActiveSymbol.from_dict({"symbol": "R_10", "pip": 0.001}).pip_size == 3
+    assert ActiveSymbol.from_dict({"symbol": "R_100", "pip": 0.01}).pip_size == 2
+    contract = OpenContract.from_dict({"contract_id": 1, "profit": "1.25", "bid_price": None})
+    assert contract.profit == 1.25 and contract.bid_price is None
+
+
+def test_contract_spec_parameters_leave_out_unset_barriers():
+    spec = ContractSpec("CALL", "R_100", amount=10, duration=5)
+    assert "barrier" not in spec.parameters()
+    with_barrier = ContractSpec("DIGITMATCH", "R_10", 1, 1, barrier="5").parameters()
+    assert with_barrier["barrier"] == "5" and with_barrier["duration_unit"] == "t"
