@@ -65,6 +65,8 @@ def quote_payload(spec: Any, proposal: Any) -> dict[str, Any]:
 def quote_text(spec: Any, proposal: Any) -> str:
     profit = proposal.payout - proposal.ask_price
     unit = DURATION_UNITS.get(spec.duration_unit, spec.duration_unit)
+    if spec.duration == 1:
+        unit = unit.rstrip("s")
     lines = [
         f"{spec.contract_type} on {spec.symbol}, {spec.duration} {unit}",
         f"  Stake:   {money(proposal.ask_price, spec.currency)}",

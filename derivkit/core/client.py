@@ -194,7 +194,7 @@ class DerivClient:
         if self._state == "closed":
             return
         self._set_state("closed")
-        self._ready.clear()
+        self._ready.set()  # wakes callers waiting for a connection; they see "closed"
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None and supervisor is not asyncio.current_task():
             supervisor.cancel()
@@ -237,6 +237,7 @@ class DerivClient:
                 self._fatal = self._fatal or lost
                 logger.warning("connection lost, not reconnecting: %s", self._fatal)
                 self._set_state("closed")
+                self._ready.set()  # wakes callers waiting for a connection; they see "closed"
                 self._apply_all(self._mux.close(self._fatal))
                 return
             logger.warning("connection lost (%s); reconnecting", lost)

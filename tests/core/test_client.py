@@ -346,3 +346,24 @@ async def test_connect_refused_is_connection_lost():
     with pytest.raises(ConnectionLost):
         await client.connect()
     assert client.state == "idle"
+
+
+async def test_callers_waiting_for_a_reconnect_fail_when_the_client_closes():
+    reconnecting = asyncio.Event()
+
+    def on_state(state: str) -> None:
+        if state == "reconnecting":
+            reconnecting.set()
+
+    async with FakeDeriv() as fake:
+        api = client_for(fake, on_state_change=on_state)
+        await api.connect()
+        await fake.drop_all()
+    # the server is gone: the client keeps trying to reconnect
+    await asyncio.wait_for(reconnecting.wait(), 5)
+    waiting = asyncio.create_task(api.request({"time": 1}, timeout=30))
+    await asyncio.sleep(0)  # let the call start and block on the missing connection
+    assert not waiting.done()
+    await api.close()
+    with pytest.raises(UsageError, match="closed"):
+        await asyncio.wait_for(waiting, 5)
