@@ -238,18 +238,18 @@ async def test_keepalive_pings_an_idle_connection(server):
 
 
 async def test_missing_pong_means_the_connection_is_dead(server):
-    async with client_for(server, keepalive_interval=0.05) as api:
+    reconnecting = asyncio.Event()
+
+    def on_state(state: str) -> None:
+        if state == "reconnecting":
+            reconnecting.set()
+
+    async with client_for(server, keepalive_interval=0.05, on_state_change=on_state):
         server.mute = True
         await server.wait_for(lambda: any("ping" in r for r in server.requests))
-        states: list[str] = []
-        await asyncio.wait_for(_until(lambda: api.reconnects >= 1, states), 5)
+        await asyncio.wait_for(reconnecting.wait(), 5)  # pong_timeout is 0.3 s
         server.mute = False
-        assert server.accepted >= 2
-
-
-async def _until(predicate, _log) -> None:
-    while not predicate():
-        await asyncio.sleep(0.01)
+        await server.wait_for(lambda: server.accepted >= 2)
 
 
 async def test_rate_limited_read_only_call_is_retried_a_bounded_number_of_times(server):

@@ -41,8 +41,8 @@ def test_importing_core_has_no_side_effects():
         "import derivkit.core\n"
         "root = logging.getLogger()\n"
         "print(json.dumps({'handlers': len(root.handlers), 'level': root.level,"
-        " 'modules': sorted(m for m in sys.modules if m.split('.')[0] in %r)}))\n"
-    ) % (UI_LIBRARIES,)
+        f" 'modules': sorted(m for m in sys.modules if m.split('.')[0] in {UI_LIBRARIES!r})}}))\n"
+    )
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", probe], capture_output=True, text=True, check=True
     )
