@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 from derivkit.core.backoff import RetryPolicy
 from derivkit.core.calls import call_name, is_money_moving, is_read_only
+from derivkit.core.codec import decode, encode
 from derivkit.core.exceptions import (
     AuthError,
     ConnectionLost,
@@ -77,10 +79,6 @@ T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
 
 _FORGET_TIMEOUT = 5.0
-
-
-def _raw(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [message]
 
 
 class DerivClient:
@@ -136,6 +134,9 @@ class DerivClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._task_group: asyncio.TaskGroup | None = None
         self._last_sent = 0.0
+        self._loop_time: Callable[[], float] = lambda: 0.0
+        self._expiry_at = math.inf
+        self._expiry_timer: asyncio.TimerHandle | None = None
         self._fatal: DerivError | None = None
 
     def __repr__(self) -> str:
@@ -179,6 +180,7 @@ class DerivClient:
             self._set_state("idle")
             raise
         self._transport = transport
+        self._loop_time = asyncio.get_running_loop().time
         self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
         try:
             if self._token is not None:
@@ -209,6 +211,9 @@ class DerivClient:
         if self._transport is not None:
             await self._transport.close()
             self._transport = None
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
         self._apply_all(self._mux.close(self._fatal))
 
     async def __aenter__(self) -> DerivClient:
@@ -295,7 +300,7 @@ class DerivClient:
         while True:
             raw = await transport.recv()
             try:
-                message = json.loads(raw)
+                message = decode(raw)
             except ValueError:
                 self._report_malformed(raw)
                 continue
@@ -389,8 +394,8 @@ class DerivClient:
             raise ConnectionLost("not connected")
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("send %s", json.dumps(mask_secrets(frame)))
-        self._last_sent = asyncio.get_running_loop().time()
-        await transport.send(json.dumps(frame, separators=(",", ":")))
+        self._last_sent = self._loop_time()
+        await transport.send(encode(frame))
 
     def _check_usable(self) -> None:
         if self._state == "closed":
@@ -416,42 +421,62 @@ class DerivClient:
     async def _call(
         self, payload: Mapping[str, Any], name: str, timeout: float | None, *, gated: bool = True
     ) -> dict[str, Any]:
-        """Send one call and await its reply (no retries)."""
-        if gated:
-            self._check_usable()
+        """Send one call and await its reply (no retries).
+
+        Waiting for a connection or a rate-limit slot counts against the same time limit. The
+        reply wait is bounded by a timer on the reply future (cheaper than a cancel scope).
+        """
         limit = timeout if timeout is not None else self.request_timeout
         loop = asyncio.get_running_loop()
-        sent = False
+        deadline = loop.time() + limit
+        if gated:
+            self._check_usable()
+            if not self._ready.is_set() or self._limiter.configured:
+                await self._admit(name, limit, deadline)
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        call = self._mux.open_call(payload, future, now=deadline - limit, timeout=limit)
+        if deadline < self._expiry_at:
+            self._arm_expiry(deadline)
         try:
-            async with asyncio.timeout(limit):
-                if gated:
-                    await self._throttle(name)
-                    await self._wait_ready()
-                future: asyncio.Future[dict[str, Any]] = loop.create_future()
-                call = self._mux.open_call(payload, future)
-                try:
-                    try:
-                        await self._send(call.payload)
-                        sent = True
-                    except ConnectionLost as exc:
-                        if is_money_moving(name):
-                            raise OutcomeUnknown(
-                                f"connection failed while sending {name!r}; its outcome is unknown"
-                            ) from exc
-                        if not is_read_only(name) or not self.reconnect:
-                            raise
-                    return await future
-                finally:
-                    self._mux.cancel_call(call)
+            try:
+                await self._send(call.payload)
+            except ConnectionLost as exc:
+                if is_money_moving(name):
+                    raise OutcomeUnknown(
+                        f"connection failed while sending {name!r}; its outcome is unknown"
+                    ) from exc
+                if not is_read_only(name) or not self.reconnect:
+                    raise
+                # read-only: the multiplexer re-sends it once the connection is back
+            return await future
+        finally:
+            self._mux.cancel_call(call)
+
+    async def _admit(self, name: str, limit: float, deadline: float) -> None:
+        """Wait for the connection and for a rate-limit slot, until ``deadline``."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._throttle(name)
+                await self._wait_ready()
         except TimeoutError as exc:
-            if sent and is_money_moving(name):
-                raise OutcomeUnknown(
-                    f"no reply to {name!r} within {limit:g}s; its outcome is unknown - "
-                    "check the portfolio or statement before trying again"
-                ) from exc
-            if not self._ready.is_set() and gated:
+            if not self._ready.is_set():
                 raise ConnectionLost(f"not connected within {limit:g}s ({name!r})") from exc
-            raise RequestTimeout(f"no reply to {name!r} within {limit:g}s") from exc
+            raise RequestTimeout(f"no rate-limit slot for {name!r} within {limit:g}s") from exc
+
+    def _arm_expiry(self, when: float) -> None:
+        """One timer serves every pending call: it fires at the earliest deadline."""
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+        self._expiry_at = when
+        self._expiry_timer = asyncio.get_running_loop().call_at(when, self._expire_calls)
+
+    def _expire_calls(self) -> None:
+        self._expiry_timer = None
+        self._expiry_at = math.inf
+        actions, next_deadline = self._mux.expire(self._loop_time())
+        self._apply_all(actions)
+        if next_deadline < math.inf:
+            self._arm_expiry(next_deadline)
 
     # -- public raw API --------------------------------------------------------------------
 
@@ -506,11 +531,10 @@ class DerivClient:
         if not isinstance(payload, Mapping) or not payload:
             raise UsageError("a subscription request is a non-empty dict")
         name = call_name(payload)
-        parser: Parser[Any] = parse if parse is not None else _raw
         limit = timeout if timeout is not None else self.request_timeout
         delays = None
         for attempt in range(self.retry.rate_limit_retries + 1):
-            subscription = await self._open_subscription(payload, name, parser, limit)
+            subscription = await self._open_subscription(payload, name, parse, limit)
             try:
                 async with asyncio.timeout(limit):
                     await subscription.wait_first()
@@ -531,7 +555,7 @@ class DerivClient:
         raise AssertionError("unreachable")
 
     async def _open_subscription(
-        self, payload: Mapping[str, Any], name: str, parse: Parser[T], limit: float
+        self, payload: Mapping[str, Any], name: str, parse: Parser[T] | None, limit: float
     ) -> Subscription[T]:
         try:
             async with asyncio.timeout(limit):

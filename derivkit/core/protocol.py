@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from derivkit.core.exceptions import (
     DerivError,
     OutcomeUnknown,
     ProtocolError,
+    RequestTimeout,
     api_error_from_reply,
 )
 
@@ -112,6 +114,8 @@ class PendingCall:
     payload: dict[str, Any]
     name: str
     waiter: Any
+    deadline: float = math.inf
+    timeout: float = math.inf
     resent: bool = False
 
 
@@ -221,16 +225,42 @@ class Multiplexer:
 
     # -- one-shot calls ------------------------------------------------------------------
 
-    def open_call(self, payload: Mapping[str, Any], waiter: Any) -> PendingCall:
-        """Register a call; the caller sends ``call.payload`` (which now carries ``req_id``)."""
+    def open_call(
+        self,
+        payload: Mapping[str, Any],
+        waiter: Any,
+        *,
+        now: float = 0.0,
+        timeout: float = math.inf,
+    ) -> PendingCall:
+        """Register a call; the caller sends ``call.payload`` (which now carries ``req_id``).
+
+        The call expires ``timeout`` after ``now`` (see :meth:`expire`), reconnects included.
+        """
         if payload.get("subscribe"):
             raise ValueError("a payload with 'subscribe' must go through open_stream")
-        req_id = self.next_req_id()
+        req_id = next(self._ids)
         frame = dict(payload)
         frame["req_id"] = req_id
-        call = PendingCall(req_id, frame, call_name(payload), waiter)
+        call = PendingCall(req_id, frame, call_name(payload), waiter, now + timeout, timeout)
         self._pending[req_id] = call
         return call
+
+    def expire(self, now: float) -> tuple[list[Action], float]:
+        """Fail every call whose deadline has passed.
+
+        Returns the rejections and the next deadline among the calls still pending (``inf``
+        when there is none), so the I/O layer needs a single timer for all calls.
+        """
+        actions: list[Action] = []
+        next_deadline = math.inf
+        for call in list(self._pending.values()):
+            if call.deadline <= now:
+                self.cancel_call(call)
+                actions.append(Reject(call.waiter, _timeout_error(call)))
+            elif call.deadline < next_deadline:
+                next_deadline = call.deadline
+        return actions, next_deadline
 
     def cancel_call(self, call: PendingCall) -> None:
         """Forget a call (timed out or cancelled); a late reply is dropped quietly."""
@@ -471,6 +501,15 @@ class Multiplexer:
             self._retired_sub_set.discard(self._retired_subs[0])
         self._retired_subs.append(sub_id)
         self._retired_sub_set.add(sub_id)
+
+
+def _timeout_error(call: PendingCall) -> DerivError:
+    if is_money_moving(call.name):
+        return OutcomeUnknown(
+            f"no reply to {call.name!r} within {call.timeout:g}s; its outcome is unknown - "
+            "check the portfolio or statement before trying again"
+        )
+    return RequestTimeout(f"no reply to {call.name!r} within {call.timeout:g}s")
 
 
 def _is_final(message: Mapping[str, Any]) -> bool:

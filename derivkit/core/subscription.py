@@ -35,7 +35,7 @@ class Subscription(Generic[T]):
     def __init__(
         self,
         consumer: Consumer,
-        parse: Parser[T],
+        parse: Parser[T] | None,
         closer: Callable[[Consumer], Awaitable[None]],
     ) -> None:
         self._consumer = consumer
@@ -76,30 +76,26 @@ class Subscription(Generic[T]):
 
     # -- iteration -------------------------------------------------------------------------
 
-    def _next_item(self) -> tuple[bool, T | None]:
-        """(True, item) when an item is buffered; raises when the stream has ended."""
-        consumer = self._consumer
-        while not self._items:
-            message = consumer.pop()
-            if message is None:
-                break
-            self._items.extend(self._parse(message))
-        if self._items:
-            return True, self._items.popleft()
-        if consumer.ended:
-            if consumer.error is not None and not consumer.closed:
-                raise consumer.error
-            raise StopAsyncIteration
-        return False, None
-
     def __aiter__(self) -> Subscription[T]:
         return self
 
     async def __anext__(self) -> T:
+        consumer = self._consumer
+        items = self._items
+        parse = self._parse
         while True:
-            found, item = self._next_item()
-            if found:
-                return item  # type: ignore[return-value]
+            if items:
+                return items.popleft()
+            message = consumer.pop()
+            if message is not None:
+                if parse is None:
+                    return message  # type: ignore[return-value]  # raw: T is dict
+                items.extend(parse(message))
+                continue
+            if consumer.ended:
+                if consumer.error is not None and not consumer.closed:
+                    raise consumer.error
+                raise StopAsyncIteration
             self._ready.clear()
             await self._ready.wait()
 

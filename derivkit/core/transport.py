@@ -32,7 +32,9 @@ MAX_FRAME = 16 * 1024 * 1024
 class Transport(Protocol):
     """A message-oriented duplex channel of text frames."""
 
-    async def send(self, data: str) -> None: ...
+    async def send(self, data: bytes) -> None:
+        """Send one text frame (``data`` is UTF-8 JSON)."""
+        ...
 
     async def recv(self) -> str | bytes: ...
 
@@ -51,17 +53,27 @@ def build_url(endpoint: str | None, app_id: int, lang: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _mapped(exc: Exception, action: str) -> Exception:
+    """The derivkit error for a transport failure (the one mapping of library errors)."""
+    if isinstance(exc, websockets.exceptions.ConnectionClosed):
+        return ConnectionLost(f"connection closed while trying to {action} ({exc})")
+    if isinstance(exc, websockets.exceptions.InvalidURI):
+        return UsageError(f"invalid endpoint URL ({exc})")
+    if isinstance(exc, OSError | websockets.exceptions.WebSocketException | TimeoutError):
+        return ConnectionLost(f"cannot {action}: {exc}")
+    return exc
+
+
 @asynccontextmanager
 async def mapped_errors(action: str) -> AsyncIterator[None]:
-    """Translate transport failures into :class:`ConnectionLost` (``raise ... from exc``)."""
+    """Translate transport failures into derivkit errors (``raise ... from exc``)."""
     try:
         yield
-    except websockets.exceptions.ConnectionClosed as exc:
-        raise ConnectionLost(f"connection closed while trying to {action} ({exc})") from exc
-    except websockets.exceptions.InvalidURI as exc:
-        raise UsageError(f"invalid endpoint URL ({exc})") from exc
-    except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
-        raise ConnectionLost(f"cannot {action}: {exc}") from exc
+    except Exception as exc:
+        mapped = _mapped(exc, action)
+        if mapped is exc:
+            raise
+        raise mapped from exc
 
 
 class WebsocketsTransport:
@@ -76,13 +88,17 @@ class WebsocketsTransport:
             connection = await ws_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME)
         return cls(connection)
 
-    async def send(self, data: str) -> None:
-        async with mapped_errors("send"):
-            await self._connection.send(data)
+    async def send(self, data: bytes) -> None:
+        try:
+            await self._connection.send(data, text=True)
+        except Exception as exc:  # the hot path: no context manager per frame
+            raise _mapped(exc, "send") from exc
 
     async def recv(self) -> str | bytes:
-        async with mapped_errors("receive"):
-            return await self._connection.recv()
+        try:
+            return await self._connection.recv(decode=False)
+        except Exception as exc:
+            raise _mapped(exc, "receive") from exc
 
     async def close(self) -> None:
         with suppress(OSError, websockets.exceptions.WebSocketException):

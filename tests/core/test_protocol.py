@@ -9,6 +9,7 @@ from derivkit.core.exceptions import (
     InvalidSymbol,
     OutcomeUnknown,
     ProtocolError,
+    RequestTimeout,
 )
 from derivkit.core.protocol import Forget, Multiplexer, Reject, Resolve, Unsolicited, stream_key
 
@@ -221,3 +222,20 @@ def test_close_fails_pending_and_ends_streams():
     (action,) = mux.close()
     assert isinstance(action, Reject) and isinstance(action.error, ConnectionLost)
     assert consumer.ended and consumer.error is None
+
+
+def test_expire_fails_only_overdue_calls_and_reports_the_next_deadline():
+    mux = Multiplexer()
+    fast = mux.open_call({"time": 1}, waiter="fast", now=0.0, timeout=1.0)
+    mux.open_call({"ping": 1}, waiter="slow", now=0.0, timeout=5.0)
+    buy = mux.open_call({"buy": "p", "price": 1}, waiter="buy", now=0.5, timeout=1.0)
+    assert mux.expire(0.9) == ([], 1.0)
+    actions, next_deadline = mux.expire(1.6)
+    errors = {action.waiter: action.error for action in actions}
+    assert set(errors) == {"fast", "buy"} and next_deadline == 5.0
+    assert isinstance(errors["fast"], RequestTimeout)
+    assert isinstance(errors["buy"], OutcomeUnknown)
+    assert mux.pending_count == 1
+    assert mux.receive(reply(fast.payload, "time", 1)) == []  # late reply dropped quietly
+    assert mux.receive(reply(buy.payload, "buy", {})) == []
+    assert mux.expire(10.0)[1] == float("inf")

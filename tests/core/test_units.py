@@ -106,3 +106,14 @@ def test_contract_spec_parameters_leave_out_unset_barriers():
     assert "barrier" not in spec.parameters()
     with_barrier = ContractSpec("DIGITMATCH", "R_10", 1, 1, barrier="5").parameters()
     assert with_barrier["barrier"] == "5" and with_barrier["duration_unit"] == "t"
+
+
+def test_codec_round_trips_and_falls_back_for_what_orjson_refuses():
+    from derivkit.core.codec import decode, encode
+
+    message = {"ticks": "R_100", "passthrough": {"n": 1, "text": "é"}}
+    assert decode(encode(message)) == message
+    assert decode(encode({"big": 2**70})) == {"big": 2**70}  # beyond 64 bits: stdlib fallback
+    assert decode('{"a": 1}') == {"a": 1}
+    with pytest.raises(ValueError):
+        decode(b"not json {")

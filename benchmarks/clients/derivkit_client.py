@@ -1,0 +1,72 @@
+"""derivkit benchmark client: ``python derivkit_client.py URL SCENARIO [options]``.
+
+Prints one JSON result line (see ``_common.py`` for the scenarios).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import Adapter, main  # noqa: E402
+
+from derivkit.core import DerivClient  # noqa: E402
+
+BUFFER_SIZE = int(os.environ.get("BENCH_DERIVKIT_BUFFER", "1024"))
+
+
+class DerivkitAdapter(Adapter):
+    name = "derivkit"
+
+    def __init__(self) -> None:
+        self.api: DerivClient | None = None
+
+    async def connect(self, url: str, *, hold: bool = False) -> None:
+        self.api = DerivClient(
+            url.rstrip("/") + "/websockets/v3",
+            respect_rate_limits=False,
+            keepalive_interval=3600,
+            request_timeout=600,
+            buffer_size=BUFFER_SIZE,
+        )
+        await self.api.connect()
+
+    async def close(self) -> None:
+        if self.api is not None:
+            await self.api.close()
+
+    async def ping(self) -> None:
+        assert self.api is not None
+        reply = await self.api.request({"ping": 1})
+        if reply["ping"] != "pong":
+            raise AssertionError(f"bad reply {reply!r}")
+
+    async def held(self) -> int:
+        assert self.api is not None
+        return int((await self.api.request({"time": 1}))["held"])
+
+    async def stream(self, symbol: str, count: int) -> tuple[int, int]:
+        assert self.api is not None
+        sub = await self.api.subscribe(
+            {"ticks": symbol, "passthrough": {"flood": count}}, timeout=600
+        )
+        consumed = 0
+        last = count - 1
+        message: dict[str, Any]
+        async for message in sub:
+            consumed += 1
+            if message["tick"]["epoch"] == last:
+                break
+        dropped = sub.dropped
+        await sub.aclose()
+        return consumed, dropped
+
+    def pending_calls(self) -> int | None:
+        return None if self.api is None else self.api.pending_calls
+
+
+if __name__ == "__main__":
+    main(DerivkitAdapter())
