@@ -35,7 +35,7 @@ def balance_command(
     async def body(session: Session) -> None:
         api = session.api
         if not watch:
-            balance = await api.balance()
+            balance = await session.fetch(api.balance())
             decimals = await currency_decimals(session, balance.currency)
             payload = {
                 "balance": balance.balance,
@@ -67,7 +67,7 @@ def portfolio_command(ctx: typer.Context) -> None:
     """Open contracts."""
 
     async def body(session: Session) -> None:
-        contracts = await session.api.portfolio()
+        contracts = await session.fetch(session.api.portfolio())
         rows: list[dict[str, Any]] = [
             {
                 "contract_id": c.contract_id,
@@ -144,7 +144,7 @@ def contract_command(
     """A contract's state and profit; --watch follows it until sold."""
 
     async def body(session: Session) -> None:
-        async with await session.api.open_contract(contract_id) as updates:
+        async with await session.fetch(session.api.open_contract(contract_id)) as updates:
             async for contract in updates:
                 if watch:
                     session.out.stream_item(_contract_payload(contract), _contract_line(contract))
@@ -166,7 +166,7 @@ def sell_command(
     """Sell an open contract before expiry (sent once, never retried)."""
 
     async def body(session: Session) -> None:
-        receipt = await session.api.sell(contract_id, price)
+        receipt = await session.fetch(session.api.sell(contract_id, price))
         currency = session.api.account.currency if session.api.account else ""
         payload = {
             "contract_id": receipt.contract_id,
@@ -191,7 +191,7 @@ def statement_command(
     """Recent account transactions, newest first."""
 
     async def body(session: Session) -> None:
-        entries = await session.api.statement(limit=limit)
+        entries = await session.fetch(session.api.statement(limit=limit))
         currency = session.api.account.currency if session.api.account else ""
         rows: list[dict[str, Any]] = [
             {
@@ -236,7 +236,7 @@ def profit_command(
     """Closed contracts with their profit or loss, newest first."""
 
     async def body(session: Session) -> None:
-        entries = await session.api.profit_table(limit=limit)
+        entries = await session.fetch(session.api.profit_table(limit=limit))
         currency = session.api.account.currency if session.api.account else ""
         rows: list[dict[str, Any]] = [
             {

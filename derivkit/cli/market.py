@@ -25,9 +25,11 @@ def price_command(
     async def body(session: Session) -> None:
         from derivkit.core import APIError
 
-        results = await asyncio.gather(
-            *(session.api.ticks_history(symbol, count=1) for symbol in symbols),
-            return_exceptions=True,
+        results = await session.fetch(
+            asyncio.gather(
+                *(session.api.ticks_history(symbol, count=1) for symbol in symbols),
+                return_exceptions=True,
+            )
         )
         rows: list[dict[str, Any]] = []
         failures: list[tuple[str, BaseException]] = []
@@ -75,7 +77,7 @@ def ticks_command(
 
     async def body(session: Session) -> None:
         received = 0
-        async with await session.api.ticks(symbol) as stream:
+        async with await session.fetch(session.api.ticks(symbol)) as stream:
             async for tick in stream:
                 payload = {"symbol": tick.symbol, "epoch": tick.epoch, "quote": tick.quote}
                 line = f"{utc(tick.epoch)}  {tick.symbol}  {price(tick.quote, tick.pip_size)}"
@@ -107,7 +109,7 @@ def history_command(
     async def body(session: Session) -> None:
         api = session.api
         if granularity is None:
-            history = await api.ticks_history(symbol, count=count)
+            history = await session.fetch(api.ticks_history(symbol, count=count))
             pip = history.pip_size
             rows: list[dict[str, Any]] = [
                 {"epoch": epoch, "quote": quote}
@@ -119,8 +121,8 @@ def history_command(
                 session.out.data(None, _line_chart(symbol, history.times, history.prices))
                 return
         else:
-            candles = await api.ticks_history(
-                symbol, count=count, style="candles", granularity=granularity
+            candles = await session.fetch(
+                api.ticks_history(symbol, count=count, style="candles", granularity=granularity)
             )
             pip = _pip_from_raw(candles[0].raw if candles else {})
             rows = [
@@ -203,7 +205,7 @@ def symbols_command(
     """Symbols that can be traded, with their market and pip size."""
 
     async def body(session: Session) -> None:
-        symbols = await session.api.active_symbols()
+        symbols = await session.fetch(session.api.active_symbols())
         if market:
             symbols = [
                 s for s in symbols if market.lower() in (s.market, s.market_display_name.lower())
@@ -242,7 +244,7 @@ def contracts_command(
     """Contract types offered on a symbol, with their durations."""
 
     async def body(session: Session) -> None:
-        offers = await session.api.contracts_for(symbol)
+        offers = await session.fetch(session.api.contracts_for(symbol))
         rows: list[dict[str, Any]] = [
             {
                 "contract_type": o.contract_type,

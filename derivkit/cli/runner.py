@@ -46,6 +46,11 @@ class Session:
     out: Output
     settings: Settings
 
+    async def fetch(self, awaitable: Awaitable[T], what: str = "Waiting for the server") -> T:
+        """Await ``awaitable`` with a spinner on stderr if it takes longer than ~0.3 s."""
+        async with self.out.waiting(what):
+            return await awaitable
+
 
 def exit_code_for(error: BaseException) -> int:
     from derivkit.core import APIError, AuthError, ConnectionLost, DerivError, UsageError

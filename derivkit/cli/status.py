@@ -20,7 +20,9 @@ def status_command(ctx: typer.Context) -> None:
 
     async def body(session: Session) -> None:
         api = session.api
-        status, server_time = await asyncio.gather(api.website_status(), api.server_time())
+        status, server_time = await session.fetch(
+            asyncio.gather(api.website_status(), api.server_time())
+        )
         latencies = [await api.ping() for _ in range(3)]
         latency_ms = round(sorted(latencies)[1] * 1000, 1)
         limits = _limit_rows(status.api_call_limits)

@@ -98,7 +98,7 @@ def quote_command(
     spec = contract_spec(symbol, contract_type, stake, duration, barrier, currency)
 
     async def body(session: Session) -> None:
-        proposal = await session.api.proposal(spec)
+        proposal = await session.fetch(session.api.proposal(spec))
         session.out.data(quote_payload(spec, proposal), quote_text(spec, proposal))
 
     run(ctx, body)
@@ -131,7 +131,7 @@ def buy_command(
         currency = account.currency if account and account.currency else "USD"
         is_real = account is not None and not account.is_virtual
         spec = contract_spec(symbol, contract_type, stake, duration, barrier, currency)
-        proposal = await api.proposal(spec)
+        proposal = await session.fetch(api.proposal(spec))
         out.note(quote_text(spec, proposal))
         if account is not None and is_real and not real_money:
             out.error(f"{account.loginid} is a real-money account; add --real-money to trade on it")
@@ -152,7 +152,7 @@ def buy_command(
             ):
                 out.note("Nothing bought.")
                 raise typer.Exit(0)
-        receipt = await api.buy(proposal)
+        receipt = await session.fetch(api.buy(proposal), "Buying")
         payload = {
             "contract_id": receipt.contract_id,
             "transaction_id": receipt.transaction_id,

@@ -144,3 +144,25 @@ def test_statement_and_profit_empty_and_limits(cli):
     assert cli("--sim", "--json", "statement").stdout.strip() == "[]"
     assert cli("--sim", "--json", "profit", "--limit", "5").stdout.strip() == "[]"
     assert cli("--sim", "statement", "--limit", "0").exit_code == 2
+
+
+def test_human_account_views_after_trading(cli, sim):
+    bought = invoke_json(cli, sim, "buy", "1HZ100V", "--type", "CALL", "-d", "1t", "--yes")
+    held = invoke_json(cli, sim, "buy", "R_100", "--type", "PUT", "-d", "10m", "--yes")
+    watch = cli(*sim.args(), "contract", str(bought["contract_id"]), "--watch")
+    assert watch.exit_code == 0 and watch.stdout.strip().splitlines()[-1].count("profit") == 1
+    portfolio = cli(*sim.args(), "portfolio").stdout.splitlines()
+    assert portfolio[0].startswith("Contract\tType\tSymbol")
+    assert [line.split("\t")[0] for line in portfolio[1:]] == [str(held["contract_id"])]
+    statement = cli(*sim.args(), "statement").stdout.splitlines()
+    assert [line.split("\t")[1] for line in statement[1:]] == ["sell", "buy", "buy"]
+    profit = cli(*sim.args(), "profit")
+    assert profit.stdout.splitlines()[1].split("\t")[0] == str(bought["contract_id"])
+    assert "Total over 1 contracts" in profit.stderr
+    for _ in range(100):  # a contract can be sold once its entry tick exists
+        if invoke_json(cli, sim, "contract", str(held["contract_id"]))["entry_tick"]:
+            break
+    sold = cli(*sim.args(), "sell", str(held["contract_id"]))
+    assert sold.exit_code == 0 and sold.stdout.startswith(f"Sold contract {held['contract_id']}")
+    symbols = cli("--sim", "symbols")
+    assert symbols.stdout.splitlines()[0] == "Symbol\tName\tMarket\tSubmarket\tDecimals\tOpen"

@@ -1,0 +1,90 @@
+"""``derivkit sim``: run the offline Deriv API simulator. ``derivkit.sim`` is imported lazily."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import typer
+
+sim_app = typer.Typer(
+    name="sim",
+    no_args_is_help=True,
+    help="Offline Deriv WebSocket API v3 simulator.",
+)
+
+
+@sim_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8765,
+    token: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--token", help="Virtual-account token (repeatable); default: one demo token."
+        ),
+    ] = None,
+    real_token: Annotated[
+        list[str] | None,
+        typer.Option("--real-token", help="Real-money (CR) account token, for testing guards."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for deterministic prices.")
+    ] = None,
+    balance: Annotated[float, typer.Option("--balance", help="Starting balance.")] = 10000.0,
+    speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per second.")] = 1.0,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", help="Close idle connections after N sim seconds.")
+    ] = 120.0,
+    start_epoch: Annotated[
+        int | None, typer.Option("--start-epoch", help="Simulated epoch at start (default: now).")
+    ] = None,
+) -> None:
+    """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C."""
+    if speed <= 0:
+        raise typer.BadParameter("must be positive", param_hint="--speed")
+    from derivkit.sim import Simulator
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Explicit: a server started in the background may inherit an ignored SIGINT.
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
+                loop.add_signal_handler(signum, on_signal, signum)
+        sim = Simulator(
+            host=host,
+            port=port,
+            tokens=token or None,
+            real_tokens=real_token or None,
+            seed=seed,
+            balance=balance,
+            speed=speed,
+            idle_timeout=idle_timeout,
+            start_epoch=start_epoch,
+        )
+        async with sim:
+            if not token:
+                typer.echo(f"Demo token: {sim.token}")
+            for t in real_token or []:
+                typer.echo(f"Real-money token: {t}")
+            typer.echo(f"Listening on {sim.url}", err=False)
+            await stop.wait()
+
+    received: list[int] = []
+    try:
+        asyncio.run(run())
+        if signal.SIGINT in received:
+            raise typer.Exit(130)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
