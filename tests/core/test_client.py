@@ -367,3 +367,26 @@ async def test_callers_waiting_for_a_reconnect_fail_when_the_client_closes():
     await api.close()
     with pytest.raises(UsageError, match="closed"):
         await asyncio.wait_for(waiting, 5)
+
+
+async def test_a_call_over_the_announced_limit_waits_instead_of_being_sent(server):
+    async def limits(fake, connection, request):
+        if "website_status" in request:
+            body = {
+                "site_status": "up",
+                "api_call_limits": {"max_requestes_general": {"minutely": 2, "hourly": 100}},
+            }
+            await connection.send(json.dumps(fake._envelope(request, "website_status", body)))
+            return True
+        return False
+
+    server.handler = limits
+    async with client_for(server, respect_rate_limits=False) as api:
+        await api.website_status()  # adopts the limits
+        await api.website_status()
+        await api.website_status()
+        with pytest.raises(RequestTimeout, match="rate-limit slot"):
+            await api.request({"website_status": 1}, timeout=0.2)
+        assert sum("website_status" in r for r in server.requests) == 3
+        await api.request({"ping": 1}, timeout=1)  # ping and time sit outside the budgets
+        await api.request({"time": 1}, timeout=1)
