@@ -45,22 +45,29 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._groups: list[tuple[frozenset[str] | None, list[_Window]]] = []
+        self._windows: dict[tuple[str, str], _Window] = {}
 
     @property
     def configured(self) -> bool:
         return bool(self._groups)
 
     def configure(self, api_call_limits: Mapping[str, Any]) -> None:
-        """Adopt the limits a ``website_status`` reply announced (unknown groups are ignored)."""
+        """Adopt the limits a ``website_status`` reply announced (unknown groups are ignored).
+
+        Calls already counted stay counted when the same limits are announced again.
+        """
         groups: list[tuple[frozenset[str] | None, list[_Window]]] = []
         for group, spec in api_call_limits.items():
             if group not in _GROUP_CALLS or not isinstance(spec, Mapping):
                 continue
-            windows = [
-                _Window(int(spec[field]), span)
-                for field, span in _WINDOWS.items()
-                if isinstance(spec.get(field), int | float) and spec[field] > 0
-            ]
+            windows = []
+            for field, span in _WINDOWS.items():
+                limit = spec.get(field)
+                if not isinstance(limit, int | float) or limit <= 0:
+                    continue
+                window = self._windows.setdefault((group, field), _Window(int(limit), span))
+                window.limit = int(limit)
+                windows.append(window)
             if windows:
                 groups.append((_GROUP_CALLS[group], windows))
         self._groups = groups

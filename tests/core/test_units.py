@@ -117,3 +117,12 @@ def test_codec_round_trips_and_falls_back_for_what_orjson_refuses():
     assert decode('{"a": 1}') == {"a": 1}
     with pytest.raises(ValueError):
         decode(b"not json {")
+
+
+def test_rate_limiter_keeps_its_counts_when_limits_are_announced_again():
+    limiter = RateLimiter()
+    limits = {"max_requestes_general": {"minutely": 1, "hourly": 10}}
+    limiter.configure(limits)
+    limiter.record("balance", 0.0)
+    limiter.configure(limits)
+    assert limiter.delay("balance", 1.0) == pytest.approx(59.0)
