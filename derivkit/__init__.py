@@ -1,3 +1,3 @@
-"""derivkit: one multiplexed Deriv WebSocket API v3 connection under a CLI, a dashboard and a bot."""
+"""derivkit: one multiplexed Deriv API v3 connection under a CLI, a dashboard and a bot."""
 
 __version__ = "0.1.0"

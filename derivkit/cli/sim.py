@@ -45,9 +45,9 @@ def serve(
     """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C."""
     if speed <= 0:
         raise typer.BadParameter("must be positive", param_hint="--speed")
-    from derivkit.sim import Simulator
+    from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
 
-    async def run() -> None:
+    async def run(sim: Simulator) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -59,6 +59,15 @@ def serve(
             # Explicit: a server started in the background may inherit an ignored SIGINT.
             with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
                 loop.add_signal_handler(signum, on_signal, signum)
+        async with sim:
+            if not token:
+                typer.echo(f"Demo token: {sim.token}")
+            for t in real_token or []:
+                typer.echo(f"Real-money token: {t}")
+            typer.echo(f"Listening on {sim.url}")
+            await stop.wait()
+
+    try:
         sim = Simulator(
             host=host,
             port=port,
@@ -70,17 +79,11 @@ def serve(
             idle_timeout=idle_timeout,
             start_epoch=start_epoch,
         )
-        async with sim:
-            if not token:
-                typer.echo(f"Demo token: {sim.token}")
-            for t in real_token or []:
-                typer.echo(f"Real-money token: {t}")
-            typer.echo(f"Listening on {sim.url}", err=False)
-            await stop.wait()
-
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--token") from None
     received: list[int] = []
     try:
-        asyncio.run(run())
+        asyncio.run(run(sim))
         if signal.SIGINT in received:
             raise typer.Exit(130)
     except KeyboardInterrupt:

@@ -1,0 +1,40 @@
+"""Offline Deriv WebSocket API v3 simulator.
+
+Usage::
+
+    async with Simulator(seed=1, speed=50) as sim:
+        async with websockets.asyncio.client.connect(sim.url) as ws:
+            await ws.send(json.dumps({"authorize": sim.token, "req_id": 1}))
+
+``Simulator(*, host="127.0.0.1", port=0, tokens=None, real_tokens=None, seed=None, balance=10000.0,
+currency="USD", speed=1.0, rate_limits=None, idle_timeout=120.0, start_epoch=None)``
+
+* ``sim.url`` is ``ws://HOST:PORT/websockets/v3`` (any path and query such as ``?app_id=1089&l=EN``
+  is accepted); ``sim.token`` is the first token (one demo token is made when ``tokens`` is None).
+  ``tokens`` give virtual ``VRTC…`` accounts, ``real_tokens`` real-money ``CR…`` accounts
+  (is_virtual 0).
+* Time: simulated epoch = ``start_epoch + elapsed_real * speed`` (``start_epoch`` defaults to now).
+  2-second indices tick on even epochs, the others every second. The same ``seed`` and
+  ``start_epoch`` give the same ticks at the same epochs whatever the clients do; with another
+  ``start_epoch`` the path is the same relative to the start.
+* Idle connections (no request for ``idle_timeout / speed`` real seconds) are closed.
+* Rate limits: :class:`RateLimits` per connection, real time; ``ping``, ``time``, ``forget`` and
+  ``forget_all`` are exempt. ``RateLimits.unlimited()`` switches them off.
+* Pricing: fair model probability plus ``COMMISSION`` (``derivkit.sim.pricing``, 0.015 = 1.5
+  percentage points of win probability), ask probability at least 0.05; contracts above 0.98 are
+  refused.
+* Settlement: entry tick = first tick strictly after purchase; tick contracts exit on the N-th tick
+  after entry; timed contracts on the last tick at or before expiry; touch contracts end at the
+  touch. Digit contracts use the last digit of the quote formatted to the symbol's pip size.
+
+Fault hooks (``sim.faults``, see :mod:`derivkit.sim.faults`): ``drop_connections()``, ``delay``
+(seconds), ``mute`` (bool), ``pause_symbol(symbol)`` / ``resume_symbol(symbol)``, ``reset()``.
+``sim.connections_accepted`` counts accepted connections; ``sim.connections`` is the number open
+now.
+"""
+
+from derivkit.sim.pricing import COMMISSION
+from derivkit.sim.ratelimit import RateLimits
+from derivkit.sim.server import Simulator
+
+__all__ = ["COMMISSION", "RateLimits", "Simulator"]

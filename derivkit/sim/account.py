@@ -1,0 +1,371 @@
+"""Accounts, the ledger (transactions), buying/selling/settling contracts, statement and profit
+table.
+
+State lives per account (one per token) for the simulator's lifetime, so a client that reconnects
+and authorizes again sees the same balance and contracts. The :class:`Broker` watches the feeds of
+symbols with open contracts (one tick listener per symbol) and settles contracts on their exit
+tick. Every balance change is one :class:`Transaction`, so ``balance == initial + sum(amounts)``
+always holds.
+
+Account listeners (session streams) are plain callbacks ``cb(kind, obj)`` with ``kind``
+``"transaction"`` or ``"contract"``; they run synchronously on the event loop and must not raise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from derivkit.sim.clock import SimClock
+from derivkit.sim.contracts import Contract
+from derivkit.sim.errors import ApiError
+from derivkit.sim.feed import Market, Tick
+from derivkit.sim.pricing import Terms, longcode, quote, shortcode
+
+log = logging.getLogger("derivkit.sim")
+
+AccountListener = Callable[[str, Any], None]
+
+
+@dataclass
+class Transaction:
+    transaction_id: int
+    transaction_time: int
+    action_type: str  # buy | sell | deposit
+    amount: float
+    balance_after: float
+    contract: Contract | None = None
+    reference_id: int | None = None
+
+    def statement_row(self, app_id: int, description: bool) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "transaction_id": self.transaction_id,
+            "transaction_time": self.transaction_time,
+            "action_type": self.action_type,
+            "amount": self.amount,
+            "balance_after": self.balance_after,
+            "app_id": app_id,
+        }
+        c = self.contract
+        if c is not None:
+            row["contract_id"] = c.contract_id
+            row["payout"] = c.payout
+            row["purchase_time"] = c.date_start
+            row["shortcode"] = c.shortcode
+            if description:
+                row["longcode"] = c.longcode
+        if self.reference_id is not None:
+            row["reference_id"] = self.reference_id
+        return row
+
+    def stream_payload(self, currency: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "action": self.action_type,
+            "amount": self.amount,
+            "balance": self.balance_after,
+            "currency": currency,
+            "transaction_id": self.transaction_id,
+            "transaction_time": self.transaction_time,
+        }
+        c = self.contract
+        if c is not None:
+            out.update(
+                contract_id=c.contract_id,
+                symbol=c.spec.symbol,
+                display_name=c.spec.display_name,
+                longcode=c.longcode,
+                purchase_time=c.date_start,
+                date_expiry=c.date_expiry,
+            )
+            if c.barrier is not None:
+                out["barrier"] = c.spec.fmt(c.barrier)
+        return out
+
+
+class Account:
+    """One trading account (``VRTC…`` virtual or ``CR…`` real)."""
+
+    def __init__(
+        self, loginid: str, token: str, is_virtual: bool, currency: str, balance: float
+    ) -> None:
+        self.loginid = loginid
+        self.token = token
+        self.is_virtual = is_virtual
+        self.currency = currency
+        self.initial_balance = round(balance, 2)
+        self.balance = self.initial_balance
+        self.transactions: list[Transaction] = []
+        self.contracts: dict[int, Contract] = {}
+        self._listeners: list[AccountListener] = []
+
+    def subscribe(self, cb: AccountListener) -> Callable[[], None]:
+        self._listeners.append(cb)
+
+        def unsubscribe() -> None:
+            if cb in self._listeners:
+                self._listeners.remove(cb)
+
+        return unsubscribe
+
+    def emit(self, kind: str, obj: Any) -> None:
+        for cb in tuple(self._listeners):
+            try:
+                cb(kind, obj)
+            except Exception:
+                log.exception("account listener failed")
+
+    def open_contracts(self) -> list[Contract]:
+        return [c for c in self.contracts.values() if not c.is_sold]
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "loginid": self.loginid,
+            "currency": self.currency,
+            "is_virtual": int(self.is_virtual),
+            "is_disabled": 0,
+            "account_category": "trading",
+            "account_type": "binary",
+            "landing_company_name": "virtual" if self.is_virtual else "svg",
+        }
+
+
+class Broker:
+    """Buys, sells and settles contracts; owns contract and transaction id counters."""
+
+    def __init__(self, market: Market, clock: SimClock) -> None:
+        self.market = market
+        self.clock = clock
+        self._contract_ids = itertools.count(250_000_000_008, 20)
+        self._transaction_ids = itertools.count(500_000_000_017, 20)
+        self._open: dict[str, dict[int, tuple[Account, Contract]]] = {}
+        self._monitors: dict[str, Callable[[Tick], None]] = {}
+
+    # -- ledger ---------------------------------------------------------------------------------
+    def _record(
+        self,
+        account: Account,
+        action: str,
+        amount: float,
+        contract: Contract | None = None,
+        reference_id: int | None = None,
+    ) -> Transaction:
+        account.balance = round(account.balance + amount, 2)
+        txn = Transaction(
+            next(self._transaction_ids),
+            self.clock.epoch(),
+            action,
+            round(amount, 2),
+            account.balance,
+            contract,
+            reference_id,
+        )
+        account.transactions.append(txn)
+        return txn
+
+    def topup(self, account: Account) -> Transaction:
+        if not account.is_virtual:
+            raise ApiError("PermissionDenied", "Top-up is only available for virtual accounts.")
+        amount = round(account.initial_balance - account.balance, 2)
+        if amount <= 0:
+            raise ApiError("TopupVirtualError")
+        txn = self._record(account, "deposit", amount)
+        account.emit("transaction", txn)
+        return txn
+
+    # -- trading --------------------------------------------------------------------------------
+    def buy(self, account: Account, terms: Terms, max_price: float) -> tuple[Contract, Transaction]:
+        feed = self.market.feed(terms.symbol)
+        tick = feed.latest()
+        q = quote(terms, feed.spec, tick.quote)
+        if q.ask_price > max_price + 1e-9:
+            raise ApiError(
+                "PriceMoved",
+                f"The contract price has changed from {max_price:.2f} to {q.ask_price:.2f}.",
+            )
+        if q.ask_price > account.balance + 1e-9:
+            raise ApiError(
+                "InsufficientBalance",
+                f"Your account balance ({account.balance:.2f} {account.currency}) is insufficient "
+                f"to buy this contract ({q.ask_price:.2f} {account.currency}).",
+            )
+        now = self.clock.now()
+        cid = next(self._contract_ids)
+        txn_id_peek = next(self._transaction_ids)
+        contract = Contract(
+            cid,
+            txn_id_peek,
+            terms,
+            feed.spec,
+            q.ask_price,
+            q.payout,
+            now,
+            (tick.epoch, tick.quote),
+            longcode(terms, feed.spec),
+            shortcode(terms, feed.spec, q.payout, int(now)),
+        )
+        account.balance = round(account.balance - q.ask_price, 2)
+        txn = Transaction(
+            txn_id_peek, int(now), "buy", -q.ask_price, account.balance, contract, None
+        )
+        account.transactions.append(txn)
+        account.contracts[cid] = contract
+        self._watch(account, contract)
+        account.emit("transaction", txn)
+        return contract, txn
+
+    def sell(self, account: Account, contract_id: int, min_price: float) -> Transaction:
+        contract = account.contracts.get(contract_id)
+        if contract is None:
+            raise ApiError("InvalidSellContractProposal", "No open position with this contract id.")
+        self.market.feed(contract.spec.symbol)  # advance: may settle the contract first
+        if contract.is_sold:
+            raise ApiError(
+                "InvalidSellContractProposal", "This contract has already been sold or expired."
+            )
+        if contract.entry is None:
+            raise ApiError("InvalidSellContractProposal", "Waiting for entry tick.")
+        bid = contract.bid_price()
+        if min_price > 0 and bid + 1e-9 < min_price:
+            raise ApiError(
+                "PriceMoved",
+                f"The contract sell price has changed from {min_price:.2f} to {bid:.2f}.",
+            )
+        contract.mark_sold(bid, self.clock.epoch())
+        txn = self._close(account, contract)
+        return txn
+
+    def _close(self, account: Account, contract: Contract) -> Transaction:
+        """Credit the sale/settlement, unwatch, notify (transaction before the final contract)."""
+        txn = self._record(
+            account, "sell", float(contract.sell_price or 0.0), contract, contract.transaction_id
+        )
+        contract.sell_transaction_id = txn.transaction_id
+        self._unwatch(contract)
+        account.emit("transaction", txn)
+        account.emit("contract", contract)
+        return txn
+
+    # -- settlement -----------------------------------------------------------------------------
+    def _watch(self, account: Account, contract: Contract) -> None:
+        symbol = contract.spec.symbol
+        book = self._open.setdefault(symbol, {})
+        book[contract.contract_id] = (account, contract)
+        if symbol not in self._monitors:
+
+            def monitor(tick: Tick, symbol: str = symbol) -> None:
+                self._on_tick(symbol, tick)
+
+            self._monitors[symbol] = monitor
+            self.market.feed(symbol).add_listener(monitor)
+
+    def _unwatch(self, contract: Contract) -> None:
+        symbol = contract.spec.symbol
+        book = self._open.get(symbol, {})
+        book.pop(contract.contract_id, None)
+        if not book and symbol in self._monitors:
+            self.market.feed(symbol).remove_listener(self._monitors.pop(symbol))
+
+    def _on_tick(self, symbol: str, tick: Tick) -> None:
+        for account, contract in list(self._open.get(symbol, {}).values()):
+            if contract.on_tick(tick.epoch, tick.quote):
+                self._close(account, contract)
+            else:
+                account.emit("contract", contract)
+
+
+# -- reports ------------------------------------------------------------------------------------
+def statement(
+    account: Account,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    action_type: str | None = None,
+    date_from: int | None = None,
+    date_to: int | None = None,
+    description: bool = False,
+    app_id: int = 1089,
+) -> dict[str, Any]:
+    rows = [
+        t
+        for t in reversed(account.transactions)
+        if (action_type is None or t.action_type == action_type)
+        and (date_from is None or t.transaction_time >= date_from)
+        and (date_to is None or t.transaction_time <= date_to)
+    ]
+    page = rows[offset : offset + limit]
+    return {
+        "count": len(page),
+        "transactions": [t.statement_row(app_id, description) for t in page],
+    }
+
+
+def profit_table(
+    account: Account,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    date_from: int | None = None,
+    date_to: int | None = None,
+    sort: str = "DESC",
+    contract_types: list[str] | None = None,
+    description: bool = False,
+    app_id: int = 1089,
+) -> dict[str, Any]:
+    sold = [
+        c
+        for c in account.contracts.values()
+        if c.is_sold
+        and (contract_types is None or c.terms.contract_type in contract_types)
+        and (date_from is None or (c.sell_time or 0) >= date_from)
+        and (date_to is None or (c.sell_time or 0) <= date_to)
+    ]
+    sold.sort(key=lambda c: (c.sell_time or 0, c.sell_transaction_id or 0), reverse=sort == "DESC")
+    page = sold[offset : offset + limit]
+    rows = []
+    for c in page:
+        row: dict[str, Any] = {
+            "app_id": app_id,
+            "contract_id": c.contract_id,
+            "contract_type": c.terms.contract_type,
+            "transaction_id": c.sell_transaction_id,
+            "buy_price": c.buy_price,
+            "sell_price": c.sell_price,
+            "payout": c.payout,
+            "purchase_time": c.date_start,
+            "sell_time": c.sell_time,
+            "shortcode": c.shortcode,
+            "underlying_symbol": c.spec.symbol,
+            "profit": round(float(c.sell_price or 0.0) - c.buy_price, 2),
+        }
+        if description:
+            row["longcode"] = c.longcode
+        rows.append(row)
+    return {"count": len(rows), "transactions": rows}
+
+
+def portfolio(account: Account, contract_types: list[str] | None = None) -> dict[str, Any]:
+    out = []
+    for c in account.open_contracts():
+        if contract_types is not None and c.terms.contract_type not in contract_types:
+            continue
+        out.append(
+            {
+                "contract_id": c.contract_id,
+                "transaction_id": c.transaction_id,
+                "contract_type": c.terms.contract_type,
+                "symbol": c.spec.symbol,
+                "currency": account.currency,
+                "buy_price": c.buy_price,
+                "payout": c.payout,
+                "purchase_time": c.date_start,
+                "date_start": c.date_start,
+                "expiry_time": c.date_expiry,
+                "shortcode": c.shortcode,
+                "longcode": c.longcode,
+                "app_id": 1089,
+            }
+        )
+    return {"contracts": out}

@@ -1,0 +1,180 @@
+"""The :class:`Simulator`: a websockets server speaking Deriv API v3 on
+``ws://HOST:PORT/websockets/v3``.
+
+Lifecycle: ``await sim.start()`` binds the socket (port 0 picks a free port) and starts the
+simulated clock; ``await sim.stop()`` closes every connection, waits for their handlers, and
+cancels the feed pump tasks, so no task outlives ``stop``. ``async with Simulator(...) as sim``
+does both. Accounts (balances, contracts, transactions) belong to the simulator and survive client
+reconnects.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+from collections.abc import Sequence
+from types import TracebackType
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from derivkit.sim.account import Account, Broker
+from derivkit.sim.clock import SimClock
+from derivkit.sim.faults import Faults
+from derivkit.sim.feed import Market
+from derivkit.sim.handlers import HANDLERS
+from derivkit.sim.ratelimit import RateLimits
+from derivkit.sim.session import Session
+from derivkit.sim.symbols import SYMBOLS
+
+_TOKEN = re.compile(r"^[\w\-]{1,128}$")
+
+
+class Simulator:
+    """An offline Deriv WebSocket API v3 server (the package docstring has the full contract)."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tokens: Sequence[str] | None = None,
+        real_tokens: Sequence[str] | None = None,
+        seed: int | str | None = None,
+        balance: float = 10000.0,
+        currency: str = "USD",
+        speed: float = 1.0,
+        rate_limits: RateLimits | None = None,
+        idle_timeout: float = 120.0,
+        start_epoch: int | None = None,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be positive")
+        if not idle_timeout > 0:
+            raise ValueError("idle_timeout must be positive")
+        self.host = host
+        self.port = port
+        self.seed = str(seed) if seed is not None else secrets.token_hex(8)
+        self.balance = float(balance)
+        self.currency = currency
+        self.speed = float(speed)
+        self.rate_limits = rate_limits or RateLimits()
+        self.idle_timeout = float(idle_timeout)
+        self.start_epoch = start_epoch
+        rng = random.Random(f"{self.seed}:tokens")
+        if tokens is None or (not tokens and not real_tokens):
+            tokens = [f"simDemo{rng.getrandbits(48):012x}"]
+        self.tokens = list(tokens)
+        self.real_tokens = list(real_tokens or [])
+        all_tokens = self.tokens + self.real_tokens
+        if len(set(all_tokens)) != len(all_tokens):
+            raise ValueError("tokens must be unique")
+        for tok in all_tokens:
+            if not isinstance(tok, str) or not _TOKEN.match(tok):
+                raise ValueError(f"invalid token {tok!r}: use 1-128 of [A-Za-z0-9_-]")
+        self.accounts: dict[str, Account] = {}
+        for i, tok in enumerate(self.tokens):
+            self.accounts[tok] = Account(f"VRTC{9000001 + i}", tok, True, currency, balance)
+        for i, tok in enumerate(self.real_tokens):
+            self.accounts[tok] = Account(f"CR{9000001 + i}", tok, False, currency, balance)
+        #: The first virtual token (or the first real one when only real tokens were given).
+        self.token = (self.tokens or self.real_tokens)[0]
+        self.faults = Faults(self._drop_all, self._pause, self._resume)
+        #: call name -> (handler, needs authorize); see :mod:`derivkit.sim.handlers`.
+        self.handlers = HANDLERS
+        self.connections_accepted = 0
+        self._sessions: set[Session] = set()
+        self._server: Server | None = None
+        self._clock: SimClock | None = None
+        self._market: Market | None = None
+        self._broker: Broker | None = None
+
+    # -- components (available after start) ----------------------------------------------------
+    @property
+    def clock(self) -> SimClock:
+        if self._clock is None:
+            raise RuntimeError("simulator not started")
+        return self._clock
+
+    @property
+    def market(self) -> Market:
+        if self._market is None:
+            raise RuntimeError("simulator not started")
+        return self._market
+
+    @property
+    def broker(self) -> Broker:
+        if self._broker is None:
+            raise RuntimeError("simulator not started")
+        return self._broker
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}/websockets/v3"
+
+    @property
+    def connections(self) -> int:
+        """Currently open client connections."""
+        return len(self._sessions)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._server is not None or self._clock is not None:
+            raise RuntimeError("simulator already started")
+        self._clock = SimClock(self.speed, self.start_epoch)
+        self._market = Market(self.seed, self._clock, int(self._clock.start_epoch))
+        self._broker = Broker(self._market, self._clock)
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            max_size=2**20,
+            compression="deflate",
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close(close_connections=True)
+            await server.wait_closed()
+        if self._market is not None:
+            await self._market.close()
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        self.connections_accepted += 1
+        session = Session(self, ws)
+        self._sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            self._sessions.discard(session)
+
+    # -- fault hooks ----------------------------------------------------------------------------
+    def _drop_all(self) -> int:
+        sessions = list(self._sessions)
+        for s in sessions:
+            s.abort()
+        return len(sessions)
+
+    def _pause(self, symbol: str) -> None:
+        if symbol not in SYMBOLS:
+            raise KeyError(symbol)
+        self.market.feed(symbol).pause()
+
+    def _resume(self, symbol: str) -> None:
+        if symbol not in SYMBOLS:
+            raise KeyError(symbol)
+        self.market.feed(symbol).resume()
