@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -41,34 +41,47 @@ class PriceModel:
         return -0.5 * self.tick_log_sd(price) ** 2
 
 
+class MultiplicativeModel(PriceModel):
+    """A model whose tick multiplies the price by a random factor (``_factor``)."""
+
+    def _factor(self, rng: random.Random) -> tuple[float, bool]:
+        raise NotImplementedError
+
+    def step(self, price: float, rng: random.Random) -> tuple[float, bool]:
+        factor, event = self._factor(rng)
+        return price * factor, event
+
+    def step_back(self, price: float, rng: random.Random) -> float:
+        return price / self._factor(rng)[0]
+
+
 @dataclass(frozen=True)
-class GBM(PriceModel):
+class GBM(MultiplicativeModel):
     """``S_t = S_{t-1} exp((mu - sigma^2/2) dt + sigma sqrt(dt) Z)``; ``mu = 0`` for volatility."""
 
     sigma: float
     interval: int = 2
     drift: float = 0.0
+    _m: float = field(init=False, repr=False)
+    _s: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         dt = year_fraction(self.interval)
         object.__setattr__(self, "_m", (self.drift - self.sigma**2 / 2) * dt)
         object.__setattr__(self, "_s", self.sigma * math.sqrt(dt))
 
-    def step(self, price: float, rng: random.Random) -> tuple[float, bool]:
-        return price * math.exp(self._m + self._s * rng.gauss(0.0, 1.0)), False  # type: ignore[attr-defined]
-
-    def step_back(self, price: float, rng: random.Random) -> float:
-        return price / math.exp(self._m + self._s * rng.gauss(0.0, 1.0))  # type: ignore[attr-defined]
+    def _factor(self, rng: random.Random) -> tuple[float, bool]:
+        return math.exp(self._m + self._s * rng.gauss(0.0, 1.0)), False
 
     def tick_log_sd(self, price: float) -> float:
-        return float(self._s)  # type: ignore[attr-defined]
+        return self._s
 
     def tick_log_mean(self, price: float) -> float:
-        return float(self._m)  # type: ignore[attr-defined]
+        return self._m
 
 
 @dataclass(frozen=True)
-class Jump(PriceModel):
+class Jump(MultiplicativeModel):
     """GBM plus Poisson jumps: ``lam`` a day, ``J`` times the normal move, mean-preserving."""
 
     sigma: float
@@ -93,13 +106,6 @@ class Jump(PriceModel):
             z1, z2 = rng.gauss(0.0, 1.0), rng.gauss(0.0, 1.0)
             return math.exp(m_jump + s * z1 + self.jump_factor * s * z2), True
         return math.exp(m_plain + s * rng.gauss(0.0, 1.0)), False
-
-    def step(self, price: float, rng: random.Random) -> tuple[float, bool]:
-        f, event = self._factor(rng)
-        return price * f, event
-
-    def step_back(self, price: float, rng: random.Random) -> float:
-        return price / self._factor(rng)[0]
 
     def tick_log_sd(self, price: float) -> float:
         s = self._parts()[0]
@@ -138,7 +144,7 @@ FOLDED_MEAN = math.sqrt(2 / math.pi) * math.exp(-0.5) + (1 - 2 * _N.cdf(-1))
 
 
 @dataclass(frozen=True)
-class CrashBoom(PriceModel):
+class CrashBoom(MultiplicativeModel):
     """Crash/Boom N: with probability ``1 - 1/N`` a small move with the trend, else a spike.
 
     Moves are ``exp(M |N(1,1)| / mu_f sqrt(dt))``. The spike parameter is ``ln(0.999)/sqrt(dt)``
@@ -149,6 +155,8 @@ class CrashBoom(PriceModel):
     n: int
     boom: bool = False
     interval: int = 1
+    _spike: float = field(init=False, repr=False)
+    _small: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         sq = math.sqrt(year_fraction(self.interval))
@@ -172,7 +180,6 @@ class CrashBoom(PriceModel):
             else:
                 hi = mid
         small = sign * (lo + hi) / 2
-        object.__setattr__(self, "_sq", sq)
         object.__setattr__(self, "_spike", spike * sq / FOLDED_MEAN)
         object.__setattr__(self, "_small", small * sq / FOLDED_MEAN)
 
@@ -183,18 +190,11 @@ class CrashBoom(PriceModel):
     def _factor(self, rng: random.Random) -> tuple[float, bool]:
         x = abs(rng.gauss(1.0, 1.0))
         if rng.random() < 1 / self.n:
-            return math.exp(self._spike * x), True  # type: ignore[attr-defined]
-        return math.exp(self._small * x), False  # type: ignore[attr-defined]
-
-    def step(self, price: float, rng: random.Random) -> tuple[float, bool]:
-        f, event = self._factor(rng)
-        return price * f, event
-
-    def step_back(self, price: float, rng: random.Random) -> float:
-        return price / self._factor(rng)[0]
+            return math.exp(self._spike * x), True
+        return math.exp(self._small * x), False
 
     def tick_log_sd(self, price: float) -> float:
         p = 1 / self.n
         e_x2 = 2.0  # E[Y^2] for Y ~ N(1, 1)
-        var = e_x2 * (p * self._spike**2 + (1 - p) * self._small**2)  # type: ignore[attr-defined]
+        var = e_x2 * (p * self._spike**2 + (1 - p) * self._small**2)
         return math.sqrt(var)
