@@ -56,6 +56,7 @@ from derivkit.core.models import (
     Tick,
     Transaction,
     WebsiteStatus,
+    _Model,
 )
 from derivkit.core.protocol import (
     Action,
@@ -378,13 +379,14 @@ class DerivClient:
         self._adopt_limits(reply)
 
     def _adopt_limits(self, reply: Mapping[str, Any]) -> None:
-        limits = (reply.get("website_status") or {}).get("api_call_limits")
+        status = reply.get("website_status")
+        limits = status.get("api_call_limits") if isinstance(status, Mapping) else None
         if isinstance(limits, Mapping):
             self._limiter.configure(limits)
 
     async def _authorize_now(self, token: str) -> AccountInfo:
         reply = await self._call({"authorize": token}, "authorize", None, gated=False)
-        return AccountInfo.from_dict(reply["authorize"])
+        return _one(reply, AccountInfo, "authorize")
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -591,7 +593,7 @@ class DerivClient:
         """Log this connection in; the token is kept to re-authorize after reconnects."""
         reply = await self.request({"authorize": token})
         self._token = token
-        self.account = AccountInfo.from_dict(reply["authorize"])
+        self.account = _one(reply, AccountInfo, "authorize")
         return self.account
 
     async def ping(self) -> float:
@@ -603,23 +605,25 @@ class DerivClient:
 
     async def server_time(self) -> int:
         """The server's clock as an epoch."""
-        return int((await self.request({"time": 1}))["time"])
+        reply = await self.request({"time": 1})
+        return _shape(reply, lambda reply: int(reply["time"]))
 
     async def website_status(self) -> WebsiteStatus:
         """Site status, call limits and currency settings (also adopted as rate limits)."""
         reply = await self.request({"website_status": 1})
-        return WebsiteStatus.from_dict(reply["website_status"])
+        return _one(reply, WebsiteStatus, "website_status")
 
     async def active_symbols(self, *, brief: bool = True) -> list[ActiveSymbol]:
         reply = await self.request({"active_symbols": "brief" if brief else "full"})
-        return [ActiveSymbol.from_dict(item) for item in reply["active_symbols"]]
+        return _listed(reply, ActiveSymbol, "active_symbols")
 
     async def contracts_for(self, symbol: str, *, currency: str = "USD") -> list[ContractOffer]:
         reply = await self.request({"contracts_for": symbol, "currency": currency})
-        return [ContractOffer.from_dict(item) for item in reply["contracts_for"]["available"]]
+        return _listed(reply, ContractOffer, "contracts_for", "available")
 
     async def balance(self) -> Balance:
-        return Balance.from_dict((await self.request({"balance": 1}))["balance"])
+        reply = await self.request({"balance": 1})
+        return _one(reply, Balance, "balance")
 
     async def watch_balance(self) -> Subscription[Balance]:
         """A stream of the account balance; never drops an update."""
@@ -664,8 +668,8 @@ class DerivClient:
         payload = _history_payload(symbol, count, style, granularity, end)
         reply = await self.request(payload)
         if style == "candles":
-            return [Candle.from_dict(item) for item in reply.get("candles", [])]
-        return History.from_dict({**reply["history"], "pip_size": reply.get("pip_size")})
+            return _listed(reply, Candle, "candles")
+        return _shape(reply, _history)
 
     async def candles(
         self, symbol: str, *, granularity: int = 60, count: int = 100
@@ -677,7 +681,7 @@ class DerivClient:
     async def proposal(self, spec: ContractSpec) -> Proposal:
         """The price of a contract (the proposal id is single-use)."""
         reply = await self.request({"proposal": 1, **spec.parameters()})
-        return Proposal.from_dict(reply["proposal"])
+        return _one(reply, Proposal, "proposal")
 
     async def watch_proposal(self, spec: ContractSpec) -> Subscription[Proposal]:
         """A contract's price, re-quoted as the market moves."""
@@ -701,16 +705,17 @@ class DerivClient:
             payload = {"buy": "1", "price": price, "parameters": contract.parameters()}
         else:
             payload = {"buy": contract, "price": price}
-        return BuyReceipt.from_dict((await self.request(payload))["buy"])
+        reply = await self.request(payload)
+        return _one(reply, BuyReceipt, "buy")
 
     async def sell(self, contract_id: int, price: float = 0) -> SellReceipt:
         """Sell an open contract; ``price`` is the least you accept (0 = at market)."""
         reply = await self.request({"sell": contract_id, "price": price})
-        return SellReceipt.from_dict(reply["sell"])
+        return _one(reply, SellReceipt, "sell")
 
     async def portfolio(self) -> list[PortfolioContract]:
         reply = await self.request({"portfolio": 1})
-        return [PortfolioContract.from_dict(item) for item in reply["portfolio"]["contracts"]]
+        return _listed(reply, PortfolioContract, "portfolio", "contracts")
 
     async def open_contract(self, contract_id: int) -> Subscription[OpenContract]:
         """Live state of one contract; the stream ends after the message with ``is_sold``."""
@@ -727,16 +732,62 @@ class DerivClient:
         reply = await self.request(
             {"statement": 1, "description": 1, "limit": limit, "offset": offset}
         )
-        return [StatementEntry.from_dict(item) for item in reply["statement"]["transactions"]]
+        return _listed(reply, StatementEntry, "statement", "transactions")
 
     async def profit_table(self, *, limit: int = 50, offset: int = 0) -> list[ProfitTableEntry]:
         reply = await self.request(
             {"profit_table": 1, "description": 1, "limit": limit, "offset": offset, "sort": "DESC"}
         )
-        return [ProfitTableEntry.from_dict(item) for item in reply["profit_table"]["transactions"]]
+        return _listed(reply, ProfitTableEntry, "profit_table", "transactions")
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _shape(reply: dict[str, Any], build: Callable[[dict[str, Any]], T]) -> T:
+    """Build a typed result; a reply of the wrong shape becomes a :class:`ProtocolError`."""
+    try:
+        return build(reply)
+    except _SHAPE_ERRORS as exc:
+        raise ProtocolError(
+            f"unexpected shape of a {reply.get('msg_type')!r} reply: {exc!r}"
+        ) from exc
+
+
+M = TypeVar("M", bound=_Model)
+
+
+def _one(reply: dict[str, Any], model: type[M], key: str) -> M:
+    """The reply's ``key`` payload as a ``model``."""
+    return _shape(reply, lambda message: model.from_dict(message[key]))
+
+
+def _listed(reply: dict[str, Any], model: type[M], *path: str) -> list[M]:
+    """The list found at ``path`` in the reply, each item as a ``model``."""
+
+    def build(message: dict[str, Any]) -> list[M]:
+        node: Any = message
+        for key in path:
+            node = node[key]
+        return [model.from_dict(item) for item in node]
+
+    return _shape(reply, build)
+
+
+def _history(reply: dict[str, Any]) -> History:
+    return History.from_dict({**reply["history"], "pip_size": reply.get("pip_size")})
+
+
+def _guarded(parse: Callable[[dict[str, Any]], list[T]]) -> Callable[[dict[str, Any]], list[T]]:
+    """A stream parser whose shape errors become :class:`ProtocolError`."""
+
+    def guarded(message: dict[str, Any]) -> list[T]:
+        return _shape(message, parse)
+
+    return guarded
 
 
 def _leaves(group: ExceptionGroup[Exception]) -> list[Exception]:
@@ -755,9 +806,10 @@ def _payload(
             return []
         return [model.from_dict(body)]
 
-    return parse
+    return _guarded(parse)
 
 
+@_guarded
 def _parse_candles(message: dict[str, Any]) -> list[Candle]:
     if message.get("msg_type") == "ohlc":
         return [Candle.from_ohlc(message["ohlc"])]

@@ -50,6 +50,8 @@ class _Model:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a reply payload; unknown keys stay in ``raw``, missing ones take defaults."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__} needs an object, got {type(data).__name__}")
         values: dict[str, Any] = {}
         for item in dataclasses.fields(cls):
             if item.name == "raw" or item.name not in data:

@@ -407,7 +407,8 @@ class Multiplexer:
     @staticmethod
     def _remember_contract(stream: Stream, message: dict[str, Any]) -> None:
         """After ``buy`` + subscribe, the stream is about the bought contract from now on."""
-        contract_id = (message.get("buy") or {}).get("contract_id")
+        receipt = message.get("buy")
+        contract_id = receipt.get("contract_id") if isinstance(receipt, dict) else None
         if contract_id is not None:
             stream.name = "proposal_open_contract"
             stream.payload = {

@@ -390,3 +390,22 @@ async def test_a_call_over_the_announced_limit_waits_instead_of_being_sent(serve
         assert sum("website_status" in r for r in server.requests) == 3
         await api.request({"ping": 1}, timeout=1)  # ping and time sit outside the budgets
         await api.request({"time": 1}, timeout=1)
+
+
+async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(server):
+    async def odd(fake, connection, request):
+        if "time" in request:
+            await connection.send(json.dumps(fake._envelope(request, "time", "not-a-number")))
+            return True
+        if "website_status" in request:
+            await connection.send(json.dumps(fake._envelope(request, "website_status", [1])))
+            return True
+        return False
+
+    server.handler = odd
+    async with client_for(server) as api:
+        with pytest.raises(ProtocolError, match="'time' reply"):
+            await api.server_time()
+        with pytest.raises(ProtocolError, match="'website_status' reply"):
+            await api.website_status()
+        assert await api.ping() >= 0  # the connection is fine
