@@ -139,13 +139,14 @@ def run(
     state_json = bool(getattr(ctx.find_root().obj, "json", False))
     verbose = bool(getattr(ctx.find_root().obj, "verbose", False))
     out = Output(json_mode=state_json, verbose=verbose)
-    if verbose:
-        _log_to_stderr()
 
     async def main() -> T:
         async with open_session(settings, out, needs_token=needs_token) as session:
             return await body(session)
 
+    derivkit_logger = logging.getLogger("derivkit")
+    previous_level = derivkit_logger.level
+    handler = _log_to_stderr() if verbose else None
     try:
         settings = resolve_from_context(ctx)
         return asyncio.run(main())
@@ -154,14 +155,20 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (DerivError, MissingToken) as error:
         fail(out, error)
+    finally:
+        if handler is not None:
+            derivkit_logger.removeHandler(handler)
+            derivkit_logger.setLevel(previous_level)
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr() -> logging.Handler:
+    """``-v``: derivkit's own log on stderr for this invocation (secrets are masked upstream)."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logger = logging.getLogger("derivkit")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    return handler
 
 
 def usage_error(out: Output, message: str) -> NoReturn:

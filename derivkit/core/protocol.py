@@ -41,6 +41,7 @@ from derivkit.core.exceptions import (
     RequestTimeout,
     api_error_from_reply,
 )
+from derivkit.core.secrets import SENSITIVE_KEYS, mask_secrets
 
 __all__ = [
     "Consumer",
@@ -362,6 +363,8 @@ class Multiplexer:
         return [Unsolicited(dict(message))]
 
     def _settle(self, call: PendingCall, message: dict[str, Any]) -> Action:
+        if not SENSITIVE_KEYS.isdisjoint(call.payload) and "echo_req" in message:
+            message["echo_req"] = mask_secrets(message["echo_req"])  # whatever the server did
         if "error" in message:
             return Reject(call.waiter, api_error_from_reply(message, call.payload))
         if not isinstance(message.get("msg_type"), str):

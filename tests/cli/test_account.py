@@ -166,3 +166,10 @@ def test_human_account_views_after_trading(cli, sim):
     assert sold.exit_code == 0 and sold.stdout.startswith(f"Sold contract {held['contract_id']}")
     symbols = cli("--sim", "symbols")
     assert symbols.stdout.splitlines()[0] == "Symbol\tName\tMarket\tSubmarket\tDecimals\tOpen"
+
+
+def test_verbose_logging_never_shows_the_token(cli, sim):
+    result = cli(*sim.args(), "-v", "balance")
+    assert result.exit_code == 0
+    assert '"authorize": "<not shown>"' in result.stderr
+    assert sim.token not in result.stderr + result.stdout

@@ -409,3 +409,19 @@ async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(server):
         with pytest.raises(ProtocolError, match="'website_status' reply"):
             await api.website_status()
         assert await api.ping() >= 0  # the connection is fine
+
+
+async def test_a_server_echoing_the_token_does_not_leak_it_into_replies(server):
+    async def careless(fake, connection, request):
+        if "authorize" in request:
+            reply = fake._envelope(request, "authorize", {"loginid": "VRTC1", "currency": "USD"})
+            reply["echo_req"] = dict(request)  # unmasked, unlike Deriv
+            await connection.send(json.dumps(reply))
+            return True
+        return False
+
+    server.handler = careless
+    async with client_for(server) as api:
+        reply = await api.request({"authorize": GOOD_TOKEN})
+        assert reply["echo_req"]["authorize"] == "<not shown>"
+        assert GOOD_TOKEN not in json.dumps(reply)
