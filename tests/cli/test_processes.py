@@ -26,30 +26,30 @@ class Lines:
 
 
 def test_ctrl_c_during_a_stream_exits_130_without_traceback():
-    process = spawn("--sim", "ticks", "1HZ100V")
-    lines = Lines(process)
-    assert "1HZ100V" in (lines.next() or "")
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=10) == 130
-    stderr = process.stderr.read()
+    with spawn("--sim", "ticks", "1HZ100V") as process:
+        lines = Lines(process)
+        assert "1HZ100V" in (lines.next() or "")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+        stderr = process.stderr.read()
     assert "Traceback" not in stderr and "Interrupted" in stderr
 
 
 def test_ctrl_c_during_balance_watch(sim):
-    process = spawn(*sim.args(), "balance", "--watch")
-    lines = Lines(process)
-    assert "USD" in (lines.next() or "")
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=10) == 130
+    with spawn(*sim.args(), "balance", "--watch") as process:
+        lines = Lines(process)
+        assert "USD" in (lines.next() or "")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
 
 
 def test_stream_survives_a_dropped_connection(sim):
-    process = spawn(*sim.args(), "--json", "ticks", "1HZ100V", "--count", "6")
-    lines = Lines(process)
-    assert lines.next() and lines.next()
-    accepted = sim.simulator.connections_accepted
-    assert sim.call(sim.simulator.faults.drop_connections) >= 1
-    rest = [lines.next() for _ in range(4)]
-    assert all(rest), rest
-    assert process.wait(timeout=10) == 0
+    with spawn(*sim.args(), "--json", "ticks", "1HZ100V", "--count", "6") as process:
+        lines = Lines(process)
+        assert lines.next() and lines.next()
+        accepted = sim.simulator.connections_accepted
+        assert sim.call(sim.simulator.faults.drop_connections) >= 1
+        rest = [lines.next() for _ in range(4)]
+        assert all(rest), rest
+        assert process.wait(timeout=10) == 0
     assert sim.simulator.connections_accepted > accepted
