@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import typer.main
 
@@ -89,6 +91,22 @@ def test_help_does_not_import_the_dashboard_or_bot_libraries():
     assert "HEAVY [] SIM False" in result.stdout
 
 
-def test_shell_completion_script_is_available(cli):
-    result = cli("--show-completion", "bash")
-    assert result.exit_code == 0 and "complete" in result.stdout.lower()
+def test_shell_completion_completes_commands():
+    derivkit = str(Path(sys.executable).with_name("derivkit"))
+    env = {
+        **os.environ,
+        "_DERIVKIT_COMPLETE": "complete_bash",
+        "COMP_WORDS": "derivkit pri",
+        "COMP_CWORD": "1",
+    }
+    result = subprocess.run([derivkit], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "price" in result.stdout.split()
+    plain = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = subprocess.run(
+        [derivkit, "--show-completion", "bash"],
+        env=plain,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert script.returncode == 0 and "_DERIVKIT_COMPLETE" in script.stdout
