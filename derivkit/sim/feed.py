@@ -32,6 +32,8 @@ log = logging.getLogger("derivkit.sim")
 
 #: Ticks generated backwards from the anchor, so ``ticks_history`` can return 5,000 at once.
 PRE_TICKS = 5400
+#: Log-spread of the seeded start level around the nominal one.
+LEVEL_SPREAD = 0.05
 #: Synthetic candles kept per granularity before the first tick-covered candle.
 SYNTH_CANDLES = 10_000
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
@@ -95,8 +97,13 @@ class SymbolFeed:
         self._rng = random.Random(f"{seed}:{spec.symbol}:fwd")
         anchor = anchor_epoch - anchor_epoch % self.interval
         back = random.Random(f"{seed}:{spec.symbol}:back")
-        prices = [spec.start_level]
-        s = spec.start_level
+        # Each seed starts each index at its own level (within a few percent of the nominal one).
+        level_rng = random.Random(f"{seed}:{spec.symbol}:level")
+        self.start_level = round(
+            spec.start_level * math.exp(LEVEL_SPREAD * level_rng.gauss(0.0, 1.0)), spec.pip_size
+        )
+        prices = [self.start_level]
+        s = self.start_level
         for _ in range(PRE_TICKS):
             s = self.model.step_back(s, back)
             prices.append(s)
@@ -105,7 +112,7 @@ class SymbolFeed:
         first = anchor - PRE_TICKS * self.interval
         self.epochs = array("q", range(first, anchor + 1, self.interval))
         self.quotes = array("d", (round(p, nd) for p in prices))
-        self._state = spec.start_level
+        self._state = self.start_level
         self.next_epoch = anchor + self.interval
         self.paused = False
         self._listeners: list[TickListener] = []
@@ -127,7 +134,7 @@ class SymbolFeed:
             e = self.next_epoch
             self.next_epoch = e + iv
             if self.spec.daily_reset and e % 86400 == 0:
-                self._state = self.spec.start_level
+                self._state = self.start_level
             else:
                 self._state = self.model.step(self._state, self._rng)[0]
             q = round(self._state, nd)
