@@ -4,7 +4,8 @@ Front-end free: nothing here imports the CLI, the dashboard, the bot, or their l
 """
 
 from derivkit.core.backoff import RetryPolicy, backoff_delays
-from derivkit.core.client import ConnectionState, DerivClient
+from derivkit.core.client import DerivClient
+from derivkit.core.connection import ConnectionState, DerivConnection
 from derivkit.core.exceptions import (
     AlreadySubscribed,
     APIError,
@@ -63,6 +64,7 @@ __all__ = [
     "ContractOffer",
     "ContractSpec",
     "DerivClient",
+    "DerivConnection",
     "DerivError",
     "History",
     "InputValidationFailed",

@@ -7,10 +7,10 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivkit.core.client import _parse_candles, _payload
 from derivkit.core.exceptions import DerivError
 from derivkit.core.models import Balance, OpenContract, Tick
 from derivkit.core.protocol import Multiplexer
+from derivkit.core.shapes import parse_candles, payload_parser
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
@@ -55,10 +55,10 @@ def test_multiplexer_survives_any_message_sequence(sequence):
 @given(messages)
 def test_typed_parsers_raise_only_derivkit_errors(message):
     parsers = [
-        _payload(Tick, "tick"),
-        _payload(Balance, "balance"),
-        _payload(OpenContract, "proposal_open_contract"),
-        _parse_candles,
+        payload_parser(Tick, "tick"),
+        payload_parser(Balance, "balance"),
+        payload_parser(OpenContract, "proposal_open_contract"),
+        parse_candles,
     ]
     for parse in parsers:
         with contextlib.suppress(DerivError):

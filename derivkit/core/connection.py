@@ -1,0 +1,579 @@
+"""DerivConnection: one multiplexed, self-healing connection to the Deriv WebSocket API v3.
+
+Concurrency: any number of coroutines may call any method at once; exactly one task (the reader)
+ever reads the socket, and every reply reaches its caller through the multiplexer by ``req_id``.
+The client owns one supervisor task; per connection it runs the reader and the keepalive in an
+``asyncio.TaskGroup``. ``close()`` cancels and awaits all of them: nothing is left running.
+
+Cancellation: cancelling a call is safe; its pending entry is removed and a late reply is dropped.
+A cancelled or timed-out money-moving call may still have executed (see ``OutcomeUnknown``).
+
+Reconnect: when the socket drops, calls in flight fail with ``ConnectionLost`` (money-moving ones
+with ``OutcomeUnknown``) except read-only calls, which are re-sent once. The client reconnects with
+capped, jittered exponential backoff, re-authorizes with the same token, re-issues every live
+subscription and keeps feeding the same :class:`Subscription` objects (their ``gaps`` counter
+tells that a gap happened).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+from derivkit.core.backoff import RetryPolicy
+from derivkit.core.calls import call_name, is_money_moving, is_read_only
+from derivkit.core.codec import decode, encode
+from derivkit.core.exceptions import (
+    AuthError,
+    ConnectionLost,
+    DerivError,
+    OutcomeUnknown,
+    ProtocolError,
+    RateLimit,
+    RequestTimeout,
+    UsageError,
+)
+from derivkit.core.models import (
+    AccountInfo,
+)
+from derivkit.core.protocol import (
+    Action,
+    Consumer,
+    Forget,
+    Multiplexer,
+    Reject,
+    Resolve,
+    Unsolicited,
+)
+from derivkit.core.ratelimit import RateLimiter
+from derivkit.core.secrets import mask_secrets
+from derivkit.core.shapes import one
+from derivkit.core.subscription import Parser, Subscription
+from derivkit.core.transport import Transport, WebsocketsTransport, build_url
+
+__all__ = ["ConnectionState", "DerivConnection"]
+
+logger = logging.getLogger("derivkit.core.connection")
+
+T = TypeVar("T")
+ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
+
+_FORGET_TIMEOUT = 5.0
+
+
+class DerivConnection:
+    """A client for the Deriv WebSocket API v3 over one multiplexed connection.
+
+    Args:
+        endpoint: full ``ws://``/``wss://`` URL; ``app_id`` and ``l`` are added unless present.
+        app_id: Deriv application id (1089 is Deriv's public test app).
+        token: API token; when given, ``connect()`` authorizes (and re-authorizes after reconnects).
+        lang: language of server messages.
+        request_timeout: seconds a call may wait for its reply (``RequestTimeout``).
+        keepalive_interval: send ``{"ping": 1}`` after this many seconds without sending anything.
+        reconnect: reconnect automatically when the connection drops.
+        retry: backoff and re-try settings (:class:`RetryPolicy`).
+        buffer_size: per-consumer buffer of tick-like streams (oldest dropped beyond it).
+        on_unsolicited: called with every message that belongs to no call or stream.
+        on_state_change: called with the new :data:`ConnectionState` on every change.
+        respect_rate_limits: learn ``website_status.api_call_limits`` and throttle to them.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        app_id: int = 1089,
+        token: str | None = None,
+        lang: str = "EN",
+        request_timeout: float = 30.0,
+        keepalive_interval: float = 30.0,
+        reconnect: bool = True,
+        retry: RetryPolicy | None = None,
+        buffer_size: int = 1024,
+        on_unsolicited: Callable[[dict[str, Any]], None] | None = None,
+        on_state_change: Callable[[ConnectionState], None] | None = None,
+        respect_rate_limits: bool = True,
+    ) -> None:
+        self.url = build_url(endpoint, app_id, lang)
+        self.request_timeout = request_timeout
+        self.keepalive_interval = keepalive_interval
+        self.reconnect = reconnect
+        self.retry = retry or RetryPolicy()
+        self.account: AccountInfo | None = None
+        self.reconnects = 0
+        self._token = token
+        self._mux = Multiplexer(buffer_size=buffer_size)
+        self._limiter = RateLimiter()
+        self._respect_rate_limits = respect_rate_limits
+        self._on_unsolicited = on_unsolicited
+        self._on_state_change = on_state_change
+        self._state: ConnectionState = "idle"
+        self._ready = asyncio.Event()
+        self._transport: Transport | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._task_group: asyncio.TaskGroup | None = None
+        self._last_sent = 0.0
+        self._loop_time: Callable[[], float] = lambda: 0.0
+        self._expiry_at = math.inf
+        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._fatal: DerivError | None = None
+
+    def __repr__(self) -> str:
+        auth = "authorized" if self.account else ("token set" if self._token else "no token")
+        return f"<{type(self).__name__} {self.url} {self._state}, {auth}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def pending_calls(self) -> int:
+        """Calls awaiting a reply (for monitoring; stays flat as calls complete)."""
+        return self._mux.pending_count
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state != self._state:
+            self._state = state
+            if self._on_state_change is not None:
+                try:
+                    self._on_state_change(state)
+                except Exception:
+                    logger.exception("on_state_change hook failed")
+
+    async def connect(self) -> None:
+        """Open the connection and authorize when a token was given.
+
+        Raises:
+            ConnectionLost: the server cannot be reached.
+            InvalidToken: the token was refused (the client is closed again).
+            UsageError: already connected or closed.
+        """
+        if self._state != "idle":
+            raise UsageError(f"cannot connect a client that is {self._state}")
+        self._set_state("connecting")
+        try:
+            transport = await WebsocketsTransport.open(self.url)
+        except BaseException:
+            self._set_state("idle")
+            raise
+        self._transport = transport
+        self._loop_time = asyncio.get_running_loop().time
+        self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
+        try:
+            if self._token is not None:
+                self.account = await self._authorize_now(self._token)
+            self._set_state("connected")
+            self._ready.set()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection, fail pending calls, end streams, and stop every task."""
+        if self._state == "closed":
+            return
+        self._set_state("closed")
+        self._ready.set()  # wakes callers waiting for a connection; they see "closed"
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None and supervisor is not asyncio.current_task():
+            supervisor.cancel()
+            try:
+                await supervisor
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+            except Exception:
+                logger.exception("connection supervisor failed")
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
+        self._apply_all(self._mux.close(self._fatal))
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- supervisor: one connection after another ------------------------------------------
+
+    async def _supervise(self, transport: Transport) -> None:
+        restoring = False
+        while True:
+            lost = await self._run_connection(transport, restoring)
+            self._ready.clear()
+            await transport.close()
+            self._transport = None
+            self._apply_all(self._mux.connection_lost())
+            if self._fatal is not None or not self.reconnect:
+                self._fatal = self._fatal or lost
+                logger.warning("connection lost, not reconnecting: %s", self._fatal)
+                self._set_state("closed")
+                self._ready.set()  # wakes callers waiting for a connection; they see "closed"
+                self._apply_all(self._mux.close(self._fatal))
+                return
+            logger.warning("connection lost (%s); reconnecting", lost)
+            self._set_state("reconnecting")
+            transport = await self._reopen()
+            self.reconnects += 1
+            restoring = True
+
+    async def _reopen(self) -> Transport:
+        for delay in self.retry.reconnect_delays():
+            await asyncio.sleep(delay)
+            try:
+                return await WebsocketsTransport.open(self.url)
+            except ConnectionLost as exc:
+                logger.info("reconnect failed: %s", exc)
+        raise AssertionError("unreachable: backoff delays never end")
+
+    async def _run_connection(self, transport: Transport, restoring: bool) -> DerivError:
+        """Run reader and keepalive until the connection fails; return why it failed."""
+        self._transport = transport
+        self._last_sent = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._task_group = group
+                group.create_task(self._read_loop(transport), name="derivkit-reader")
+                group.create_task(self._keepalive_loop(), name="derivkit-keepalive")
+                if restoring:
+                    group.create_task(self._restore(), name="derivkit-restore")
+                if self._respect_rate_limits:
+                    group.create_task(self._learn_limits(), name="derivkit-limits")
+        except ExceptionGroup as group_error:
+            return self._why_lost(group_error)
+        finally:
+            self._task_group = None
+        return ConnectionLost("connection tasks ended")
+
+    def _why_lost(self, group_error: ExceptionGroup[Exception]) -> DerivError:
+        """Classify a failed connection: refused credentials and internal errors are fatal."""
+        errors = _leaves(group_error)
+        for error in errors:
+            if isinstance(error, AuthError):
+                self._fatal = error
+                return error
+        for error in errors:
+            if isinstance(error, DerivError):
+                return error
+        logger.error("internal error in the connection tasks", exc_info=errors[0])
+        self._fatal = ConnectionLost(f"internal error: {errors[0]!r}")
+        return self._fatal
+
+    async def _read_loop(self, transport: Transport) -> None:
+        """The only reader of the socket: decode each frame and let the multiplexer route it."""
+        receive = self._mux.receive
+        apply = self._apply
+        while True:
+            raw = await transport.recv()
+            try:
+                message = decode(raw)
+            except ValueError:
+                self._report_malformed(raw)
+                continue
+            if not isinstance(message, dict):
+                self._report_malformed(raw)
+                continue
+            for action in receive(message):
+                apply(action)
+
+    def _report_malformed(self, raw: str | bytes) -> None:
+        error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")
+        logger.warning("%s", error)
+        self._report_unsolicited({"error": {"code": "ProtocolError", "message": str(error)}})
+
+    def _apply_all(self, actions: list[Action]) -> None:
+        for action in actions:
+            self._apply(action)
+
+    def _apply(self, action: Action) -> None:
+        if isinstance(action, Resolve):
+            if not action.waiter.done():
+                action.waiter.set_result(action.message)
+        elif isinstance(action, Reject):
+            if not action.waiter.done():
+                action.waiter.set_exception(action.error)
+        elif isinstance(action, Forget):
+            if self._task_group is not None:
+                self._task_group.create_task(self._forget(action.subscription_id))
+        elif isinstance(action, Unsolicited):
+            self._report_unsolicited(action.message)
+
+    def _report_unsolicited(self, message: dict[str, Any]) -> None:
+        logger.info(
+            "unsolicited message: msg_type=%s req_id=%s",
+            message.get("msg_type"),
+            message.get("req_id"),
+        )
+        if self._on_unsolicited is not None:
+            try:
+                self._on_unsolicited(message)
+            except Exception:
+                logger.exception("on_unsolicited hook failed")
+
+    async def _keepalive_loop(self) -> None:
+        """Ping when nothing was sent for ``keepalive_interval``; a missing pong kills the link."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self._last_sent
+            if idle < self.keepalive_interval:
+                await asyncio.sleep(self.keepalive_interval - idle)
+                continue
+            try:
+                await self._call({"ping": 1}, "ping", self.retry.pong_timeout, gated=False)
+            except RequestTimeout as exc:
+                raise ConnectionLost(
+                    f"no pong within {self.retry.pong_timeout:g}s; connection presumed dead"
+                ) from exc
+
+    async def _restore(self) -> None:
+        """After a reconnect: re-authorize, then re-send read-only calls and every stream."""
+        if self._token is not None:
+            self.account = await self._authorize_now(self._token)
+        for frame in self._mux.resume():
+            await self._send(frame)
+        self._set_state("connected")
+        self._ready.set()
+        logger.info("reconnected; %d stream(s) restored", len(self._mux.streams))
+
+    async def _learn_limits(self) -> None:
+        try:
+            reply = await self._call({"website_status": 1}, "website_status", None, gated=False)
+        except DerivError as exc:
+            logger.debug("could not read rate limits: %s", exc)
+            return
+        self._adopt_limits(reply)
+
+    def _adopt_limits(self, reply: Mapping[str, Any]) -> None:
+        status = reply.get("website_status")
+        limits = status.get("api_call_limits") if isinstance(status, Mapping) else None
+        if isinstance(limits, Mapping):
+            self._limiter.configure(limits)
+
+    async def _authorize_now(self, token: str) -> AccountInfo:
+        reply = await self._call({"authorize": token}, "authorize", None, gated=False)
+        return one(reply, AccountInfo, "authorize")
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        transport = self._transport
+        if transport is None:
+            raise ConnectionLost("not connected")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("send %s", json.dumps(mask_secrets(frame)))
+        self._last_sent = self._loop_time()
+        await transport.send(encode(frame))
+
+    def _check_usable(self) -> None:
+        if self._state == "closed":
+            if self._fatal is not None:
+                raise ConnectionLost(f"the connection failed for good: {self._fatal}")
+            raise UsageError("the client is closed")
+        if self._state == "idle":
+            raise UsageError("the client is not connected; use 'async with' or connect()")
+
+    async def _wait_ready(self) -> None:
+        if not self._ready.is_set():
+            self._check_usable()
+            await self._ready.wait()
+        self._check_usable()
+
+    async def _throttle(self, name: str) -> None:
+        loop = asyncio.get_running_loop()
+        while (delay := self._limiter.delay(name, loop.time())) > 0:
+            logger.info("throttling %s for %.2fs to respect rate limits", name, delay)
+            await asyncio.sleep(delay)
+        self._limiter.record(name, loop.time())
+
+    async def _call(
+        self, payload: Mapping[str, Any], name: str, timeout: float | None, *, gated: bool = True
+    ) -> dict[str, Any]:
+        """Send one call and await its reply (no retries).
+
+        Waiting for a connection or a rate-limit slot counts against the same time limit. The
+        reply wait is bounded by a timer on the reply future (cheaper than a cancel scope).
+        """
+        limit = timeout if timeout is not None else self.request_timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        if gated:
+            self._check_usable()
+            if not self._ready.is_set() or self._limiter.configured:
+                await self._admit(name, limit, deadline)
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        call = self._mux.open_call(payload, future, now=deadline - limit, timeout=limit)
+        if deadline < self._expiry_at:
+            self._arm_expiry(deadline)
+        try:
+            try:
+                await self._send(call.payload)
+            except ConnectionLost as exc:
+                if is_money_moving(name):
+                    raise OutcomeUnknown(
+                        f"connection failed while sending {name!r}; its outcome is unknown"
+                    ) from exc
+                if not is_read_only(name) or not self.reconnect:
+                    raise
+                # read-only: the multiplexer re-sends it once the connection is back
+            return await future
+        finally:
+            self._mux.cancel_call(call)
+
+    async def _admit(self, name: str, limit: float, deadline: float) -> None:
+        """Wait for the connection and for a rate-limit slot, until ``deadline``."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._throttle(name)
+                await self._wait_ready()
+        except TimeoutError as exc:
+            if not self._ready.is_set():
+                raise ConnectionLost(f"not connected within {limit:g}s ({name!r})") from exc
+            raise RequestTimeout(f"no rate-limit slot for {name!r} within {limit:g}s") from exc
+
+    def _arm_expiry(self, when: float) -> None:
+        """One timer serves every pending call: it fires at the earliest deadline."""
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+        self._expiry_at = when
+        self._expiry_timer = asyncio.get_running_loop().call_at(when, self._expire_calls)
+
+    def _expire_calls(self) -> None:
+        self._expiry_timer = None
+        self._expiry_at = math.inf
+        actions, next_deadline = self._mux.expire(self._loop_time())
+        self._apply_all(actions)
+        if next_deadline < math.inf:
+            self._arm_expiry(next_deadline)
+
+    # -- public raw API --------------------------------------------------------------------
+
+    async def request(
+        self, payload: Mapping[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send one call and return the whole reply message.
+
+        Read-only calls answered with ``RateLimit`` are re-tried with backoff
+        (``retry.rate_limit_retries`` times). Money-moving calls are sent exactly once.
+
+        Raises:
+            APIError: (a subclass of) the error the server answered with.
+            RequestTimeout, ConnectionLost, OutcomeUnknown, UsageError.
+        """
+        if not isinstance(payload, Mapping) or not payload:
+            raise UsageError("a request is a non-empty dict, e.g. {'ping': 1}")
+        if payload.get("subscribe"):
+            raise UsageError("use subscribe() for a payload with 'subscribe'")
+        name = call_name(payload)
+        delays = None
+        for attempt in range(self.retry.rate_limit_retries + 1):
+            try:
+                reply = await self._call(payload, name, timeout)
+            except RateLimit:
+                if not is_read_only(name) or attempt == self.retry.rate_limit_retries:
+                    raise
+                delays = delays or self.retry.rate_limit_delays()
+                await asyncio.sleep(next(delays))
+                continue
+            if name == "website_status":
+                self._adopt_limits(reply)
+            return reply
+        raise AssertionError("unreachable")
+
+    async def subscribe(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        parse: Parser[T] | None = None,
+        timeout: float | None = None,
+    ) -> Subscription[Any]:
+        """Start (or join) a stream; return once its first message arrived.
+
+        Identical requests share one upstream stream. The returned :class:`Subscription` yields
+        the first message too.
+
+        Raises:
+            APIError: the subscription failed (nothing is cached; retrying works).
+            RequestTimeout, ConnectionLost, UsageError.
+        """
+        if not isinstance(payload, Mapping) or not payload:
+            raise UsageError("a subscription request is a non-empty dict")
+        name = call_name(payload)
+        limit = timeout if timeout is not None else self.request_timeout
+        delays = None
+        for attempt in range(self.retry.rate_limit_retries + 1):
+            subscription = await self._open_subscription(payload, name, parse, limit)
+            try:
+                async with asyncio.timeout(limit):
+                    await subscription.wait_first()
+            except RateLimit:
+                await subscription.aclose()
+                if not is_read_only(name) or attempt == self.retry.rate_limit_retries:
+                    raise
+                delays = delays or self.retry.rate_limit_delays()
+                await asyncio.sleep(next(delays))
+                continue
+            except TimeoutError as exc:
+                await subscription.aclose()
+                raise RequestTimeout(f"no first message for {name!r} within {limit:g}s") from exc
+            except BaseException:
+                await subscription.aclose()
+                raise
+            return subscription
+        raise AssertionError("unreachable")
+
+    async def _open_subscription(
+        self, payload: Mapping[str, Any], name: str, parse: Parser[T] | None, limit: float
+    ) -> Subscription[T]:
+        try:
+            async with asyncio.timeout(limit):
+                await self._throttle(name)
+                await self._wait_ready()
+        except TimeoutError as exc:
+            raise ConnectionLost(f"not connected within {limit:g}s ({name!r})") from exc
+        consumer, frame = self._mux.open_stream(payload)
+        subscription = Subscription(consumer, parse, self._close_consumer)
+        if frame is not None:
+            try:
+                await self._send(frame)
+            except ConnectionLost:
+                if is_money_moving(name) or not self.reconnect:
+                    await subscription.aclose()
+                    raise
+        return subscription
+
+    async def _close_consumer(self, consumer: Consumer) -> None:
+        subscription_id = self._mux.close_consumer(consumer)
+        if subscription_id is not None and self._ready.is_set():
+            await self._forget(subscription_id)
+
+    async def _forget(self, subscription_id: str) -> None:
+        try:
+            await self._call({"forget": subscription_id}, "forget", _FORGET_TIMEOUT, gated=False)
+        except DerivError as exc:
+            logger.debug("forget %s failed: %s", subscription_id, exc)
+
+
+def _leaves(group: ExceptionGroup[Exception]) -> list[Exception]:
+    leaves: list[Exception] = []
+    for error in group.exceptions:
+        leaves.extend(_leaves(error) if isinstance(error, ExceptionGroup) else [error])
+    return leaves
