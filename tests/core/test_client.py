@@ -425,3 +425,31 @@ async def test_a_server_echoing_the_token_does_not_leak_it_into_replies(server):
         reply = await api.request({"authorize": GOOD_TOKEN})
         assert reply["echo_req"]["authorize"] == "<not shown>"
         assert GOOD_TOKEN not in json.dumps(reply)
+
+
+async def test_cancelling_a_call_removes_its_pending_entry(server):
+    server.held_calls.add("time")
+    async with client_for(server, respect_rate_limits=False) as api:
+        call = asyncio.create_task(api.request({"time": 1}))
+        await server.wait_for(lambda: len(server.hold.get("time", [])) == 1)
+        assert api.pending_calls == 1
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert api.pending_calls == 0
+        await server.release_held()  # the late reply is dropped quietly
+        assert await api.ping() >= 0
+
+
+async def test_cancelling_a_subscribe_forgets_the_stream_once_it_opens(server):
+    server.held_calls.add("ticks")
+    async with client_for(server) as api:
+        opening = asyncio.create_task(api.subscribe({"ticks": "R_100"}))
+        await server.wait_for(lambda: len(server.hold.get("ticks", [])) == 1)
+        opening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+        server.held_calls.clear()
+        await server.release_held()  # the stream opens upstream with nobody left to read it
+        await server.wait_for(lambda: any("forget" in r for r in server.requests))
+        assert server.streams == {}
