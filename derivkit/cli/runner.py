@@ -91,6 +91,22 @@ def fail(out: Output, error: BaseException) -> NoReturn:
     raise typer.Exit(exit_code_for(error))
 
 
+def connection_notices(out: Output) -> Callable[[str], None]:
+    """Tell the user (on stderr) when the connection drops and when it is back."""
+    dropped = False
+
+    def on_state(state: str) -> None:
+        nonlocal dropped
+        if state == "reconnecting":
+            dropped = True
+            out.warn("connection lost; reconnecting")
+        elif state == "connected" and dropped:
+            dropped = False
+            out.note("Reconnected.")
+
+    return on_state
+
+
 @asynccontextmanager
 async def open_session(
     settings: Settings, out: Output, *, needs_token: bool
@@ -104,7 +120,12 @@ async def open_session(
         async with Simulator() as simulator:
             token = simulator.token if needs_token else None
             async with out.waiting("Connecting to the simulator"):
-                client = DerivClient(simulator.url, app_id=settings.app_id, token=token)
+                client = DerivClient(
+                    simulator.url,
+                    app_id=settings.app_id,
+                    token=token,
+                    on_state_change=connection_notices(out),
+                )
                 await client.connect()
             try:
                 yield Session(client, out, settings)
@@ -117,7 +138,10 @@ async def open_session(
             "run `derivkit config set-token`, or try it offline with --sim"
         )
     client = DerivClient(
-        settings.endpoint, app_id=settings.app_id, token=settings.token if needs_token else None
+        settings.endpoint,
+        app_id=settings.app_id,
+        token=settings.token if needs_token else None,
+        on_state_change=connection_notices(out),
     )
     async with out.waiting("Connecting"):
         await client.connect()

@@ -52,4 +52,6 @@ def test_stream_survives_a_dropped_connection(sim):
         rest = [lines.next() for _ in range(4)]
         assert all(rest), rest
         assert process.wait(timeout=10) == 0
+        stderr = process.stderr.read()
     assert sim.simulator.connections_accepted > accepted
+    assert "connection lost; reconnecting" in stderr and "Reconnected." in stderr
