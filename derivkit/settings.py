@@ -29,9 +29,12 @@ __all__ = [
     "CONFIG_KEYS",
     "Settings",
     "config_dir",
+    "data_dir",
     "load_config",
+    "parse_app_id",
     "resolve_settings",
     "save_config",
+    "write_private",
 ]
 
 DEFAULT_APP_ID = 1089
@@ -59,15 +62,34 @@ class Settings:
         )
 
 
-def config_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Where derivkit keeps its settings (``DERIVKIT_CONFIG_DIR`` overrides the platform's)."""
+def _user_dir(environ: Mapping[str, str] | None, override_var: str, kind: str) -> Path:
     environ = os.environ if environ is None else environ
-    override = environ.get("DERIVKIT_CONFIG_DIR")
+    override = environ.get(override_var)
     if override:
         return Path(override)
     import platformdirs
 
-    return platformdirs.user_config_path("derivkit", appauthor=False)
+    finder = platformdirs.user_config_path if kind == "config" else platformdirs.user_data_path
+    return finder("derivkit", appauthor=False)
+
+
+def config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where derivkit keeps its settings (``DERIVKIT_CONFIG_DIR`` overrides the platform's)."""
+    return _user_dir(environ, "DERIVKIT_CONFIG_DIR", "config")
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where derivkit keeps its data, e.g. the token key (``DERIVKIT_DATA_DIR`` overrides)."""
+    return _user_dir(environ, "DERIVKIT_DATA_DIR", "data")
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (file 0600, new folders 0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
 
 
 def load_config(directory: Path) -> dict[str, Any]:
@@ -88,7 +110,6 @@ def save_config(directory: Path, values: Mapping[str, Any]) -> Path:
     unknown = set(values) - set(CONFIG_KEYS)
     if unknown:
         raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / CONFIG_FILE
     lines = []
     for key, value in values.items():
@@ -97,14 +118,12 @@ def save_config(directory: Path, values: Mapping[str, Any]) -> Path:
         else:
             escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{key} = "{escaped}"')
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    os.chmod(path, 0o600)
+    write_private(path, ("\n".join(lines) + "\n").encode())
     return path
 
 
-def _app_id(value: Any, source: str) -> int:
+def parse_app_id(value: Any, source: str) -> int:
+    """A positive whole app id, or a :class:`UsageError` naming where the bad value came from."""
     try:
         app_id = int(value)
     except (TypeError, ValueError):
@@ -135,11 +154,11 @@ def resolve_settings(
 
     resolved_endpoint = endpoint or environ.get("DERIV_ENDPOINT") or config.get("endpoint")
     if app_id is not None:
-        resolved_app_id = _app_id(app_id, "--app-id")
+        resolved_app_id = parse_app_id(app_id, "--app-id")
     elif environ.get("DERIV_APP_ID"):
-        resolved_app_id = _app_id(environ["DERIV_APP_ID"], "DERIV_APP_ID")
+        resolved_app_id = parse_app_id(environ["DERIV_APP_ID"], "DERIV_APP_ID")
     elif "app_id" in config:
-        resolved_app_id = _app_id(config["app_id"], "the config file")
+        resolved_app_id = parse_app_id(config["app_id"], "the config file")
     else:
         resolved_app_id = DEFAULT_APP_ID
 

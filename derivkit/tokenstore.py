@@ -8,38 +8,19 @@ files as you. Not safe against concurrent writers (last one wins).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derivkit.core.exceptions import UsageError
+from derivkit.settings import config_dir, data_dir, write_private
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
 
-__all__ = ["TokenStore", "data_dir"]
+__all__ = ["TokenStore"]
 
 TOKEN_FILE = "token.enc"
 KEY_FILE = "token.key"
-
-
-def data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    override = environ.get("DERIVKIT_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return platformdirs.user_data_path("derivkit", appauthor=False)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
 
 
 class TokenStore:
@@ -48,6 +29,11 @@ class TokenStore:
     def __init__(self, config_directory: Path, key_directory: Path) -> None:
         self.token_path = config_directory / TOKEN_FILE
         self.key_path = key_directory / KEY_FILE
+
+    @classmethod
+    def default(cls) -> TokenStore:
+        """The store in the user's config and data dirs (or their ``DERIVKIT_*_DIR`` overrides)."""
+        return cls(config_dir(), data_dir())
 
     def __repr__(self) -> str:
         return f"<TokenStore {self.token_path}>"
@@ -60,7 +46,7 @@ class TokenStore:
         if not create:
             return None
         key = Fernet.generate_key()
-        _write_private(self.key_path, key)
+        write_private(self.key_path, key)
         return Fernet(key)
 
     def save(self, token: str) -> None:
@@ -69,7 +55,7 @@ class TokenStore:
             raise UsageError("a Deriv API token is 1-128 letters, digits, '-' or '_'")
         fernet = self._fernet(create=True)
         assert fernet is not None
-        _write_private(self.token_path, fernet.encrypt(token.encode()))
+        write_private(self.token_path, fernet.encrypt(token.encode()))
 
     def load(self) -> str | None:
         """The stored token, or None. A token that cannot be decrypted counts as none."""

@@ -23,6 +23,10 @@ async def currency_decimals(session: Session, currency: str) -> int | None:
     return status.currency_decimals(currency) if currency in status.currencies_config else None
 
 
+def _balance_payload(balance: Any) -> dict[str, Any]:
+    return {"balance": balance.balance, "currency": balance.currency, "loginid": balance.loginid}
+
+
 @app.command("balance", epilog=GLOBALS_EPILOG)
 def balance_command(
     ctx: typer.Context,
@@ -37,27 +41,16 @@ def balance_command(
         if not watch:
             balance = await session.fetch(api.balance())
             decimals = await currency_decimals(session, balance.currency)
-            payload = {
-                "balance": balance.balance,
-                "currency": balance.currency,
-                "loginid": balance.loginid,
-            }
-            session.out.data(
-                payload,
-                f"{money(balance.balance, balance.currency, decimals)}  ({balance.loginid})",
-            )
+            human = money(balance.balance, balance.currency, decimals)
+            session.out.data(_balance_payload(balance), f"{human}  ({balance.loginid})")
             return
         decimals = None
         async with await api.watch_balance() as updates:
             async for balance in updates:
                 if decimals is None:
                     decimals = await currency_decimals(session, balance.currency)
-                payload = {
-                    "balance": balance.balance,
-                    "currency": balance.currency,
-                    "loginid": balance.loginid,
-                }
-                session.out.stream_item(payload, money(balance.balance, balance.currency, decimals))
+                human = money(balance.balance, balance.currency, decimals)
+                session.out.stream_item(_balance_payload(balance), human)
 
     run(ctx, body, needs_token=True)
 
@@ -167,7 +160,7 @@ def sell_command(
 
     async def body(session: Session) -> None:
         receipt = await session.fetch(session.api.sell(contract_id, price))
-        currency = session.api.account.currency if session.api.account else ""
+        currency = session.currency
         payload = {
             "contract_id": receipt.contract_id,
             "sold_for": receipt.sold_for,
@@ -192,7 +185,7 @@ def statement_command(
 
     async def body(session: Session) -> None:
         entries = await session.fetch(session.api.statement(limit=limit))
-        currency = session.api.account.currency if session.api.account else ""
+        currency = session.currency
         rows: list[dict[str, Any]] = [
             {
                 "transaction_id": e.transaction_id,
@@ -237,7 +230,7 @@ def profit_command(
 
     async def body(session: Session) -> None:
         entries = await session.fetch(session.api.profit_table(limit=limit))
-        currency = session.api.account.currency if session.api.account else ""
+        currency = session.currency
         rows: list[dict[str, Any]] = [
             {
                 "contract_id": e.contract_id,

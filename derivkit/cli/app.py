@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from derivkit import __version__
+
+if TYPE_CHECKING:
+    from derivkit.settings import Settings
 
 __all__ = ["CliState", "app", "hoist_global_options", "settings"]
 
@@ -130,17 +133,21 @@ def root(
     ctx.obj = CliState(endpoint, app_id, token, sim, json, verbose)
 
 
-def settings(ctx: typer.Context) -> Any:
-    """The resolved :class:`derivkit.settings.Settings` of this invocation."""
-    from derivkit.settings import config_dir, resolve_settings
-    from derivkit.tokenstore import TokenStore, data_dir
+def settings(ctx: typer.Context, *, with_stored_token: bool = True) -> Settings:
+    """The resolved settings of this invocation.
+
+    ``with_stored_token=False`` skips decrypting the stored token, for commands that use none.
+    """
+    from derivkit.settings import resolve_settings
 
     state = ctx.find_root().obj
     if not isinstance(state, CliState):
         state = CliState()
     stored = None
-    if not state.token and not os.environ.get("DERIV_API_TOKEN"):
-        stored = TokenStore(config_dir(), data_dir()).load()
+    if with_stored_token and not state.token and not os.environ.get("DERIV_API_TOKEN"):
+        from derivkit.tokenstore import TokenStore
+
+        stored = TokenStore.default().load()
     return resolve_settings(
         endpoint=state.endpoint,
         app_id=state.app_id,

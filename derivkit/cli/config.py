@@ -8,34 +8,9 @@ from typing import Annotated
 import typer
 
 from derivkit.cli.app import settings as resolved_settings
-from derivkit.cli.output import Output
+from derivkit.cli.runner import fail, output_for
 
 config_app = typer.Typer(help="Show and change derivkit's settings.", no_args_is_help=True)
-
-
-def _paths() -> tuple[object, object]:
-    from derivkit.settings import config_dir
-    from derivkit.tokenstore import data_dir
-
-    return config_dir(), data_dir()
-
-
-def _store() -> object:
-    from derivkit.settings import config_dir
-    from derivkit.tokenstore import TokenStore, data_dir
-
-    return TokenStore(config_dir(), data_dir())
-
-
-def _out(ctx: typer.Context) -> Output:
-    state = ctx.find_root().obj
-    return Output(json_mode=bool(getattr(state, "json", False)))
-
-
-def _fail(out: Output, error: Exception) -> None:
-    from derivkit.cli.runner import fail
-
-    fail(out, error)
 
 
 @config_app.command("path")
@@ -53,12 +28,11 @@ def show_command(ctx: typer.Context) -> None:
     from derivkit.core.secrets import mask_token
     from derivkit.settings import config_dir
 
-    out = _out(ctx)
+    out = output_for(ctx)
     try:
         settings = resolved_settings(ctx)
     except UsageError as error:
-        _fail(out, error)
-        return
+        fail(out, error)
     payload = {
         "endpoint": settings.endpoint or DEFAULT_ENDPOINT,
         "app_id": settings.app_id,
@@ -82,16 +56,14 @@ def set_command(
     """Store a setting (endpoint or app_id) in the config file."""
     from derivkit.core import UsageError
     from derivkit.core.transport import build_url
-    from derivkit.settings import config_dir, load_config, save_config
+    from derivkit.settings import config_dir, load_config, parse_app_id, save_config
 
-    out = _out(ctx)
+    out = output_for(ctx)
     try:
         directory = config_dir()
         values = load_config(directory)
         if key == "app_id":
-            if not value.isdigit() or int(value) <= 0:
-                raise UsageError("app_id must be a positive whole number")
-            values["app_id"] = int(value)
+            values["app_id"] = parse_app_id(value, "config set")
         elif key == "endpoint":
             build_url(value, 1089, "EN")
             values["endpoint"] = value
@@ -99,8 +71,7 @@ def set_command(
             raise UsageError(f"unknown setting {key!r}; known: endpoint, app_id")
         path = save_config(directory, values)
     except UsageError as error:
-        _fail(out, error)
-        return
+        fail(out, error)
     out.note(f"Saved {key} in {path}")
 
 
@@ -116,19 +87,17 @@ def set_token_command(
     from derivkit.core import UsageError
     from derivkit.tokenstore import TokenStore
 
-    out = _out(ctx)
+    out = output_for(ctx)
     if token is None:
         if sys.stdin.isatty():
             token = typer.prompt("API token", hide_input=True, err=True)
         else:
             token = sys.stdin.readline().strip()
-    store = _store()
-    assert isinstance(store, TokenStore)
+    store = TokenStore.default()
     try:
         store.save(token or "")
     except UsageError as error:
-        _fail(out, error)
-        return
+        fail(out, error)
     out.note(f"Token saved (encrypted) in {store.token_path}")
 
 
@@ -137,7 +106,5 @@ def clear_token_command(ctx: typer.Context) -> None:
     """Remove the stored token."""
     from derivkit.tokenstore import TokenStore
 
-    store = _store()
-    assert isinstance(store, TokenStore)
-    removed = store.clear()
-    _out(ctx).note("Token removed." if removed else "No token was stored.")
+    removed = TokenStore.default().clear()
+    output_for(ctx).note("Token removed." if removed else "No token was stored.")

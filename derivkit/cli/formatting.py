@@ -45,11 +45,3 @@ def parse_duration(text: str) -> tuple[int, str]:
             "5t (ticks), 30s, 5m, 1h, 1d"
         )
     return int(match.group(1)), match.group(2)
-
-
-def pip_size_of(pip: float | None) -> int | None:
-    """Decimals of a ``pip`` value (0.001 -> 3)."""
-    if not pip:
-        return None
-    text = f"{pip:.10f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0

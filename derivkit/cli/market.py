@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.formatting import pip_size_of, price, utc
+from derivkit.cli.formatting import price, utc
 from derivkit.cli.output import Column
 from derivkit.cli.runner import Session, describe, exit_code_for, run
 
@@ -216,7 +216,7 @@ def symbols_command(
                 "display_name": s.display_name,
                 "market": s.market,
                 "submarket": s.submarket,
-                "pip_size": pip_size_of(s.pip),
+                "pip_size": s.pip_size,
                 "open": bool(s.exchange_is_open) and not s.is_trading_suspended,
             }
             for s in symbols

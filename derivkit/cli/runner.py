@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -26,7 +26,6 @@ __all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CONNECTION", "EXIT_USAGE", "Session", 
 
 T = TypeVar("T")
 
-EXIT_OK = 0
 EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_CONNECTION = 3
@@ -46,6 +45,11 @@ class Session:
     out: Output
     settings: Settings
 
+    @property
+    def currency(self) -> str:
+        """The authorized account's currency ("" before authorization)."""
+        return self.api.account.currency if self.api.account else ""
+
     async def fetch(self, awaitable: Awaitable[T], what: str = "Waiting for the server") -> T:
         """Await ``awaitable`` with a spinner on stderr if it takes longer than ~0.3 s."""
         async with self.out.waiting(what):
@@ -53,7 +57,7 @@ class Session:
 
 
 def exit_code_for(error: BaseException) -> int:
-    from derivkit.core import APIError, AuthError, ConnectionLost, DerivError, UsageError
+    from derivkit.core import APIError, AuthError, DerivError, UsageError
 
     if isinstance(error, MissingToken | AuthError):
         return EXIT_AUTH
@@ -61,10 +65,8 @@ def exit_code_for(error: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(error, APIError):
         return EXIT_API
-    if isinstance(error, ConnectionLost | TimeoutError):
-        return EXIT_CONNECTION
-    if isinstance(error, DerivError):
-        return EXIT_CONNECTION
+    if isinstance(error, DerivError | TimeoutError):
+        return EXIT_CONNECTION  # ConnectionLost, OutcomeUnknown, RequestTimeout, ProtocolError
     return EXIT_API
 
 
@@ -79,8 +81,6 @@ def describe(error: BaseException) -> str:
             fields = ", ".join(f"{key}: {value}" for key, value in error.details.items())
             text += f" - {fields}"
         return text
-    if isinstance(error, MissingToken):
-        return str(error)
     return str(error) or type(error).__name__
 
 
@@ -114,41 +114,38 @@ async def open_session(
     """Connect to the configured endpoint, or start the embedded simulator under ``--sim``."""
     from derivkit.core import DerivClient
 
-    if settings.sim:
-        from derivkit.sim import Simulator
+    endpoint: str | None
+    token: str | None
+    async with AsyncExitStack() as stack:
+        if settings.sim:
+            from derivkit.sim import Simulator
 
-        async with Simulator() as simulator:
-            token = simulator.token if needs_token else None
-            async with out.waiting("Connecting to the simulator"):
-                client = DerivClient(
-                    simulator.url,
-                    app_id=settings.app_id,
-                    token=token,
-                    on_state_change=connection_notices(out),
+            simulator = await stack.enter_async_context(Simulator())
+            endpoint, token, waiting = simulator.url, simulator.token, "Connecting to the simulator"
+        else:
+            if needs_token and not settings.token:
+                raise MissingToken(
+                    "this command needs an API token: pass --token, set DERIV_API_TOKEN, "
+                    "run `derivkit config set-token`, or try it offline with --sim"
                 )
-                await client.connect()
-            try:
-                yield Session(client, out, settings)
-            finally:
-                await client.close()
-        return
-    if needs_token and not settings.token:
-        raise MissingToken(
-            "this command needs an API token: pass --token, set DERIV_API_TOKEN, "
-            "run `derivkit config set-token`, or try it offline with --sim"
+            endpoint, token, waiting = settings.endpoint, settings.token, "Connecting"
+        client = DerivClient(
+            endpoint,
+            app_id=settings.app_id,
+            token=token if needs_token else None,
+            on_state_change=connection_notices(out),
         )
-    client = DerivClient(
-        settings.endpoint,
-        app_id=settings.app_id,
-        token=settings.token if needs_token else None,
-        on_state_change=connection_notices(out),
-    )
-    async with out.waiting("Connecting"):
-        await client.connect()
-    try:
+        async with out.waiting(waiting):
+            await client.connect()
+        stack.push_async_callback(client.close)
         yield Session(client, out, settings)
-    finally:
-        await client.close()
+
+
+def output_for(ctx: typer.Context) -> Output:
+    """The output helper for this invocation's ``--json`` and ``-v``."""
+    state = ctx.find_root().obj
+    json_mode = bool(getattr(state, "json", False))
+    return Output(json_mode=json_mode, verbose=bool(getattr(state, "verbose", False)))
 
 
 def run(
@@ -160,9 +157,7 @@ def run(
     """Resolve settings, open a session, run ``body``, and map any failure to an exit code."""
     from derivkit.core import DerivError
 
-    state_json = bool(getattr(ctx.find_root().obj, "json", False))
-    verbose = bool(getattr(ctx.find_root().obj, "verbose", False))
-    out = Output(json_mode=state_json, verbose=verbose)
+    out = output_for(ctx)
 
     async def main() -> T:
         async with open_session(settings, out, needs_token=needs_token) as session:
@@ -170,9 +165,9 @@ def run(
 
     derivkit_logger = logging.getLogger("derivkit")
     previous_level = derivkit_logger.level
-    handler = _log_to_stderr() if verbose else None
+    handler = _log_to_stderr() if out.verbose else None
     try:
-        settings = resolve_from_context(ctx)
+        settings = resolve_from_context(ctx, with_stored_token=needs_token)
         return asyncio.run(main())
     except KeyboardInterrupt:
         out.note("Interrupted.")
@@ -193,8 +188,3 @@ def _log_to_stderr() -> logging.Handler:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     return handler
-
-
-def usage_error(out: Output, message: str) -> NoReturn:
-    out.error(message)
-    raise typer.Exit(EXIT_USAGE)

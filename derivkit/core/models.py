@@ -137,7 +137,7 @@ class ActiveSymbol(_Model):
     market_display_name: str = ""
     submarket: str = ""
     submarket_display_name: str = ""
-    pip: float = 0.01
+    pip: float | None = 0.01
     exchange_is_open: int = 1
     is_trading_suspended: int = 0
     spot: float | None = None
@@ -145,8 +145,10 @@ class ActiveSymbol(_Model):
     _floats = frozenset({"pip", "spot"})
 
     @property
-    def pip_size(self) -> int:
-        """Decimals a quote of this symbol is shown with (``pip`` 0.001 -> 3)."""
+    def pip_size(self) -> int | None:
+        """Decimals a quote of this symbol is shown with (``pip`` 0.001 -> 3); None if unknown."""
+        if not self.pip:
+            return None
         text = f"{self.pip:.10f}".rstrip("0")
         return len(text.split(".")[1]) if "." in text else 0
 
