@@ -124,7 +124,7 @@ def history_command(
             candles = await session.fetch(
                 api.ticks_history(symbol, count=count, style="candles", granularity=granularity)
             )
-            pip = _pip_from_raw(candles[0].raw if candles else {})
+            pip = candles[0].pip_size if candles else None
             rows = [
                 {"epoch": c.epoch, "open": c.open, "high": c.high, "low": c.low, "close": c.close}
                 for c in candles
@@ -143,11 +143,6 @@ def history_command(
         session.out.table(human, columns, title=f"{symbol} history", payload=rows)
 
     run(ctx, body)
-
-
-def _pip_from_raw(raw: dict[str, Any]) -> int | None:
-    value = raw.get("pip_size")
-    return value if isinstance(value, int) else None
 
 
 def _plot_size() -> tuple[int, int]:

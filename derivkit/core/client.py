@@ -33,6 +33,7 @@ from derivkit.core.models import (
     WebsiteStatus,
 )
 from derivkit.core.shapes import (
+    candles_from,
     history_from,
     listed,
     one,
@@ -128,7 +129,7 @@ class DerivClient(DerivConnection):
         payload = _history_payload(symbol, count, style, granularity, end)
         reply = await self.request(payload)
         if style == "candles":
-            return listed(reply, Candle, "candles")
+            return shaped(reply, candles_from)
         return shaped(reply, history_from)
 
     async def candles(

@@ -103,13 +103,15 @@ class Tick(_Model):
 
 @dataclass(frozen=True, slots=True)
 class Candle(_Model):
-    """One OHLC candle. ``epoch`` is the candle's start (``open_time`` in ``ohlc`` updates)."""
+    """One OHLC candle. ``epoch`` is the candle's start (``open_time`` in ``ohlc`` updates);
+    ``pip_size`` the decimals its prices are quoted with, when the reply said."""
 
     epoch: int = 0
     open: float = 0.0
     high: float = 0.0
     low: float = 0.0
     close: float = 0.0
+    pip_size: int | None = None
 
     _floats = frozenset({"open", "high", "low", "close"})
 

@@ -10,6 +10,7 @@ from derivkit.core.exceptions import ProtocolError
 from derivkit.core.models import Candle, History, _Model
 
 __all__ = [
+    "candles_from",
     "guarded",
     "history_from",
     "listed",
@@ -80,7 +81,13 @@ def payload_parser(
 
 
 @guarded
+def candles_from(reply: dict[str, Any]) -> list[Candle]:
+    """The candles of a ``candles`` reply, each with the reply's ``pip_size``."""
+    pip_size = reply.get("pip_size")
+    return [Candle.from_dict({**item, "pip_size": pip_size}) for item in reply["candles"]]
+
+
 def parse_candles(message: dict[str, Any]) -> list[Candle]:
     if message.get("msg_type") == "ohlc":
         return [Candle.from_ohlc(message["ohlc"])]
-    return [Candle.from_dict(item) for item in message.get("candles", [])]
+    return candles_from(message) if "candles" in message else []

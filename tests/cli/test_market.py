@@ -79,6 +79,9 @@ def test_history_ticks_and_candles(cli):
         "Low",
         "Close",
     ]
+    r_50 = cli("--sim", "history", "R_50", "-n", "3", "--granularity", "60").stdout.splitlines()
+    prices = [price for line in r_50[1:] for price in line.split("\t")[1:]]
+    assert len(prices) == 12 and all(len(price.split(".")[1]) == 4 for price in prices)
 
 
 def test_history_chart_draws_in_the_terminal(cli):

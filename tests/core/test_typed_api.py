@@ -77,6 +77,7 @@ async def test_tick_stream_and_history(api):
     assert len(history.prices) == len(history.times) == 50 and history.pip_size == 2
     candles = await api.ticks_history("R_100", count=10, style="candles", granularity=60)
     assert len(candles) == 10 and all(c.low <= c.close <= c.high for c in candles)
+    assert {c.pip_size for c in candles} == {2}
 
 
 async def test_candle_stream_starts_with_history_then_updates(api):
