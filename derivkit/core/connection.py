@@ -414,13 +414,14 @@ class DerivConnection:
         """
         limit = timeout if timeout is not None else self.request_timeout
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
+        started = loop.time()
+        deadline = started + limit
         if gated:
             self._check_usable()
             if not self._ready.is_set() or self._limiter.configured:
                 await self._admit(name, limit, deadline)
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = self._mux.open_call(payload, future, now=deadline - limit, timeout=limit)
+        call = self._mux.open_call(payload, future, now=started, timeout=limit)
         if deadline < self._expiry_at:
             self._arm_expiry(deadline)
         try:

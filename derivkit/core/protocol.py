@@ -187,11 +187,6 @@ class Stream:
     def never_drops(self) -> bool:
         return self.name in ACCOUNT_STREAMS
 
-    @property
-    def shared(self) -> bool:
-        """Money-moving streams (``buy`` + ``subscribe``) are never shared."""
-        return not is_money_moving(self.name)
-
 
 # ----------------------------------------------------------------------------- multiplexer
 

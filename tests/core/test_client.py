@@ -316,18 +316,22 @@ async def test_closing_ends_open_subscriptions_cleanly(server):
         await next_within(ticks)
 
 
-async def test_rate_limits_are_learned_from_website_status(server):
-    async def limits(fake, connection, request):
+def announcing_general_limit(per_minute: int):
+    """A handler whose ``website_status`` announces a general limit of ``per_minute`` calls."""
+
+    async def handler(fake, connection, request):
         if "website_status" in request:
-            body = {
-                "site_status": "up",
-                "api_call_limits": {"max_requestes_general": {"minutely": 3, "hourly": 100}},
-            }
+            limits = {"max_requestes_general": {"minutely": per_minute, "hourly": 100}}
+            body = {"site_status": "up", "api_call_limits": limits}
             await connection.send(json.dumps(fake._envelope(request, "website_status", body)))
             return True
         return False
 
-    server.handler = limits
+    return handler
+
+
+async def test_rate_limits_are_learned_from_website_status(server):
+    server.handler = announcing_general_limit(per_minute=3)
     async with client_for(server) as api:
         status = await api.website_status()
         assert status.site_status == "up"
@@ -370,17 +374,7 @@ async def test_callers_waiting_for_a_reconnect_fail_when_the_client_closes():
 
 
 async def test_a_call_over_the_announced_limit_waits_instead_of_being_sent(server):
-    async def limits(fake, connection, request):
-        if "website_status" in request:
-            body = {
-                "site_status": "up",
-                "api_call_limits": {"max_requestes_general": {"minutely": 2, "hourly": 100}},
-            }
-            await connection.send(json.dumps(fake._envelope(request, "website_status", body)))
-            return True
-        return False
-
-    server.handler = limits
+    server.handler = announcing_general_limit(per_minute=2)
     async with client_for(server, respect_rate_limits=False) as api:
         await api.website_status()  # adopts the limits
         await api.website_status()
