@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.formatting import money, utc
 from derivkit.cli.output import Column
 from derivkit.cli.runner import Session, run
+from derivkit.formatting import money, utc
 
 
 async def currency_decimals(session: Session, currency: str) -> int | None:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.formatting import price, utc
 from derivkit.cli.output import Column
 from derivkit.cli.runner import Session, describe, exit_code_for, run
+from derivkit.formatting import price, utc
 
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 

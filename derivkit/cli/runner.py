@@ -109,9 +109,16 @@ def connection_notices(out: Output) -> Callable[[str], None]:
 
 @asynccontextmanager
 async def open_session(
-    settings: Settings, out: Output, *, needs_token: bool
+    settings: Settings,
+    out: Output,
+    *,
+    needs_token: bool,
+    on_state_change: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Session]:
-    """Connect to the configured endpoint, or start the embedded simulator under ``--sim``."""
+    """Connect to the configured endpoint, or start the embedded simulator under ``--sim``.
+
+    Connection state changes go to ``on_state_change``, by default as notices on stderr.
+    """
     from derivkit.core import DerivClient
 
     endpoint: str | None
@@ -133,7 +140,7 @@ async def open_session(
             endpoint,
             app_id=settings.app_id,
             token=token if needs_token else None,
-            on_state_change=connection_notices(out),
+            on_state_change=on_state_change or connection_notices(out),
         )
         async with out.waiting(waiting):
             await client.connect()

@@ -9,9 +9,9 @@ from typing import Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.formatting import utc
 from derivkit.cli.output import Column
 from derivkit.cli.runner import Session, run
+from derivkit.formatting import utc
 
 
 @app.command("status", epilog=GLOBALS_EPILOG)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.formatting import DURATION_UNITS, money, parse_duration, utc
 from derivkit.cli.runner import EXIT_API, EXIT_USAGE, Session, run
+from derivkit.formatting import DURATION_UNITS, money, parse_duration, utc
 
 CONTRACT_TYPES = (
     "CALL PUT ONETOUCH NOTOUCH DIGITMATCH DIGITDIFF DIGITEVEN DIGITODD DIGITOVER DIGITUNDER"
@@ -21,8 +21,24 @@ TypeOpt = Annotated[
     typer.Option("--type", "-t", help=f"Contract type: {CONTRACT_TYPES}.", show_default=False),
 ]
 StakeOpt = Annotated[float, typer.Option("--stake", min=0.01, help="Amount to stake.")]
+
+
+def _checked_duration(text: str) -> str:
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
+
+
 DurationOpt = Annotated[
-    str, typer.Option("--duration", "-d", help="Duration: 5t (ticks), 30s, 5m, 1h, 1d.")
+    str,
+    typer.Option(
+        "--duration",
+        "-d",
+        callback=_checked_duration,
+        help="Duration: 5t (ticks), 30s, 5m, 1h, 1d.",
+    ),
 ]
 BarrierOpt = Annotated[
     str | None,
@@ -122,7 +138,6 @@ def buy_command(
     ] = False,
 ) -> None:
     """Buy a contract after showing its quote. Sent exactly once, never retried."""
-    parse_duration(duration)
 
     async def body(session: Session) -> None:
         api = session.api

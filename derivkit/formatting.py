@@ -1,14 +1,15 @@
 """Turning API numbers and times into text: prices at their pip size, money at its currency's
-decimals, epochs as UTC, and ``5t``-style durations back into numbers."""
+decimals, epochs as UTC, and ``5t``-style durations back into numbers.
+
+Shared by every front-end (CLI, dashboard, bot); imports nothing from any of them.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
 
-import typer
-
-__all__ = ["money", "parse_duration", "price", "utc"]
+__all__ = ["DURATION_UNITS", "money", "parse_duration", "price", "utc"]
 
 CURRENCY_DECIMALS = {"BTC": 8, "ETH": 8, "LTC": 8, "USDC": 2, "UST": 2, "eUSDT": 2, "tUSDT": 2}
 _DURATION = re.compile(r"^\s*(\d+)\s*([tsmhd])\s*$")
@@ -37,10 +38,10 @@ def utc(epoch: int | None) -> str:
 
 
 def parse_duration(text: str) -> tuple[int, str]:
-    """``"5t"`` -> ``(5, "t")``; units t (ticks), s, m, h, d."""
+    """``"5t"`` -> ``(5, "t")``; units t (ticks), s, m, h, d. Raises ValueError."""
     match = _DURATION.match(text)
     if not match or int(match.group(1)) <= 0:
-        raise typer.BadParameter(
+        raise ValueError(
             f"{text!r} is not a duration; use a positive number and a unit: "
             "5t (ticks), 30s, 5m, 1h, 1d"
         )
