@@ -10,6 +10,18 @@ token          ``--token``          ``DERIV_API_TOKEN`` ``derivkit config set-to
 sim            ``--sim``            ``DERIVKIT_SIM=1``  --
 =============  ===================  ==================  =========================
 
+The Telegram bot's settings (:func:`resolve_bot_settings`) follow the same order:
+
+==============  ===================  ============================  ====================
+setting         flag (``bot run``)   environment                   config file
+==============  ===================  ============================  ====================
+bot token       --                   ``DERIVKIT_BOT_TOKEN``        ``derivkit bot set-token``
+allowed users   ``--allow ID``       ``DERIVKIT_BOT_ALLOWED_USERS`` ``bot_allowed_users``
+trading         ``--trading``        ``DERIVKIT_BOT_TRADING=1``    ``bot_trading``
+max stake       ``--max-stake``      ``DERIVKIT_BOT_MAX_STAKE``    ``bot_max_stake``
+real money      ``--real-money``     --                            --
+==============  ===================  ============================  ====================
+
 The config directory is the platform's user config dir, or ``DERIVKIT_CONFIG_DIR``.
 """
 
@@ -27,11 +39,16 @@ from derivkit.core.secrets import mask_token
 
 __all__ = [
     "CONFIG_KEYS",
+    "BotSettings",
     "Settings",
     "config_dir",
     "data_dir",
     "load_config",
     "parse_app_id",
+    "parse_bool",
+    "parse_positive_amount",
+    "parse_user_ids",
+    "resolve_bot_settings",
     "resolve_settings",
     "save_config",
     "write_private",
@@ -39,7 +56,8 @@ __all__ = [
 
 DEFAULT_APP_ID = 1089
 CONFIG_FILE = "config.toml"
-CONFIG_KEYS = ("endpoint", "app_id")
+CONFIG_KEYS = ("endpoint", "app_id", "bot_allowed_users", "bot_trading", "bot_max_stake")
+DEFAULT_BOT_MAX_STAKE = 50.0
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -182,4 +200,113 @@ def resolve_settings(
         sim=use_sim,
         json=json,
         verbose=verbose,
+    )
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """What the Telegram bot may do. ``token`` (the bot's) never shows in ``repr``.
+
+    Deny by default: no allowed users means nobody but ``/whoami``; trading is off unless asked
+    for, real-money accounts are refused unless ``real_money``.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    allowed_users: frozenset[int] = frozenset()
+    trading: bool = False
+    max_stake: float = DEFAULT_BOT_MAX_STAKE
+    real_money: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"BotSettings(token={mask_token(self.token)}, "
+            f"allowed_users={sorted(self.allowed_users)}, trading={self.trading}, "
+            f"max_stake={self.max_stake}, real_money={self.real_money})"
+        )
+
+
+def parse_user_ids(value: Any, source: str) -> frozenset[int]:
+    """Telegram user ids from ``"1,2 3"`` or a list; a :class:`UsageError` names a bad one."""
+    items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    ids: set[int] = set()
+    for item in items:
+        for word in str(item).split():
+            try:
+                user_id = int(word)
+            except ValueError:
+                raise UsageError(
+                    f"Telegram user ids from {source} are whole numbers, got {word!r}"
+                ) from None
+            if user_id <= 0:
+                raise UsageError(f"Telegram user ids from {source} are positive, got {user_id}")
+            ids.add(user_id)
+    return frozenset(ids)
+
+
+def parse_bool(value: Any, source: str) -> bool:
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise UsageError(f"{source} must be true or false, got {value!r}")
+
+
+def parse_positive_amount(value: Any, source: str) -> float:
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{source} must be a number, got {value!r}") from None
+    if not amount > 0 or amount == float("inf"):
+        raise UsageError(f"{source} must be a positive amount, got {value!r}")
+    return amount
+
+
+def resolve_bot_settings(
+    *,
+    allowed_users: list[int] | None = None,
+    trading: bool | None = None,
+    max_stake: float | None = None,
+    real_money: bool = False,
+    stored_token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    directory: Path | None = None,
+) -> BotSettings:
+    """Resolve the bot's settings: flag > environment > config file > default.
+
+    ``--allow`` ids are added to those from the environment and config (an allowlist grows, it is
+    not silently replaced). ``stored_token`` is the bot token from the encrypted store.
+    """
+    environ = os.environ if environ is None else environ
+    config = load_config(directory if directory is not None else config_dir(environ))
+
+    users: set[int] = set(parse_user_ids(allowed_users or [], "--allow"))
+    if environ.get("DERIVKIT_BOT_ALLOWED_USERS"):
+        users |= parse_user_ids(environ["DERIVKIT_BOT_ALLOWED_USERS"], "DERIVKIT_BOT_ALLOWED_USERS")
+    if "bot_allowed_users" in config:
+        users |= parse_user_ids(config["bot_allowed_users"], "the config file")
+
+    if trading:
+        resolved_trading = True
+    elif environ.get("DERIVKIT_BOT_TRADING"):
+        resolved_trading = parse_bool(environ["DERIVKIT_BOT_TRADING"], "DERIVKIT_BOT_TRADING")
+    else:
+        resolved_trading = parse_bool(config.get("bot_trading", False), "bot_trading")
+
+    if max_stake is not None:
+        stake = parse_positive_amount(max_stake, "--max-stake")
+    elif environ.get("DERIVKIT_BOT_MAX_STAKE"):
+        stake = parse_positive_amount(environ["DERIVKIT_BOT_MAX_STAKE"], "DERIVKIT_BOT_MAX_STAKE")
+    elif "bot_max_stake" in config:
+        stake = parse_positive_amount(config["bot_max_stake"], "bot_max_stake")
+    else:
+        stake = DEFAULT_BOT_MAX_STAKE
+
+    token = (environ.get("DERIVKIT_BOT_TOKEN") or "").strip() or stored_token
+    return BotSettings(
+        token=token or None,
+        allowed_users=frozenset(users),
+        trading=resolved_trading,
+        max_stake=stake,
+        real_money=real_money,
     )

@@ -23,14 +23,16 @@ def path_command() -> None:
 
 @config_app.command("show")
 def show_command(ctx: typer.Context) -> None:
-    """Resolved settings and where each came from (the token only masked)."""
+    """Resolved settings and where each came from (tokens only masked)."""
     from derivkit.core import DEFAULT_ENDPOINT, UsageError
     from derivkit.core.secrets import mask_token
-    from derivkit.settings import config_dir
+    from derivkit.settings import config_dir, resolve_bot_settings
+    from derivkit.tokenstore import TokenStore
 
     out = output_for(ctx)
     try:
         settings = resolved_settings(ctx)
+        bot = resolve_bot_settings(stored_token=TokenStore.for_bot().load())
     except UsageError as error:
         fail(out, error)
     payload = {
@@ -39,10 +41,14 @@ def show_command(ctx: typer.Context) -> None:
         "token": mask_token(settings.token) if settings.token else None,
         "token_source": settings.token_source,
         "sim": settings.sim,
+        "bot_token": mask_token(bot.token) if bot.token else None,
+        "bot_allowed_users": sorted(bot.allowed_users),
+        "bot_trading": bot.trading,
+        "bot_max_stake": bot.max_stake,
         "config_dir": str(config_dir()),
     }
     human = "\n".join(
-        f"{key:<13} {'-' if value is None else value}" for key, value in payload.items()
+        f"{key:<17} {'-' if value is None else value}" for key, value in payload.items()
     )
     out.data(payload, human)
 
@@ -50,13 +56,28 @@ def show_command(ctx: typer.Context) -> None:
 @config_app.command("set")
 def set_command(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="endpoint or app_id")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="endpoint, app_id, bot_allowed_users (ids, comma-separated), bot_trading "
+            "(true/false) or bot_max_stake"
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
-    """Store a setting (endpoint or app_id) in the config file."""
+    """Store a setting in the config file."""
     from derivkit.core import UsageError
     from derivkit.core.transport import build_url
-    from derivkit.settings import config_dir, load_config, parse_app_id, save_config
+    from derivkit.settings import (
+        CONFIG_KEYS,
+        config_dir,
+        load_config,
+        parse_app_id,
+        parse_bool,
+        parse_positive_amount,
+        parse_user_ids,
+        save_config,
+    )
 
     out = output_for(ctx)
     try:
@@ -67,8 +88,15 @@ def set_command(
         elif key == "endpoint":
             build_url(value, 1089, "EN")
             values["endpoint"] = value
+        elif key == "bot_allowed_users":
+            ids = parse_user_ids(value, "config set")
+            values[key] = ",".join(str(user_id) for user_id in sorted(ids))
+        elif key == "bot_trading":
+            values[key] = str(parse_bool(value, "bot_trading")).lower()
+        elif key == "bot_max_stake":
+            values[key] = str(parse_positive_amount(value, "bot_max_stake"))
         else:
-            raise UsageError(f"unknown setting {key!r}; known: endpoint, app_id")
+            raise UsageError(f"unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
         path = save_config(directory, values)
     except UsageError as error:
         fail(out, error)
