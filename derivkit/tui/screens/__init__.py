@@ -1,0 +1,1 @@
+"""The dashboard's screens: the main watchlist screen and the symbol picker."""

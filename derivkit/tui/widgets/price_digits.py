@@ -1,0 +1,47 @@
+"""PricePanel: the selected symbol's name, its last price in big digits, and its change."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Digits, Label
+
+from derivkit.formatting import price
+from derivkit.tui.formatting import change, percent
+from derivkit.tui.watchlist import Quote
+
+__all__ = ["PricePanel"]
+
+
+class PricePanel(Vertical):
+    """Passive: :meth:`show` paints a quote (or the empty state); colour follows the last tick."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Last price"
+
+    def compose(self) -> ComposeResult:
+        yield Label("No symbol selected", id="price-title")
+        yield Digits("", id="price-digits")
+        yield Label("", id="price-change")
+
+    def show(self, quote: Quote | None) -> None:
+        title = self.query_one("#price-title", Label)
+        digits = self.query_one("#price-digits", Digits)
+        line = self.query_one("#price-change", Label)
+        if quote is None:
+            title.update("No symbol selected")
+            digits.update("")
+            line.update("")
+            return
+        name = f" · {quote.display_name}" if quote.display_name else ""
+        title.update(Content.assemble((quote.symbol, "bold"), name))
+        digits.update(price(quote.last, quote.pip_size) if quote.last is not None else "")
+        digits.set_class(quote.direction > 0, "-up")
+        digits.set_class(quote.direction < 0, "-down")
+        if quote.last is None:
+            line.update("waiting for the first tick…")
+        else:
+            line.update(
+                f"{change(quote.change, quote.pip_size)}  ({percent(quote.change_pct)}) since open"
+            )
