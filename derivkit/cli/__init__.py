@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from derivkit.cli import account, market, status, trade
+from derivkit.cli import account, dashboard, market, status, trade
 from derivkit.cli.app import app
+from derivkit.cli.bot import bot_app
 from derivkit.cli.config import config_app
 from derivkit.cli.sim import sim_app
 
@@ -12,7 +13,8 @@ __all__ = ["app", "main"]
 
 app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim")
-_COMMAND_MODULES = (account, market, status, trade)
+app.add_typer(bot_app, name="bot")
+_COMMAND_MODULES = (account, dashboard, market, status, trade)
 
 
 def main() -> None:

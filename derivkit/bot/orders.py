@@ -1,0 +1,101 @@
+"""Server-side pending orders: what a Confirm button stands for.
+
+A Confirm/Cancel button carries only an opaque single-use nonce; the order itself (who may
+confirm it, what it buys or sells, at what price) stays here. :meth:`PendingOrders.take` removes
+the order before anything is sent to Deriv, so a double tap, a forged nonce, another user's tap or
+a tap after expiry can never trade. Not thread-safe; use from the event loop only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from derivkit.core import ContractSpec
+
+__all__ = ["PendingOrder", "PendingOrders"]
+
+OrderKind = Literal["buy", "sell"]
+
+
+@dataclass
+class PendingOrder:
+    """A trade waiting for its owner's confirmation.
+
+    ``price`` is the bound sent with the trade: the most paid for a buy (the quoted ask), the
+    least accepted for a sell (0 = at market).
+    """
+
+    nonce: str
+    kind: OrderKind
+    user_id: int
+    chat_id: int
+    summary: str
+    price: float
+    expires_at: float
+    spec: ContractSpec | None = None
+    contract_id: int | None = None
+    message_id: int | None = field(default=None)
+
+
+class PendingOrders:
+    """Pending orders keyed by nonce, each valid once, for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._orders: dict[str, PendingOrder] = {}
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def add(
+        self,
+        kind: OrderKind,
+        *,
+        user_id: int,
+        chat_id: int,
+        summary: str,
+        price: float,
+        spec: ContractSpec | None = None,
+        contract_id: int | None = None,
+    ) -> PendingOrder:
+        nonce = secrets.token_urlsafe(12)
+        order = PendingOrder(
+            nonce=nonce,
+            kind=kind,
+            user_id=user_id,
+            chat_id=chat_id,
+            summary=summary,
+            price=price,
+            expires_at=self._clock() + self.ttl,
+            spec=spec,
+            contract_id=contract_id,
+        )
+        self._orders[nonce] = order
+        return order
+
+    def get(self, nonce: str, user_id: int) -> PendingOrder | None:
+        """The order if ``user_id`` owns it and it has not expired (it stays pending); else None."""
+        order = self._orders.get(nonce)
+        if order is None or order.user_id != user_id or self._clock() >= order.expires_at:
+            return None
+        return order
+
+    def take(self, nonce: str, user_id: int) -> PendingOrder | None:
+        """Like :meth:`get`, but the order is removed: it can be taken once only.
+
+        Another user's tap leaves the order for its owner; an expired one is left for
+        :meth:`expire` (which marks its message).
+        """
+        order = self.get(nonce, user_id)
+        if order is not None:
+            del self._orders[nonce]
+        return order
+
+    def expire(self, nonce: str) -> PendingOrder | None:
+        """Remove and return the order if it is still pending (its time ran out)."""
+        return self._orders.pop(nonce, None)

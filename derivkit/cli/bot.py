@@ -1,0 +1,189 @@
+"""``derivkit bot``: run the Telegram bot, and keep its token (encrypted).
+
+``derivkit.bot`` and python-telegram-bot are imported only when the bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from derivkit.cli.app import GLOBALS_EPILOG
+from derivkit.cli.app import settings as resolve_from_context
+from derivkit.cli.runner import (
+    EXIT_AUTH,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    fail,
+    open_session,
+    output_for,
+)
+
+bot_app = typer.Typer(
+    name="bot",
+    no_args_is_help=True,
+    help="A Telegram bot for your Deriv account (needs derivkit[bot]).",
+)
+
+NO_BOT_TOKEN = (
+    "no Telegram bot token: create a bot with @BotFather, then run `derivkit bot set-token` "
+    "or set DERIVKIT_BOT_TOKEN"
+)
+
+
+@bot_app.command("run", epilog=GLOBALS_EPILOG)
+def run_command(
+    ctx: typer.Context,
+    allow: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--allow",
+            help="Telegram user id allowed to use the bot (repeatable; also "
+            "DERIVKIT_BOT_ALLOWED_USERS). Ask the bot /whoami to learn yours.",
+            show_default=False,
+        ),
+    ] = None,
+    trading: Annotated[
+        bool,
+        typer.Option("--trading", help="Allow /buy and /sell (env DERIVKIT_BOT_TRADING=1)."),
+    ] = False,
+    max_stake: Annotated[
+        float | None,
+        typer.Option(
+            "--max-stake", help="Most a contract may cost (env DERIVKIT_BOT_MAX_STAKE; default 50)."
+        ),
+    ] = None,
+    real_money: Annotated[
+        bool, typer.Option("--real-money", help="Allow trading when the token is a real account.")
+    ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            envvar="DERIVKIT_BOT_API_URL",
+            help="A self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (default Telegram).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the bot until Ctrl-C. Uses the Deriv token of `derivkit config set-token` (or --sim)."""
+    from derivkit.core import DerivError, UsageError
+    from derivkit.settings import resolve_bot_settings
+    from derivkit.tokenstore import TokenStore
+
+    out = output_for(ctx)
+    if out.json_mode:
+        out.error("--json does not apply to `bot run`")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        settings = resolve_from_context(ctx)
+        bot_settings = resolve_bot_settings(
+            allowed_users=allow,
+            trading=trading,
+            max_stake=max_stake,
+            real_money=real_money,
+            stored_token=TokenStore.for_bot().load(),
+        )
+    except UsageError as error:
+        fail(out, error)
+    if not bot_settings.token:
+        out.error(NO_BOT_TOKEN)
+        raise typer.Exit(EXIT_AUTH)
+    try:
+        from derivkit.bot import run_bot
+        from derivkit.bot.logsafety import protect_logging
+    except ImportError:
+        out.error("the bot needs its extra: pip install 'derivkit[bot]'")
+        raise typer.Exit(EXIT_USAGE) from None
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    protect_logging([bot_settings.token, settings.token or ""], [handler])
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG if out.verbose else logging.INFO)
+
+    if not bot_settings.allowed_users:
+        out.warn("nobody is allowed yet: only /whoami answers. Add users with --allow ID")
+    if bot_settings.trading:
+        out.warn(f"trading is ON: /buy and /sell, at most {bot_settings.max_stake:g} per contract")
+
+    received: list[int] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
+                loop.add_signal_handler(signum, on_signal, signum)
+        async with open_session(settings, out, needs_token=True) as session:
+            out.note("Bot running; Ctrl-C stops it.")
+            await run_bot(session.api, bot_settings, stop, base_url=api_url)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (DerivError, UsageError) as error:
+        fail(out, error)
+    except Exception as error:  # telegram.error.InvalidToken, NetworkError ...
+        from telegram.error import InvalidToken, TelegramError
+
+        if not isinstance(error, TelegramError):
+            raise
+        from derivkit.bot.logsafety import redact
+
+        out.error(f"Telegram: {redact(str(error), [bot_settings.token])}")
+        code = EXIT_AUTH if isinstance(error, InvalidToken) else EXIT_CONNECTION
+        raise typer.Exit(code) from None
+    finally:
+        logging.getLogger().removeHandler(handler)
+    out.note("Bot stopped.")
+    if signal.SIGINT in received:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@bot_app.command("set-token")
+def set_token_command(
+    ctx: typer.Context,
+    token: Annotated[
+        str | None,
+        typer.Argument(help="Omit it to be prompted (or to read it from stdin)."),
+    ] = None,
+) -> None:
+    """Store the Telegram bot token (from @BotFather), encrypted."""
+    from derivkit.core import UsageError
+    from derivkit.tokenstore import TokenStore
+
+    out = output_for(ctx)
+    if token is None:
+        if sys.stdin.isatty():
+            token = typer.prompt("Bot token", hide_input=True, err=True)
+        else:
+            token = sys.stdin.readline().strip()
+    store = TokenStore.for_bot()
+    try:
+        store.save(token or "")
+    except UsageError as error:
+        fail(out, error)
+    out.note(f"Bot token saved (encrypted) in {store.token_path}")
+
+
+@bot_app.command("clear-token")
+def clear_token_command(ctx: typer.Context) -> None:
+    """Remove the stored bot token."""
+    from derivkit.tokenstore import TokenStore
+
+    removed = TokenStore.for_bot().clear()
+    output_for(ctx).note("Bot token removed." if removed else "No bot token was stored.")

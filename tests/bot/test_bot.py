@@ -1,0 +1,255 @@
+"""The bot end to end: Telegram updates in through the fake Bot API, Deriv calls out to the
+simulator, replies checked as the user would see them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from derivkit.bot.limits import UserRateLimits
+from derivkit.bot.logsafety import protect_logging
+from derivkit.core import ContractSpec
+from tests.bot.conftest import BOT_TOKEN, DEMO_TOKEN, FRIEND, OWNER, REAL_TOKEN, STRANGER
+
+
+def price_of(text: str) -> float:
+    match = re.search(r"Stake: ([\d,.]+) USD", text)
+    assert match, text
+    return float(match.group(1).replace(",", ""))
+
+
+async def test_help_shows_the_account_and_publishes_commands(start_bot):
+    bot = await start_bot(trading=False)
+    reply = await bot.send("/start")
+    assert "VRTC" in reply["text"] and "DEMO" in reply["text"]
+    assert "Trading: off" in reply["text"]
+    commands = bot.api.my_commands(scope={"type": "all_private_chats"})
+    assert {c["command"] for c in commands} >= {"price", "balance", "buy", "sell", "whoami"}
+
+
+async def test_strangers_get_only_whoami(start_bot):
+    bot = await start_bot()
+    bot.api.user_sends("/balance", user_id=STRANGER)
+    bot.api.user_sends("/buy R_100 CALL 10 5t", user_id=STRANGER)
+    reply = await bot.send("/whoami", user_id=STRANGER)  # handled after the two above
+    assert f"Your Telegram user id is {STRANGER}" in reply["text"]
+    to_stranger = [c for c in bot.api.outbox("sendMessage") if c.params["chat_id"] == STRANGER]
+    assert len(to_stranger) == 1
+    assert bot.api.outbox("answerCallbackQuery") == []
+    assert await bot.client.portfolio() == []
+
+
+async def test_price_shows_each_symbol_at_its_pip_size(start_bot):
+    bot = await start_bot()
+    reply = await bot.send("/price R_100 R_50 NOPE")
+    lines = dict(line.split(maxsplit=1) for line in reply["text"].splitlines())
+    assert re.fullmatch(r"\d+\.\d{2}", lines["R_100"])
+    assert re.fullmatch(r"\d+\.\d{4}", lines["R_50"])
+    assert not re.fullmatch(r"[\d.]+", lines["NOPE"])  # the server's reason instead
+    usage = await bot.send("/price")
+    assert usage["text"].startswith("Usage: /price")
+
+
+async def test_read_only_commands_work_in_groups_and_trading_does_not(start_bot):
+    bot = await start_bot()
+    group = {"chat_type": "group"}
+    bot.api.user_sends("/balance", user_id=OWNER, **group)
+    reply = await bot.send("/price R_100", user_id=OWNER, **group)
+    assert reply["text"].startswith("R_100")
+    in_group = [c for c in bot.api.outbox("sendMessage") if c.params["chat_id"] != OWNER]
+    assert len(in_group) == 1  # /balance got nothing
+
+
+async def test_balance_refresh_edits_the_same_message(start_bot):
+    bot = await start_bot()
+    reply = await bot.send("/balance")
+    assert "10,000.00 USD" in reply["text"] and "DEMO" in reply["text"]
+    await bot.client.buy(ContractSpec("CALL", "R_100", amount=7, duration=5), price=7)
+    query = await bot.tap(reply, "Refresh")
+    edited = await bot.api.next_bot_message(chat_id=OWNER)
+    assert edited["method"] == "editMessageText"
+    assert edited["message_id"] == reply["message_id"]
+    assert "9,993.00 USD" in edited["text"]
+    assert (await bot.answer_to(query)).get("callback_query_id") == query
+
+
+async def test_buy_needs_confirmation_and_happens_once(start_bot):
+    bot = await start_bot()
+    card = await bot.send("/buy R_100 CALL 10 5t")
+    assert "CALL on R_100, 5 ticks" in card["text"]
+    assert "DEMO" in card["text"] and card["buttons"] == ["Buy", "Cancel"]
+    assert await bot.client.portfolio() == []  # quoting buys nothing
+    data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+    await bot.tap(card, "Buy")
+    sending = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Sending" in sending["text"] and not sending["buttons"]
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert done["message_id"] == card["message_id"]
+    contract_id = int(re.search(r"Bought contract (\d+)", done["text"]).group(1))
+
+    replay = bot.api.user_taps(card["message_id"], data=data, user_id=OWNER, strict=False)
+    assert "no longer valid" in (await bot.answer_to(replay))["text"]
+    assert [c.contract_id for c in await bot.client.portfolio()] == [contract_id]
+    balance = await bot.client.balance()
+    assert balance.balance == 10_000 - price_of(card["text"])
+
+    settled = await bot.api.next_bot_message(chat_id=OWNER, timeout=15)
+    assert f"Contract {contract_id} (CALL R_100)" in settled["text"]
+    assert re.search(r"(won|lost|broke even): [+]?-?[\d,.]+ USD", settled["text"])
+
+
+async def test_cancel_and_forged_taps_buy_nothing(start_bot):
+    bot = await start_bot()
+    card = await bot.send("/buy R_100 PUT 5 5t")
+    data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await bot.tap(card, "Cancel")
+    cancelled = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Cancelled: nothing was sent" in cancelled["text"] and not cancelled["buttons"]
+    for forged in (data, "ok:made-up-nonce"):
+        query = bot.api.user_taps(card["message_id"], data=forged, user_id=OWNER, strict=False)
+        assert "no longer valid" in (await bot.answer_to(query))["text"]
+    assert await bot.client.portfolio() == []
+
+
+async def test_only_the_user_who_asked_can_confirm(start_bot):
+    bot = await start_bot(allowed=(OWNER, FRIEND))
+    card = await bot.send("/buy R_100 CALL 5 5t")
+    query = bot.api.user_taps(card["message_id"], label="Buy", user_id=FRIEND, chat_id=OWNER)
+    assert "no longer valid" in (await bot.answer_to(query))["text"]
+    assert await bot.client.portfolio() == []
+    await bot.tap(card, "Buy")  # still pending for its owner
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Bought contract" in done["text"]
+
+
+async def test_an_unconfirmed_order_expires(start_bot):
+    bot = await start_bot(order_ttl=0.3)
+    card = await bot.send("/buy R_100 CALL 5 5t")
+    expired = await bot.api.next_bot_message(chat_id=OWNER)
+    assert expired["message_id"] == card["message_id"]
+    assert "Expired: nothing was sent" in expired["text"] and not expired["buttons"]
+    data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    query = bot.api.user_taps(card["message_id"], data=data, user_id=OWNER, strict=False)
+    assert "no longer valid" in (await bot.answer_to(query))["text"]
+    assert await bot.client.portfolio() == []
+
+
+async def test_trading_guards(start_bot):
+    bot = await start_bot(trading=False)
+    assert "Trading is off" in (await bot.send("/buy R_100 CALL 5 5t"))["text"]
+    assert "Trading is off" in (await bot.send("/sell 123"))["text"]
+    assert bot.api.outbox("answerCallbackQuery") == []
+    assert await bot.client.portfolio() == []
+
+
+async def test_stake_limits(start_bot):
+    bot = await start_bot(max_stake=5)
+    over = await bot.send("/buy R_100 CALL 10 5t")
+    assert "above this bot's limit of 5.00 USD" in over["text"]
+    assert await bot.client.portfolio() == []
+
+
+async def test_real_money_needs_the_owners_consent(start_bot):
+    bot = await start_bot(deriv_token=REAL_TOKEN)
+    refused = await bot.send("/buy R_100 CALL 5 5t")
+    assert "real-money account" in refused["text"] and "--real-money" in refused["text"]
+
+
+async def test_real_money_is_named_on_the_card(start_bot):
+    bot = await start_bot(deriv_token=REAL_TOKEN, real_money=True)
+    card = await bot.send("/buy R_100 CALL 5 5t")
+    assert "REAL MONEY" in card["text"] and card["buttons"] == ["Buy", "Cancel"]
+
+
+async def test_a_trade_typed_while_the_bot_was_away_is_ignored(start_bot):
+    bot = await start_bot()
+    reply = await bot.send("/buy R_100 CALL 5 5t", date=int(time.time()) - 600)
+    assert reply["text"].startswith("Ignored")
+    assert await bot.client.portfolio() == []
+
+
+async def test_bad_trade_arguments_get_a_clear_answer(start_bot):
+    bot = await start_bot()
+    assert (await bot.send("/buy R_100"))["text"].startswith("Usage: /buy")
+    assert "must be a number" in (await bot.send("/buy R_100 CALL ten 5t"))["text"]
+    assert "not a duration" in (await bot.send("/buy R_100 CALL 5 5x"))["text"]
+    unknown = await bot.send("/buy NOPE CALL 5 5t")
+    assert unknown["text"].startswith("❌")  # the server's reason, via the error handler
+    assert "Usage: /sell" in (await bot.send("/sell abc"))["text"]
+    assert await bot.client.portfolio() == []
+
+
+async def test_sell_from_the_portfolio_button(start_bot):
+    bot = await start_bot()
+    bot.sim.faults.pause_symbol("R_100")  # no entry tick yet: not sellable
+    receipt = await bot.client.buy(
+        ContractSpec("CALL", "R_100", amount=5, duration=10, duration_unit="m"), price=5
+    )
+    too_early = await bot.send(f"/sell {receipt.contract_id}")
+    assert "cannot be sold yet" in too_early["text"]
+    bot.sim.faults.resume_symbol("R_100")
+    async with await bot.client.open_contract(receipt.contract_id) as updates:
+        async for state in updates:  # until it has an entry tick
+            if state.is_valid_to_sell:
+                break
+    listing = await bot.send("/portfolio")
+    assert str(receipt.contract_id) in listing["text"]
+    await bot.tap(listing, f"Sell {receipt.contract_id}")
+    card = await bot.api.next_bot_message(chat_id=OWNER)
+    assert f"Sell contract {receipt.contract_id}" in card["text"]
+    await bot.tap(card, "Sell")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert f"Sold contract {receipt.contract_id}" in done["text"]
+    assert await bot.client.portfolio() == []
+    assert "No open contracts" in (await bot.send("/portfolio"))["text"]
+
+
+async def test_a_lost_buy_reply_is_reported_and_never_resent(start_bot):
+    bot = await start_bot(request_timeout=1.0)
+    card = await bot.send("/buy R_100 CALL 5 5t")
+    bot.sim.faults.mute = True
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert "may or may not have happened" in outcome["text"]
+    assert "Nothing was re-sent" in outcome["text"]
+    bot.sim.faults.mute = False
+    profit = await bot.send("/profit")  # the connection works again
+    assert "No settled contracts" in profit["text"]
+    assert await bot.client.portfolio() == []
+
+
+async def test_flood_control_drops_a_users_excess_updates(start_bot):
+    bot = await start_bot(allowed=(OWNER, FRIEND))
+    bot.rt.limits = UserRateLimits(per_minute=2)
+    for _ in range(4):
+        bot.api.user_sends("/help", user_id=OWNER)
+    await bot.send("/help", user_id=FRIEND)  # updates run in order: the owner's are done
+    to_owner = [c for c in bot.api.outbox("sendMessage") if c.params["chat_id"] == OWNER]
+    assert len(to_owner) == 2
+
+
+async def test_tokens_never_reach_the_log(start_bot, caplog):
+    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "apscheduler")}
+    caplog.set_level(logging.DEBUG)
+    protect_logging([BOT_TOKEN, DEMO_TOKEN], [caplog.handler])
+    try:
+        bot = await start_bot()
+        card = await bot.send("/buy R_100 CALL 5 5t")
+        await bot.tap(card, "Buy")
+        await bot.api.next_bot_message(chat_id=OWNER)
+        await bot.api.next_bot_message(chat_id=OWNER)
+        bot.api.user_sends("/balance", user_id=STRANGER)  # logged as rejected, by id only
+        await bot.send("/whoami", user_id=STRANGER)
+    finally:
+        for name, level in noisy.items():
+            logging.getLogger(name).setLevel(level)
+    text = caplog.text
+    assert f"rejected user {STRANGER}: balance" in text
+    assert "Calling Bot API endpoint" in text  # PTB's own debug log was captured
+    for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], DEMO_TOKEN):
+        assert secret not in text
