@@ -6,21 +6,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-import sys
 from typing import Annotated
 
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG
 from derivkit.cli.app import settings as resolve_from_context
+from derivkit.cli.config import store_token
 from derivkit.cli.runner import (
     EXIT_AUTH,
     EXIT_CONNECTION,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    StopSignals,
     fail,
     open_session,
     output_for,
@@ -114,22 +113,13 @@ def run_command(
     if bot_settings.trading:
         out.warn(f"trading is ON: /buy and /sell, at most {bot_settings.max_stake:g} per contract")
 
-    received: list[int] = []
+    signals = StopSignals()
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def on_signal(signum: int) -> None:
-            received.append(signum)
-            stop.set()
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
-                loop.add_signal_handler(signum, on_signal, signum)
+        signals.install()
         async with open_session(settings, out, needs_token=True) as session:
             out.note("Bot running; Ctrl-C stops it.")
-            await run_bot(session.api, bot_settings, stop, base_url=api_url)
+            await run_bot(session.api, bot_settings, signals.stop, base_url=api_url)
 
     try:
         asyncio.run(main())
@@ -150,7 +140,7 @@ def run_command(
     finally:
         logging.getLogger().removeHandler(handler)
     out.note("Bot stopped.")
-    if signal.SIGINT in received:
+    if signals.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -163,21 +153,9 @@ def set_token_command(
     ] = None,
 ) -> None:
     """Store the Telegram bot token (from @BotFather), encrypted."""
-    from derivkit.core import UsageError
     from derivkit.tokenstore import TokenStore
 
-    out = output_for(ctx)
-    if token is None:
-        if sys.stdin.isatty():
-            token = typer.prompt("Bot token", hide_input=True, err=True)
-        else:
-            token = sys.stdin.readline().strip()
-    store = TokenStore.for_bot()
-    try:
-        store.save(token or "")
-    except UsageError as error:
-        fail(out, error)
-    out.note(f"Bot token saved (encrypted) in {store.token_path}")
+    store_token(ctx, TokenStore.for_bot(), token, what="bot token")
 
 
 @bot_app.command("clear-token")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from derivkit.cli.app import settings as resolved_settings
 from derivkit.cli.runner import fail, output_for
+
+if TYPE_CHECKING:
+    from derivkit.tokenstore import TokenStore
 
 config_app = typer.Typer(help="Show and change derivkit's settings.", no_args_is_help=True)
 
@@ -112,21 +115,26 @@ def set_token_command(
     ] = None,
 ) -> None:
     """Store an API token, encrypted. Create tokens at app.deriv.com (Settings > API token)."""
-    from derivkit.core import UsageError
     from derivkit.tokenstore import TokenStore
+
+    store_token(ctx, TokenStore.default(), token, what="API token")
+
+
+def store_token(ctx: typer.Context, store: TokenStore, token: str | None, *, what: str) -> None:
+    """Save ``token`` in ``store``; without it, prompt (hidden) on a terminal or read stdin."""
+    from derivkit.core import UsageError
 
     out = output_for(ctx)
     if token is None:
         if sys.stdin.isatty():
-            token = typer.prompt("API token", hide_input=True, err=True)
+            token = typer.prompt(what[0].upper() + what[1:], hide_input=True, err=True)
         else:
             token = sys.stdin.readline().strip()
-    store = TokenStore.default()
     try:
         store.save(token or "")
     except UsageError as error:
         fail(out, error)
-    out.note(f"Token saved (encrypted) in {store.token_path}")
+    out.note(f"{what[0].upper() + what[1:]} saved (encrypted) in {store.token_path}")
 
 
 @config_app.command("clear-token")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -22,7 +23,15 @@ if TYPE_CHECKING:
     from derivkit.core import DerivClient
     from derivkit.settings import Settings
 
-__all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CONNECTION", "EXIT_USAGE", "Session", "run"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_AUTH",
+    "EXIT_CONNECTION",
+    "EXIT_USAGE",
+    "Session",
+    "StopSignals",
+    "run",
+]
 
 T = TypeVar("T")
 
@@ -146,6 +155,33 @@ async def open_session(
             await client.connect()
         stack.push_async_callback(client.close)
         yield Session(client, out, settings)
+
+
+class StopSignals:
+    """SIGINT and SIGTERM as an event, for long-running commands (servers, the bot).
+
+    Call :meth:`install` inside the running loop; ``await stop.wait()`` then returns on either
+    signal, and ``interrupted`` tells whether it was Ctrl-C (exit code 130). Installed explicitly:
+    a process started in the background may inherit an ignored SIGINT.
+    """
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.received: list[int] = []
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError):  # non-Unix
+                loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _on_signal(self, signum: int) -> None:
+        self.received.append(signum)
+        self.stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return signal.SIGINT in self.received
 
 
 def output_for(ctx: typer.Context) -> Output:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from typing import Annotated
 
 import typer
+
+from derivkit.cli.runner import StopSignals
 
 sim_app = typer.Typer(
     name="sim",
@@ -47,25 +47,17 @@ def serve(
         raise typer.BadParameter("must be positive", param_hint="--speed")
     from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
 
+    signals = StopSignals()
+
     async def run(sim: Simulator) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def on_signal(signum: int) -> None:
-            received.append(signum)
-            stop.set()
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            # Explicit: a server started in the background may inherit an ignored SIGINT.
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
-                loop.add_signal_handler(signum, on_signal, signum)
+        signals.install()
         async with sim:
             if not token:
                 typer.echo(f"Demo token: {sim.token}")
             for t in real_token or []:
                 typer.echo(f"Real-money token: {t}")
             typer.echo(f"Listening on {sim.url}")
-            await stop.wait()
+            await signals.stop.wait()
 
     try:
         sim = Simulator(
@@ -81,10 +73,9 @@ def serve(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--token") from None
-    received: list[int] = []
     try:
         asyncio.run(run(sim))
-        if signal.SIGINT in received:
+        if signals.interrupted:
             raise typer.Exit(130)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

@@ -114,17 +114,28 @@ def _parse_buy(args: list[str], currency: str) -> ContractSpec:
     )
 
 
-async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Quote the contract and ask for confirmation; nothing is bought here."""
+async def _admit_trade_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, int, BotRuntime] | None:
+    """The command's message, sender id and runtime if it may trade; else None (refusal sent)."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
-        return
+        return None
     rt = runtime(context)
     refusal = _refusal(rt, message)
     if refusal:
         await message.reply_text(refusal)
+        return None
+    return message, user.id, rt
+
+
+async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Quote the contract and ask for confirmation; nothing is bought here."""
+    admitted = await _admit_trade_command(update, context)
+    if admitted is None:
         return
+    message, user_id, rt = admitted
     try:
         spec = _parse_buy(list(context.args or []), rt.currency)
     except ValueError as error:
@@ -143,7 +154,7 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     order = rt.orders.add(
         "buy",
-        user_id=user.id,
+        user_id=user_id,
         chat_id=message.chat_id,
         summary=quote_card(spec, proposal, rt.client.account),
         price=proposal.ask_price,
@@ -187,20 +198,16 @@ async def _offer_sale(
 
 
 async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
+    """Show the contract's value and ask for confirmation; nothing is sold here."""
+    admitted = await _admit_trade_command(update, context)
+    if admitted is None:
         return
-    rt = runtime(context)
-    refusal = _refusal(rt, message)
-    if refusal:
-        await message.reply_text(refusal)
-        return
+    message, user_id, _ = admitted
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
         await message.reply_text("Usage: /sell CONTRACT_ID (see /portfolio)")
         return
-    await _offer_sale(context, message, user.id, int(args[0]))
+    await _offer_sale(context, message, user_id, int(args[0]))
 
 
 async def sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
