@@ -5,6 +5,6 @@ portfolio and results, and — when the owner turns trading on — buy and sell 
 buttons. Needs the ``bot`` extra: ``pip install 'derivkit[bot]'``.
 """
 
-from derivkit.bot.app import attach_core, build_application, detach_core, run_bot, running_bot
+from derivkit.bot.app import attach_core, build_application, detach_core, running_bot
 
-__all__ = ["attach_core", "build_application", "detach_core", "run_bot", "running_bot"]
+__all__ = ["attach_core", "build_application", "detach_core", "running_bot"]

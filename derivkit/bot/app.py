@@ -9,7 +9,6 @@ caller's event loop; handlers process one update at a time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,7 +50,6 @@ __all__ = [
     "detach_core",
     "error_text",
     "on_error",
-    "run_bot",
     "running_bot",
 ]
 
@@ -171,19 +169,6 @@ async def running_bot(
         if application.running:
             await application.stop()
         await application.shutdown()
-
-
-async def run_bot(
-    client: DerivClient,
-    settings: BotSettings,
-    stop: asyncio.Event,
-    *,
-    base_url: str | None = None,
-) -> None:
-    """Run the bot until ``stop`` is set."""
-    async with running_bot(client, settings, base_url=base_url):
-        logger.info("bot running for %d allowed user(s)", len(settings.allowed_users))
-        await stop.wait()
 
 
 def error_text(error: BaseException) -> str:

@@ -44,6 +44,7 @@ def run_command(
         list[int] | None,
         typer.Option(
             "--allow",
+            metavar="USER_ID",
             help="Telegram user id allowed to use the bot (repeatable; also "
             "DERIVKIT_BOT_ALLOWED_USERS). Ask the bot /whoami to learn yours.",
             show_default=False,
@@ -96,7 +97,7 @@ def run_command(
         out.error(NO_BOT_TOKEN)
         raise typer.Exit(EXIT_AUTH)
     try:
-        from derivkit.bot import run_bot
+        from derivkit.bot import running_bot
         from derivkit.bot.logsafety import protect_logging
     except ImportError:
         out.error("the bot needs its extra: pip install 'derivkit[bot]'")
@@ -107,6 +108,8 @@ def run_command(
     protect_logging([bot_settings.token, settings.token or ""], [handler])
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.DEBUG if out.verbose else logging.INFO)
+    if not out.verbose:  # the embedded simulator's and the socket library's chatter
+        logging.getLogger("websockets").setLevel(logging.WARNING)
 
     if not bot_settings.allowed_users:
         out.warn("nobody is allowed yet: only /whoami answers. Add users with --allow ID")
@@ -117,9 +120,12 @@ def run_command(
 
     async def main() -> None:
         signals.install()
-        async with open_session(settings, out, needs_token=True) as session:
+        async with (
+            open_session(settings, out, needs_token=True) as session,
+            running_bot(session.api, bot_settings, base_url=api_url),
+        ):
             out.note("Bot running; Ctrl-C stops it.")
-            await run_bot(session.api, bot_settings, signals.stop, base_url=api_url)
+            await signals.stop.wait()
 
     try:
         asyncio.run(main())
@@ -128,15 +134,21 @@ def run_command(
     except (DerivError, UsageError) as error:
         fail(out, error)
     except Exception as error:  # telegram.error.InvalidToken, NetworkError ...
-        from telegram.error import InvalidToken, TelegramError
+        from telegram.error import InvalidToken, NetworkError, TelegramError
 
         if not isinstance(error, TelegramError):
             raise
         from derivkit.bot.logsafety import redact
 
-        out.error(f"Telegram: {redact(str(error), [bot_settings.token])}")
-        code = EXIT_AUTH if isinstance(error, InvalidToken) else EXIT_CONNECTION
-        raise typer.Exit(code) from None
+        reason = redact(str(error), [bot_settings.token])
+        if isinstance(error, InvalidToken):
+            out.error("Telegram refused the bot token; check it with @BotFather")
+            raise typer.Exit(EXIT_AUTH) from None
+        if isinstance(error, NetworkError):
+            out.error(f"cannot reach Telegram's Bot API: {reason}")
+        else:
+            out.error(f"Telegram: {reason}")
+        raise typer.Exit(EXIT_CONNECTION) from None
     finally:
         logging.getLogger().removeHandler(handler)
     out.note("Bot stopped.")

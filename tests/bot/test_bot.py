@@ -97,7 +97,12 @@ async def test_buy_needs_confirmation_and_happens_once(start_bot):
 
     settled = await bot.api.next_bot_message(chat_id=OWNER, timeout=15)
     assert f"Contract {contract_id} (CALL R_100)" in settled["text"]
-    assert re.search(r"(won|lost|broke even): [+]?-?[\d,.]+ USD", settled["text"])
+    result = re.search(r"(won|lost|broke even): ([+]?-?[\d,.]+) USD", settled["text"])
+    assert result, settled["text"]
+
+    profit = await bot.send("/profit 5")
+    assert str(contract_id) in profit["text"]
+    assert f"Total over the last 1: {result.group(2)} USD" in profit["text"]
 
 
 async def test_cancel_and_forged_taps_buy_nothing(start_bot):

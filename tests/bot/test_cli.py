@@ -148,5 +148,5 @@ async def test_a_wrong_bot_token_fails_cleanly_without_printing_it():
             _, err = await process.communicate()
     assert process.returncode == 4
     text = err.decode()
-    assert "Telegram:" in text and "Traceback" not in text
+    assert "Telegram refused the bot token" in text and "Traceback" not in text
     assert wrong not in text and wrong.split(":")[1] not in text

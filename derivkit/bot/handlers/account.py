@@ -9,7 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from derivkit.bot.render import account_label, portfolio_lines, pre_chunks, profit_lines
+from derivkit.bot.render import (
+    MAX_MESSAGE,
+    account_label,
+    portfolio_lines,
+    pre_chunks,
+    profit_lines,
+)
 from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.formatting import money
 
@@ -101,8 +107,8 @@ async def profit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     lines, total = profit_lines(entries, rt.currency)
     sign = "+" if total > 0 else ""
-    for chunk in pre_chunks(lines):
+    summary = f"Total over the last {len(entries)}: <b>{sign}{money(total, rt.currency)}</b>"
+    chunks = pre_chunks(lines, limit=MAX_MESSAGE - len(summary) - 1)
+    for chunk in chunks[:-1]:
         await message.reply_text(chunk)
-    await message.reply_text(
-        f"Total over the last {len(entries)}: <b>{sign}{money(total, rt.currency)}</b>"
-    )
+    await message.reply_text(f"{chunks[-1]}\n{summary}")
