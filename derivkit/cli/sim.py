@@ -36,7 +36,7 @@ def serve(
     balance: Annotated[float, typer.Option("--balance", help="Starting balance.")] = 10000.0,
     speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per second.")] = 1.0,
     idle_timeout: Annotated[
-        float, typer.Option("--idle-timeout", help="Close idle connections after N sim seconds.")
+        float, typer.Option("--idle-timeout", help="Close connections idle for N seconds.")
     ] = 120.0,
     start_epoch: Annotated[
         int | None, typer.Option("--start-epoch", help="Simulated epoch at start (default: now).")

@@ -17,7 +17,8 @@ currency="USD", speed=1.0, rate_limits=None, idle_timeout=120.0, start_epoch=Non
   2-second indices tick on even epochs, the others every second. The same ``seed`` and
   ``start_epoch`` give the same ticks at the same epochs whatever the clients do; with another
   ``start_epoch`` the path is the same relative to the start.
-* Idle connections (no request for ``idle_timeout / speed`` real seconds) are closed.
+* Idle connections (no request for ``idle_timeout`` seconds of wall-clock time, whatever the
+  ``speed``: clients keep alive by the clock) are closed.
 * Rate limits: :class:`RateLimits` per connection, real time; ``ping``, ``time``, ``forget`` and
   ``forget_all`` are exempt. ``RateLimits.unlimited()`` switches them off.
 * Pricing: fair model probability plus ``COMMISSION`` (``derivkit.sim.pricing``, 0.015 = 1.5

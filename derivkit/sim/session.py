@@ -100,7 +100,7 @@ class Session:
     # -- I/O ------------------------------------------------------------------------------------
     async def run(self) -> None:
         writer = self._loop.create_task(self._writer())
-        idle = self.sim.idle_timeout / self.sim.speed
+        idle = self.sim.idle_timeout  # wall-clock, like the clients' keepalive
         try:
             while True:
                 try:

@@ -92,7 +92,6 @@ async def start_bot() -> AsyncIterator[StartBot]:
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
                     rate_limits=RateLimits.unlimited(),
-                    idle_timeout=3600,  # simulated seconds: 3 real minutes at speed 20
                 )
             )
             api = await stack.enter_async_context(FakeTelegramAPI(token=BOT_TOKEN))

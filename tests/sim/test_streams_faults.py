@@ -41,7 +41,7 @@ async def test_forget_and_forget_all(client: Client) -> None:
 
 
 async def test_idle_connection_is_closed() -> None:
-    async with Simulator(speed=100, idle_timeout=30) as sim, connect(sim.url) as ws:  # 0.3 s real
+    async with Simulator(speed=100, idle_timeout=0.3) as sim, connect(sim.url) as ws:
         c = Client(ws)
         await c.ok({"ticks": "1HZ10V", "subscribe": 1})  # responses do not keep it alive
         with pytest.raises(ConnectionClosed):
@@ -49,11 +49,30 @@ async def test_idle_connection_is_closed() -> None:
                 while True:
                     await ws.recv()
         assert ws.close_code == 1000
-    async with Simulator(speed=100, idle_timeout=60) as sim, connect(sim.url) as ws:
+    async with Simulator(speed=100, idle_timeout=0.6) as sim, connect(sim.url) as ws:
         c = Client(ws)
         for _ in range(8):  # requests keep it alive past the 0.6 s timeout
             await asyncio.sleep(0.1)
             await c.ok({"ping": 1})
+
+
+async def test_the_idle_timeout_is_wall_clock_so_a_keepalive_holds_at_any_speed() -> None:
+    """At speed 50, 1.5 s of wall time is 75 simulated seconds: still one connection."""
+    from derivkit.core import DerivClient
+
+    async with (
+        Simulator(speed=50, idle_timeout=1.0) as sim,
+        DerivClient(sim.url, keepalive_interval=0.25) as client,
+        await client.ticks("1HZ10V") as ticks,  # a tick per 20 ms of wall time
+    ):
+        received = 0
+        async with asyncio.timeout(10):
+            async for _ in ticks:
+                received += 1
+                if received == 75:
+                    break
+        assert client.reconnects == 0 and ticks.gaps == 0
+        assert sim.connections_accepted == 1
 
 
 async def test_fault_drop_connections_and_reconnect(sim: Simulator) -> None:

@@ -37,7 +37,6 @@ async def sim() -> AsyncIterator[Simulator]:
         tokens=[DEMO_TOKEN],
         real_tokens=[REAL_TOKEN],
         rate_limits=RateLimits.unlimited(),
-        idle_timeout=3600,  # speed 20 would otherwise close a quiet connection after 6 s
     ) as simulator:
         yield simulator
 
