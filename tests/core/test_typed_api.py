@@ -171,3 +171,22 @@ async def test_account_streams_survive_a_drop_and_reauthorize(sim):
         assert balances_after[-1].balance == 9997
         assert (await take(ticks, 1))[0].symbol == "1HZ10V"
         assert balances.gaps == 1 and ticks.gaps == 1
+
+
+async def test_a_cancelled_close_still_completes_its_forget(sim):
+    """Closing a stream from a task that is then cancelled (a UI worker on exit): the forget
+    still gets its reply, so no stray message turns up and the server stops the stream."""
+    stray: list[dict] = []
+    async with DerivClient(sim.url, on_unsolicited=stray.append) as client:
+        ticks = await client.ticks("R_25")
+        assert sim.market.feed("R_25").listener_count == 1
+        sim.faults.delay = 0.3  # every reply, the forget's too, arrives late
+        closing = asyncio.create_task(ticks.aclose())
+        await asyncio.sleep(0)  # the forget is on its way
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        sim.faults.delay = 0.0
+        assert await client.ping() >= 0  # answered after the delayed forget reply
+        assert sim.market.feed("R_25").listener_count == 0
+        assert stray == []
