@@ -258,3 +258,27 @@ async def test_tokens_never_reach_the_log(start_bot, caplog):
     assert "Calling Bot API endpoint" in text  # PTB's own debug log was captured
     for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], DEMO_TOKEN):
         assert secret not in text
+
+
+async def test_the_bot_rides_out_a_deriv_reconnect(start_bot):
+    bot = await start_bot()
+    card = await bot.send("/buy R_100 CALL 5 1m")
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    contract_id = re.search(r"Bought contract (\d+)", done["text"]).group(1)
+    assert bot.sim.faults.drop_connections() == 1
+    bot.api.user_sends("/price R_100", user_id=OWNER)  # read-only: runs once reconnected
+    texts = [(await bot.api.next_bot_message(chat_id=OWNER, timeout=15))["text"] for _ in "ab"]
+    assert any(text.startswith("R_100") for text in texts)
+    assert any(f"Contract {contract_id} (CALL R_100)" in text for text in texts)  # re-issued
+    assert bot.client.reconnects == 1
+
+
+async def test_telegram_flood_limits_are_waited_out(start_bot):
+    bot = await start_bot()
+    bot.api.fault("sendMessage", code=429, retry_after=1, times=1)
+    reply = await bot.send("/whoami")
+    assert f"Your Telegram user id is {OWNER}" in reply["text"]
+    statuses = [call.status for call in bot.api.outbox("sendMessage")]
+    assert statuses == [429, 200]
