@@ -19,6 +19,7 @@ from derivkit.cli.runner import (
     EXIT_CONNECTION,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    MissingToken,
     StopSignals,
     fail,
     open_session,
@@ -131,7 +132,7 @@ def run_command(
         asyncio.run(main())
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (DerivError, UsageError) as error:
+    except (DerivError, UsageError, MissingToken) as error:
         fail(out, error)
     except Exception as error:  # telegram.error.InvalidToken, NetworkError ...
         from telegram.error import InvalidToken, NetworkError, TelegramError

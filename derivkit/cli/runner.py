@@ -28,6 +28,7 @@ __all__ = [
     "EXIT_AUTH",
     "EXIT_CONNECTION",
     "EXIT_USAGE",
+    "MissingToken",
     "Session",
     "StopSignals",
     "run",

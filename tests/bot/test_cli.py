@@ -42,6 +42,14 @@ def test_run_without_a_bot_token_says_how_to_get_one():
     assert "@BotFather" in result.stderr and "derivkit bot set-token" in result.stderr
 
 
+def test_run_without_a_deriv_token_says_how_to_give_one(monkeypatch):
+    monkeypatch.setenv("DERIVKIT_BOT_TOKEN", BOT_TOKEN)
+    result = runner.invoke(app, ["bot", "run", "--allow", "5"])
+    assert result.exit_code == 4
+    assert result.stderr.startswith("Error: this command needs an API token")
+    assert "Traceback" not in result.output
+
+
 def test_run_refuses_json_and_bad_settings(monkeypatch):
     assert runner.invoke(app, ["bot", "run", "--json"]).exit_code == 2
     monkeypatch.setenv("DERIVKIT_BOT_ALLOWED_USERS", "alice")
