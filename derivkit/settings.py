@@ -19,6 +19,8 @@ bot token       --                   ``DERIVKIT_BOT_TOKEN``        ``derivkit bo
 allowed users   ``--allow ID``       ``DERIVKIT_BOT_ALLOWED_USERS`` ``bot_allowed_users``
 trading         ``--trading``        ``DERIVKIT_BOT_TRADING=1``    ``bot_trading``
 max stake       ``--max-stake``      ``DERIVKIT_BOT_MAX_STAKE``    ``bot_max_stake``
+max open        ``--max-open``       ``DERIVKIT_BOT_MAX_OPEN``     ``bot_max_open``
+daily loss      ``--daily-loss``     ``DERIVKIT_BOT_DAILY_LOSS``   ``bot_daily_loss``
 real money      ``--real-money``     --                            --
 ==============  ===================  ============================  ====================
 
@@ -47,6 +49,7 @@ __all__ = [
     "parse_app_id",
     "parse_bool",
     "parse_positive_amount",
+    "parse_positive_count",
     "parse_user_ids",
     "resolve_bot_settings",
     "resolve_settings",
@@ -56,8 +59,17 @@ __all__ = [
 
 DEFAULT_APP_ID = 1089
 CONFIG_FILE = "config.toml"
-CONFIG_KEYS = ("endpoint", "app_id", "bot_allowed_users", "bot_trading", "bot_max_stake")
+CONFIG_KEYS = (
+    "endpoint",
+    "app_id",
+    "bot_allowed_users",
+    "bot_trading",
+    "bot_max_stake",
+    "bot_max_open",
+    "bot_daily_loss",
+)
 DEFAULT_BOT_MAX_STAKE = 50.0
+DEFAULT_BOT_MAX_OPEN = 5
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -208,20 +220,25 @@ class BotSettings:
     """What the Telegram bot may do. ``token`` (the bot's) never shows in ``repr``.
 
     Deny by default: no allowed users means nobody but ``/whoami``; trading is off unless asked
-    for, real-money accounts are refused unless ``real_money``.
+    for, real-money accounts are refused unless ``real_money``. A buy is also refused when
+    ``max_open`` contracts are open, or when it could take the day's losses (settled losses plus
+    every open stake) past ``daily_loss``.
     """
 
     token: str | None = field(default=None, repr=False)
     allowed_users: frozenset[int] = frozenset()
     trading: bool = False
     max_stake: float = DEFAULT_BOT_MAX_STAKE
+    max_open: int = DEFAULT_BOT_MAX_OPEN
+    daily_loss: float | None = None
     real_money: bool = False
 
     def __repr__(self) -> str:
         return (
             f"BotSettings(token={mask_token(self.token)}, "
             f"allowed_users={sorted(self.allowed_users)}, trading={self.trading}, "
-            f"max_stake={self.max_stake}, real_money={self.real_money})"
+            f"max_stake={self.max_stake}, max_open={self.max_open}, "
+            f"daily_loss={self.daily_loss}, real_money={self.real_money})"
         )
 
 
@@ -262,11 +279,36 @@ def parse_positive_amount(value: Any, source: str) -> float:
     return amount
 
 
+def parse_positive_count(value: Any, source: str) -> int:
+    try:
+        count = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{source} must be a whole number, got {value!r}") from None
+    if count <= 0:
+        raise UsageError(f"{source} must be positive, got {value!r}")
+    return count
+
+
+def _first(
+    flag: Any, env_name: str, config_key: str, environ: Mapping[str, str], config: dict[str, Any]
+) -> tuple[Any, str] | None:
+    """The first value given, flag > environment > config file, and where it came from."""
+    if flag is not None:
+        return flag, f"--{config_key.removeprefix('bot_').replace('_', '-')}"
+    if environ.get(env_name):
+        return environ[env_name], env_name
+    if config_key in config:
+        return config[config_key], config_key
+    return None
+
+
 def resolve_bot_settings(
     *,
     allowed_users: list[int] | None = None,
     trading: bool | None = None,
     max_stake: float | None = None,
+    max_open: int | None = None,
+    daily_loss: float | None = None,
     real_money: bool = False,
     stored_token: str | None = None,
     environ: Mapping[str, str] | None = None,
@@ -293,14 +335,12 @@ def resolve_bot_settings(
     else:
         resolved_trading = parse_bool(config.get("bot_trading", False), "bot_trading")
 
-    if max_stake is not None:
-        stake = parse_positive_amount(max_stake, "--max-stake")
-    elif environ.get("DERIVKIT_BOT_MAX_STAKE"):
-        stake = parse_positive_amount(environ["DERIVKIT_BOT_MAX_STAKE"], "DERIVKIT_BOT_MAX_STAKE")
-    elif "bot_max_stake" in config:
-        stake = parse_positive_amount(config["bot_max_stake"], "bot_max_stake")
-    else:
-        stake = DEFAULT_BOT_MAX_STAKE
+    given = _first(max_stake, "DERIVKIT_BOT_MAX_STAKE", "bot_max_stake", environ, config)
+    stake = parse_positive_amount(*given) if given else DEFAULT_BOT_MAX_STAKE
+    given = _first(max_open, "DERIVKIT_BOT_MAX_OPEN", "bot_max_open", environ, config)
+    open_limit = parse_positive_count(*given) if given else DEFAULT_BOT_MAX_OPEN
+    given = _first(daily_loss, "DERIVKIT_BOT_DAILY_LOSS", "bot_daily_loss", environ, config)
+    loss_limit = parse_positive_amount(*given) if given else None
 
     token = (environ.get("DERIVKIT_BOT_TOKEN") or "").strip() or stored_token
     return BotSettings(
@@ -308,5 +348,7 @@ def resolve_bot_settings(
         allowed_users=frozenset(users),
         trading=resolved_trading,
         max_stake=stake,
+        max_open=open_limit,
+        daily_loss=loss_limit,
         real_money=real_money,
     )

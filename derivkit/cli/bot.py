@@ -61,6 +61,20 @@ def run_command(
             "--max-stake", help="Most a contract may cost (env DERIVKIT_BOT_MAX_STAKE; default 50)."
         ),
     ] = None,
+    max_open: Annotated[
+        int | None,
+        typer.Option(
+            "--max-open", help="Most contracts open at once (env DERIVKIT_BOT_MAX_OPEN; default 5)."
+        ),
+    ] = None,
+    daily_loss: Annotated[
+        float | None,
+        typer.Option(
+            "--daily-loss",
+            help="Refuse a buy that could take the day's losses past this (env "
+            "DERIVKIT_BOT_DAILY_LOSS; default none).",
+        ),
+    ] = None,
     real_money: Annotated[
         bool, typer.Option("--real-money", help="Allow trading when the token is a real account.")
     ] = False,
@@ -89,6 +103,8 @@ def run_command(
             allowed_users=allow,
             trading=trading,
             max_stake=max_stake,
+            max_open=max_open,
+            daily_loss=daily_loss,
             real_money=real_money,
             stored_token=TokenStore.for_bot().load(),
         )
@@ -115,7 +131,10 @@ def run_command(
     if not bot_settings.allowed_users:
         out.warn("nobody is allowed yet: only /whoami answers. Add users with --allow ID")
     if bot_settings.trading:
-        out.warn(f"trading is ON: /buy and /sell, at most {bot_settings.max_stake:g} per contract")
+        limits = f"at most {bot_settings.max_stake:g} per contract, {bot_settings.max_open} open"
+        if bot_settings.daily_loss is not None:
+            limits += f", daily loss limit {bot_settings.daily_loss:g}"
+        out.warn(f"trading is ON: /buy and /sell, {limits}")
 
     signals = StopSignals()
 

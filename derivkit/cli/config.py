@@ -48,6 +48,8 @@ def show_command(ctx: typer.Context) -> None:
         "bot_allowed_users": sorted(bot.allowed_users),
         "bot_trading": bot.trading,
         "bot_max_stake": bot.max_stake,
+        "bot_max_open": bot.max_open,
+        "bot_daily_loss": bot.daily_loss,
         "config_dir": str(config_dir()),
     }
     human = "\n".join(
@@ -63,7 +65,7 @@ def set_command(
         str,
         typer.Argument(
             help="endpoint, app_id, bot_allowed_users (ids, comma-separated), bot_trading "
-            "(true/false) or bot_max_stake"
+            "(true/false), bot_max_stake, bot_max_open or bot_daily_loss"
         ),
     ],
     value: Annotated[str, typer.Argument(help="The new value.")],
@@ -78,6 +80,7 @@ def set_command(
         parse_app_id,
         parse_bool,
         parse_positive_amount,
+        parse_positive_count,
         parse_user_ids,
         save_config,
     )
@@ -96,8 +99,10 @@ def set_command(
             values[key] = ",".join(str(user_id) for user_id in sorted(ids))
         elif key == "bot_trading":
             values[key] = str(parse_bool(value, "bot_trading")).lower()
-        elif key == "bot_max_stake":
-            values[key] = str(parse_positive_amount(value, "bot_max_stake"))
+        elif key in ("bot_max_stake", "bot_daily_loss"):
+            values[key] = str(parse_positive_amount(value, key))
+        elif key == "bot_max_open":
+            values[key] = str(parse_positive_count(value, key))
         else:
             raise UsageError(f"unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
         path = save_config(directory, values)

@@ -197,10 +197,28 @@ class DerivClient(DerivConnection):
         )
         return listed(reply, StatementEntry, "statement", "transactions")
 
-    async def profit_table(self, *, limit: int = 50, offset: int = 0) -> list[ProfitTableEntry]:
-        reply = await self.request(
-            {"profit_table": 1, "description": 1, "limit": limit, "offset": offset, "sort": "DESC"}
-        )
+    async def profit_table(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        date_from: int | None = None,
+        date_to: int | None = None,
+    ) -> list[ProfitTableEntry]:
+        """Settled contracts, newest first; ``date_from``/``date_to`` (epochs) bound the period
+        reported."""
+        payload: dict[str, Any] = {
+            "profit_table": 1,
+            "description": 1,
+            "limit": limit,
+            "offset": offset,
+            "sort": "DESC",
+        }
+        if date_from is not None:
+            payload["date_from"] = date_from
+        if date_to is not None:
+            payload["date_to"] = date_to
+        reply = await self.request(payload)
         return listed(reply, ProfitTableEntry, "profit_table", "transactions")
 
 

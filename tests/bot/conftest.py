@@ -80,6 +80,8 @@ async def start_bot() -> AsyncIterator[StartBot]:
             trading: bool = True,
             allowed: tuple[int, ...] = (OWNER,),
             max_stake: float = 50.0,
+            max_open: int = 5,
+            daily_loss: float | None = None,
             real_money: bool = False,
             deriv_token: str = DEMO_TOKEN,
             order_ttl: float = 30.0,
@@ -103,6 +105,8 @@ async def start_bot() -> AsyncIterator[StartBot]:
                 allowed_users=frozenset(allowed),
                 trading=trading,
                 max_stake=max_stake,
+                max_open=max_open,
+                daily_loss=daily_loss,
                 real_money=real_money,
             )
             app = await stack.enter_async_context(

@@ -282,3 +282,33 @@ async def test_telegram_flood_limits_are_waited_out(start_bot):
     assert f"Your Telegram user id is {OWNER}" in reply["text"]
     statuses = [call.status for call in bot.api.outbox("sendMessage")]
     assert statuses == [429, 200]
+
+
+async def test_open_contract_limit_is_checked_at_quote_and_at_confirm(start_bot):
+    bot = await start_bot(max_open=1)
+    first = await bot.send("/buy R_100 CALL 5 1m")
+    second = await bot.send("/buy R_100 PUT 5 1m")  # nothing open yet: both quoted
+    await bot.tap(first, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    assert "Bought contract" in (await bot.api.next_bot_message(chat_id=OWNER))["text"]
+    bot.rt.limits = UserRateLimits()  # a fresh trade gap, so the second tap is not throttled
+    await bot.tap(second, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    refused = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "1 contracts are open and this bot allows 1 at a time" in refused["text"]
+    third = await bot.send("/buy R_100 CALL 5 1m")
+    assert third["text"].startswith("Refused: 1 contracts are open")
+    assert len(await bot.client.portfolio()) == 1
+
+
+async def test_daily_loss_limit_counts_open_stakes(start_bot):
+    bot = await start_bot(daily_loss=12)
+    await bot.client.buy(
+        ContractSpec("CALL", "R_100", amount=8, duration=1, duration_unit="m"), price=8
+    )
+    refused = await bot.send("/buy R_100 CALL 5 1m")  # 8 at stake + 5 > 12
+    assert "daily loss limit is 12.00 USD" in refused["text"]
+    assert "at stake in open contracts: 8.00 USD" in refused["text"]
+    card = await bot.send("/buy R_100 CALL 4 1m")  # 8 + 4 fits
+    assert card["buttons"] == ["Buy", "Cancel"]
+    assert "daily loss limit 12.00 USD" in (await bot.send("/help"))["text"]

@@ -10,6 +10,7 @@ from derivkit.bot.limits import UserRateLimits
 from derivkit.bot.logsafety import REDACTED, RedactingFilter, redact
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.render import MAX_MESSAGE, pre_chunks
+from derivkit.bot.risk import day_start, loss_refusal
 from derivkit.core import UsageError
 from derivkit.settings import resolve_bot_settings
 from derivkit.tokenstore import TokenStore
@@ -160,3 +161,31 @@ def test_the_bot_token_store_encrypts_and_checks_the_shape(tmp_path, monkeypatch
     assert store.load() == BOT_TOKEN
     assert TokenStore.default().load() is None  # the Deriv token's store is another file
     assert store.clear() and store.load() is None
+
+
+def test_the_day_starts_at_midnight_utc():
+    assert day_start(1_764_400_000) == 1_764_374_400  # 2025-11-29 07:06:40 -> 00:00
+    assert day_start(1_764_374_400) == 1_764_374_400
+
+
+def test_the_daily_loss_limit_takes_the_worst_case():
+    assert loss_refusal(-5.0, 3.0, 2.0, limit=10.0, currency="USD") is None  # exactly 10
+    refusal = loss_refusal(-5.0, 3.0, 2.5, limit=10.0, currency="USD")
+    assert refusal is not None and "10.00 USD" in refusal and "-5.00 USD" in refusal
+    assert loss_refusal(40.0, 0.0, 9.0, limit=10.0, currency="USD") is None
+    assert (
+        loss_refusal(40.0, 0.0, 11.0, limit=10.0, currency="USD") is not None
+    )  # wins don't lift it
+
+
+def test_bot_limits_resolve_and_validate(tmp_path):
+    environ = {"DERIVKIT_BOT_MAX_OPEN": "3", "DERIVKIT_BOT_DAILY_LOSS": "40"}
+    settings = resolve_bot_settings(environ=environ, directory=tmp_path)
+    assert settings.max_open == 3 and settings.daily_loss == 40
+    assert resolve_bot_settings(max_open=2, environ=environ, directory=tmp_path).max_open == 2
+    defaults = resolve_bot_settings(environ={}, directory=tmp_path)
+    assert defaults.max_open == 5 and defaults.daily_loss is None
+    with pytest.raises(UsageError, match="DERIVKIT_BOT_MAX_OPEN must be a whole number"):
+        resolve_bot_settings(environ={"DERIVKIT_BOT_MAX_OPEN": "2.5"}, directory=tmp_path)
+    with pytest.raises(UsageError, match="--max-open must be positive"):
+        resolve_bot_settings(max_open=0, environ={}, directory=tmp_path)

@@ -190,3 +190,17 @@ async def test_a_cancelled_close_still_completes_its_forget(sim):
         assert await client.ping() >= 0  # answered after the delayed forget reply
         assert sim.market.feed("R_25").listener_count == 0
         assert stray == []
+
+
+async def test_profit_table_can_be_bounded_by_date(api):
+    receipt = await api.buy(ContractSpec("CALL", "R_100", amount=2, duration=1), price=2)
+    async with await api.open_contract(receipt.contract_id) as updates:
+        async for state in updates:
+            if state.is_sold:
+                break
+    now = await api.server_time()
+    assert [e.contract_id for e in await api.profit_table(date_from=now - 3600)] == [
+        receipt.contract_id
+    ]
+    assert await api.profit_table(date_from=now + 3600) == []
+    assert await api.profit_table(date_to=now - 3600) == []

@@ -25,8 +25,14 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
-    if rt.settings.trading:
-        trading = f"on, at most {money(rt.settings.max_stake, rt.currency)} per contract"
+    settings = rt.settings
+    if settings.trading:
+        trading = (
+            f"on, at most {money(settings.max_stake, rt.currency)} per contract, "
+            f"{settings.max_open} open at a time"
+        )
+        if settings.daily_loss is not None:
+            trading += f", daily loss limit {money(settings.daily_loss, rt.currency)}"
     else:
         trading = "off (the owner starts the bot with --trading to allow it)"
     lines = [

@@ -20,6 +20,7 @@ from derivkit.bot.access import is_stale
 from derivkit.bot.handlers.account import SELL_BUTTON_PREFIX
 from derivkit.bot.orders import PendingOrder
 from derivkit.bot.render import account_label, bought, quote_card, sold
+from derivkit.bot.risk import buy_refusal
 from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.core import APIError, ContractSpec, DerivError, OutcomeUnknown, RequestTimeout
 from derivkit.formatting import money, parse_duration
@@ -145,6 +146,10 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if spec.amount > rt.settings.max_stake:
         await message.reply_text(f"Refused: the stake is above this bot's limit of {limit}.")
         return
+    refusal = await buy_refusal(rt, spec.amount)
+    if refusal:
+        await message.reply_text(refusal)
+        return
     proposal = await rt.client.proposal(spec)
     if proposal.ask_price > rt.settings.max_stake:
         await message.reply_text(
@@ -232,6 +237,9 @@ async def _execute(rt: BotRuntime, order: PendingOrder) -> str:
     try:
         if order.kind == "buy":
             assert order.spec is not None
+            refusal = await buy_refusal(rt, order.price)  # trades since the quote count too
+            if refusal:
+                return f"❌ {refusal}"
             receipt = await rt.client.buy(order.spec, price=order.price)
             rt.watchers.watch(order.chat_id, receipt.contract_id)
             return bought(receipt, order.spec.currency)
