@@ -72,7 +72,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
     )
     if base_url:
-        builder = builder.base_url(base_url).base_file_url(base_file_url or base_url)
+        builder = builder.base_url(base_url).base_file_url(base_file_url or file_url(base_url))
     application = builder.build()
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handlers(
@@ -93,6 +93,13 @@ def build_application(
     )
     application.add_error_handler(on_error)
     return application
+
+
+def file_url(base_url: str) -> str:
+    """A Bot API server's file URL from its method URL: ``http://h:8081/bot`` ->
+    ``http://h:8081/file/bot`` (the layout of Telegram's and of telegram-bot-api servers)."""
+    root, bot = base_url.rstrip("/").rsplit("/", 1)
+    return f"{root}/file/{bot}"
 
 
 async def attach_core(

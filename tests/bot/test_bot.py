@@ -184,6 +184,7 @@ async def test_bad_trade_arguments_get_a_clear_answer(start_bot):
     unknown = await bot.send("/buy NOPE CALL 5 5t")
     assert unknown["text"].startswith("❌")  # the server's reason, via the error handler
     assert "Usage: /sell" in (await bot.send("/sell abc"))["text"]
+    assert (await bot.send("/sell 999999"))["text"].startswith("❌")  # not a contract of ours
     assert await bot.client.portfolio() == []
 
 

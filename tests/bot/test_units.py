@@ -189,3 +189,10 @@ def test_bot_limits_resolve_and_validate(tmp_path):
         resolve_bot_settings(environ={"DERIVKIT_BOT_MAX_OPEN": "2.5"}, directory=tmp_path)
     with pytest.raises(UsageError, match="--max-open must be positive"):
         resolve_bot_settings(max_open=0, environ={}, directory=tmp_path)
+
+
+def test_a_self_hosted_servers_file_url_follows_its_method_url():
+    from derivkit.bot.app import file_url
+
+    assert file_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+    assert file_url("https://tg.example/api/bot/") == "https://tg.example/api/file/bot"
