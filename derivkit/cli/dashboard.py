@@ -68,9 +68,9 @@ def dashboard_command(
 ) -> None:
     """Live watchlist, ticks and balance (needs derivkit[tui]).
 
-    A watchlist with the selected symbol's price and recent ticks, your balance if a token is
-    configured (otherwise market data only), and the connection's state. Keys: a add a symbol,
-    d remove the selected one, ctrl+p commands, q quit.
+    A watchlist with the selected symbol's price and recent ticks, your balance and open
+    contracts if a token is configured (otherwise market data only), and the connection's
+    state. Keys: a add a symbol, d remove the selected one, ctrl+p commands, q quit.
     """
     from derivkit.core import DerivError
 

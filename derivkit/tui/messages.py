@@ -2,8 +2,9 @@
 
 Workers post; the main screen handles. None of these bubble. High-rate messages coalesce: a queued
 :class:`TickReceived` is superseded by a newer one for the same stream (latest wins), so a slow
-repaint never builds a backlog. Counters travel inside the message (``received``, ``gaps``), so
-coalescing loses intermediate prices, never counts.
+repaint never builds a backlog; so is a :class:`PositionUpdated` by a newer one for the same
+contract. Counters travel inside the message (``received``, ``gaps``), so coalescing loses
+intermediate prices, never counts; a contract's last (settled) update is never superseded.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import SymbolInfo
 
 __all__ = [
     "BalanceChanged",
     "BalanceFailed",
     "ConnectionStateChanged",
+    "ContractBought",
     "HistoryLoaded",
+    "PortfolioLoaded",
+    "PositionFailed",
+    "PositionUpdated",
+    "PositionsFailed",
     "StreamFailed",
     "SymbolsLoaded",
     "TickReceived",
@@ -97,3 +104,47 @@ class SymbolsLoaded(Message, bubble=False):
 
     symbols: dict[str, SymbolInfo]
     error: str | None = None
+
+
+@dataclass
+class PortfolioLoaded(Message, bubble=False):
+    """The contracts open when the dashboard started (their ids); empty, with ``error``, if the
+    portfolio is unavailable."""
+
+    contract_ids: list[int]
+    error: str | None = None
+
+
+@dataclass
+class ContractBought(Message, bubble=False):
+    """A contract was bought on the account (by any client) after the portfolio was read."""
+
+    contract_id: int
+
+
+@dataclass
+class PositionsFailed(Message, bubble=False):
+    """The account's transaction stream ended with an error: new contracts are not seen."""
+
+    reason: str
+
+
+@dataclass
+class PositionUpdated(Message, bubble=False):
+    """A followed contract's latest state; its last one has ``update.settled``."""
+
+    update: ContractUpdate
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, PositionUpdated)
+            and message.update.contract_id == self.update.contract_id
+        )
+
+
+@dataclass
+class PositionFailed(Message, bubble=False):
+    """A followed contract's stream ended (with an error, or unsettled): no more updates."""
+
+    contract_id: int
+    reason: str

@@ -11,18 +11,32 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, DerivClient, DerivError
+from derivkit.core import APIError, DerivClient, DerivError, OpenContract
 from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
+    ContractBought,
     HistoryLoaded,
+    PortfolioLoaded,
+    PositionFailed,
+    PositionsFailed,
+    PositionUpdated,
     StreamFailed,
     SymbolsLoaded,
     TickReceived,
 )
+from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import HISTORY, SymbolInfo
 
-__all__ = ["describe", "load_symbols", "stream_balance", "stream_ticks"]
+__all__ = [
+    "describe",
+    "follow_contract",
+    "load_portfolio",
+    "load_symbols",
+    "stream_balance",
+    "stream_ticks",
+    "watch_positions",
+]
 
 Post = Callable[[Message], object]
 
@@ -83,4 +97,71 @@ async def load_symbols(client: DerivClient, post: Post) -> None:
         return
     post(
         SymbolsLoaded({s.symbol: SymbolInfo(s.symbol, s.display_name, s.pip_size) for s in symbols})
+    )
+
+
+async def watch_positions(client: DerivClient, post: Post) -> None:
+    """Announce every open contract of the authorized account: first those in the portfolio
+    (:class:`PortfolioLoaded`), then each one bought from then on, by any client
+    (:class:`ContractBought`).
+
+    The transaction stream is opened before the portfolio is read, so a contract bought in
+    between is announced twice (never missed): the screen ignores ids it follows already.
+    Buys during a reconnect gap are not in the stream: the screen re-reads the portfolio then.
+    """
+    try:
+        async with await client.transactions() as transactions:
+            await load_portfolio(client, post)
+            async for transaction in transactions:
+                if transaction.action == "buy" and transaction.contract_id is not None:
+                    post(ContractBought(transaction.contract_id))
+    except DerivError as error:
+        post(PositionsFailed(describe(error)))
+
+
+async def load_portfolio(client: DerivClient, post: Post) -> None:
+    """Post the ids of the account's open contracts (none, and the reason, if unavailable)."""
+    try:
+        portfolio = await client.portfolio()
+    except DerivError as error:
+        post(PortfolioLoaded([], error=describe(error)))
+        return
+    post(PortfolioLoaded([contract.contract_id for contract in portfolio]))
+
+
+async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> None:
+    """Post every update of one contract until it is sold (its last update is ``settled``).
+
+    Ends in :class:`PositionFailed` if the stream fails, or ends before the contract is sold.
+    """
+    try:
+        async with await client.open_contract(contract_id) as updates:
+            async for contract in updates:
+                update = contract_update(contract)
+                post(PositionUpdated(update))
+                if update.settled:
+                    return
+    except DerivError as error:
+        post(PositionFailed(contract_id, describe(error)))
+        return
+    post(PositionFailed(contract_id, "the contract stream ended before the contract settled"))
+
+
+def contract_update(contract: OpenContract) -> ContractUpdate:
+    """The dashboard's view of one ``proposal_open_contract`` message."""
+    settled = bool(contract.is_sold)
+    value = contract.bid_price
+    if settled and contract.sell_price is not None:
+        value = contract.sell_price
+    return ContractUpdate(
+        contract_id=contract.contract_id,
+        contract_type=contract.contract_type,
+        symbol=contract.underlying,
+        currency=contract.currency,
+        buy_price=contract.buy_price,
+        value=value,
+        profit=contract.profit,
+        profit_pct=contract.profit_percentage,
+        status=contract.status or ("sold" if settled else "open"),
+        settled=settled,
     )

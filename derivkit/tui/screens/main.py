@@ -1,13 +1,16 @@
 """WatchlistScreen: the dashboard's main screen, and the controller that owns every stream.
 
 Concurrency: each stream (:mod:`derivkit.tui.streams`) runs in its own async worker on the UI
-event loop (group ``ticks``, one per symbol; ``account`` for the balance). Workers only post
-messages; handlers record them in the :class:`Watchlist`, and a 5 Hz timer repaints what changed
-inside ``app.batch_update()``.
+event loop (group ``ticks``, one per symbol; ``account`` for the balance; with a token,
+``positions`` for the account's transactions and one per followed contract). Workers only post
+messages; handlers record them in the :class:`Watchlist` and :class:`Positions`, and a 5 Hz
+timer repaints what changed inside ``app.batch_update()``.
 
 Cancellation: removing a symbol cancels its worker, whose ``async with`` then forgets the
-subscription. :meth:`WatchlistScreen.stop_streams` (called before the app exits) cancels every
-worker and waits until their forgets went out; Textual also cancels them when the screen goes.
+subscription; a contract's worker ends by itself once the contract is sold.
+:meth:`WatchlistScreen.stop_streams` (called before the app exits) cancels every worker, the
+contracts' too, and waits until their forgets went out; Textual also cancels them when the
+screen goes.
 """
 
 from __future__ import annotations
@@ -35,16 +38,30 @@ from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
     ConnectionStateChanged,
+    ContractBought,
     HistoryLoaded,
+    PortfolioLoaded,
+    PositionFailed,
+    PositionsFailed,
+    PositionUpdated,
     StreamFailed,
     SymbolsLoaded,
     TickReceived,
 )
+from derivkit.tui.positions import Positions
 from derivkit.tui.relay import StateRelay
 from derivkit.tui.screens.symbol_picker import SymbolPicker
-from derivkit.tui.streams import load_symbols, stream_balance, stream_ticks
+from derivkit.tui.streams import (
+    follow_contract,
+    load_portfolio,
+    load_symbols,
+    stream_balance,
+    stream_ticks,
+    watch_positions,
+)
 from derivkit.tui.watchlist import SymbolInfo, Watchlist
 from derivkit.tui.widgets.account_panel import AccountPanel
+from derivkit.tui.widgets.positions_table import PositionsPanel
 from derivkit.tui.widgets.price_digits import PricePanel
 from derivkit.tui.widgets.quote_table import QuoteTable
 from derivkit.tui.widgets.spark_panel import SparkPanel
@@ -66,7 +83,8 @@ class _Stream:
 
 
 class WatchlistScreen(Screen[None]):
-    """Watchlist table, detail panels for the selected row, account panel and status bar."""
+    """Watchlist table, detail panels for the selected row, account panel, the account's
+    contracts (with a token) and status bar."""
 
     BINDINGS = [
         Binding(
@@ -108,6 +126,13 @@ class WatchlistScreen(Screen[None]):
         self._serials = itertools.count(1)
         self._balance_worker: Worker[None] | None = None
         self._balance_gaps = 0
+        self._positions = Positions()
+        self._positions_worker: Worker[None] | None = None
+        self._portfolio_worker: Worker[None] | None = None
+        self._positions_loaded = False
+        self._positions_changed = False
+        self._followers: dict[int, Worker[None]] = {}
+        self._stopped = False
         self._catalogue: dict[str, SymbolInfo] = {}
         self._catalogue_ready = asyncio.Event()
         self._connection: str = client.state
@@ -124,6 +149,8 @@ class WatchlistScreen(Screen[None]):
                 yield PricePanel(id="price")
                 yield SparkPanel(id="spark")
                 yield AccountPanel(id="account")
+        if self._client.account is not None:
+            yield PositionsPanel(id="positions")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -205,11 +232,15 @@ class WatchlistScreen(Screen[None]):
 
     async def stop_streams(self) -> None:
         """Cancel every stream worker and wait (at most STOP_TIMEOUT) until they are done."""
+        self._stopped = True  # no new followers from here on
         workers = [stream.worker for stream in self._streams.values()]
         self._streams.clear()
-        if self._balance_worker is not None:
-            workers.append(self._balance_worker)
-            self._balance_worker = None
+        workers += self._followers.values()
+        self._followers.clear()
+        for worker in (self._balance_worker, self._positions_worker, self._portfolio_worker):
+            if worker is not None:
+                workers.append(worker)
+        self._balance_worker = self._positions_worker = self._portfolio_worker = None
         for worker in workers:
             worker.cancel()
         with suppress(TimeoutError):
@@ -236,6 +267,46 @@ class WatchlistScreen(Screen[None]):
             exit_on_error=False,
         )
 
+    def _start_positions(self) -> None:
+        self._positions_worker = self.run_worker(
+            watch_positions(self._client, self.post_message),
+            name="positions",
+            group="positions",
+            exit_on_error=False,
+        )
+
+    def _reload_portfolio(self) -> None:
+        """After a reconnect: buys made during the gap are in the portfolio, not the stream."""
+        if self._positions_worker is None or self._stopped:
+            return
+        if self._portfolio_worker is not None:
+            self._portfolio_worker.cancel()
+        self._portfolio_worker = self.run_worker(
+            load_portfolio(self._client, self.post_message),
+            name="portfolio",
+            group="positions",
+            exit_on_error=False,
+        )
+
+    def _follow(self, contract_id: int) -> None:
+        """Follow a contract until it is sold, unless it is followed (or shown) already."""
+        if self._stopped:
+            return
+        if contract_id in self._followers or contract_id in self._positions:
+            return
+        self._followers[contract_id] = self.run_worker(
+            follow_contract(self._client, contract_id, self.post_message),
+            name=f"contract {contract_id}",
+            group="positions",
+            exit_on_error=False,
+        )
+        self._status_changed = True
+
+    def _unfollow(self, contract_id: int) -> None:
+        """Forget a follower that ended by itself (its worker is done or about to be)."""
+        if self._followers.pop(contract_id, None) is not None:
+            self._status_changed = True
+
     @work(group="picker", exclusive=True, exit_on_error=False)
     async def _pick_symbol(self) -> None:
         """Open the picker once the symbol list is in (or failed, or took too long)."""
@@ -254,6 +325,10 @@ class WatchlistScreen(Screen[None]):
             self._tell(
                 repr(event.worker.error), title=f"{event.worker.name} failed", severity="error"
             )
+            for contract_id, worker in list(self._followers.items()):
+                if worker is event.worker:
+                    self._unfollow(contract_id)
+                    self._positions.stop(contract_id)
 
     # -- messages from workers and the relay -----------------------------------------------
 
@@ -306,6 +381,44 @@ class WatchlistScreen(Screen[None]):
     def on_balance_failed(self, message: BalanceFailed) -> None:
         self._tell(message.reason, title="Balance stream stopped", severity="error")
 
+    def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
+        if message.error is not None:
+            self._tell(
+                f"Contracts open before now are not shown: {message.error}",
+                title="No portfolio",
+                severity="warning",
+            )
+        self._positions_loaded = self._positions_changed = True
+        for contract_id in message.contract_ids:
+            self._follow(contract_id)
+
+    def on_contract_bought(self, message: ContractBought) -> None:
+        self._follow(message.contract_id)
+
+    def on_positions_failed(self, message: PositionsFailed) -> None:
+        self._positions_worker = None
+        if self._connection != "closed":
+            self._tell(
+                f"New contracts are no longer shown: {message.reason}",
+                title="Transaction stream stopped",
+                severity="error",
+            )
+
+    def on_position_updated(self, message: PositionUpdated) -> None:
+        self._positions.record(message.update)
+        if message.update.settled:
+            self._unfollow(message.update.contract_id)
+
+    def on_position_failed(self, message: PositionFailed) -> None:
+        self._unfollow(message.contract_id)
+        self._positions.stop(message.contract_id)
+        if self._connection != "closed":
+            self._tell(
+                f"Contract {message.contract_id}: {message.reason}",
+                title="Contract updates stopped",
+                severity="error",
+            )
+
     def on_symbols_loaded(self, message: SymbolsLoaded) -> None:
         if message.error is not None:
             self._tell(
@@ -327,6 +440,7 @@ class WatchlistScreen(Screen[None]):
             self._tell("Connection lost; reconnecting…", severity="warning")
         elif message.state == "connected" and previous == "reconnecting":
             self._tell("Reconnected; streams resumed.")
+            self._reload_portfolio()
         elif message.state == "closed":
             self._tell("The connection is closed.", severity="error")
 
@@ -353,6 +467,7 @@ class WatchlistScreen(Screen[None]):
         panel.show_balance(money(account.balance, account.currency))
         self.app.sub_title = f"{'demo' if account.is_virtual else 'REAL'} {account.loginid}"
         self._start_balance_stream()
+        self._start_positions()
 
     def _show_selected(self) -> None:
         symbol = self.query_one(QuoteTable).selected_symbol
@@ -366,20 +481,29 @@ class WatchlistScreen(Screen[None]):
             state=self._connection,
             reconnects=self._client.reconnects,
             gaps=self._watchlist.gaps + self._balance_gaps,
-            streams=len(self._streams),
+            streams=len(self._streams) + len(self._followers),
             endpoint=self._endpoint,
         )
 
     def _repaint(self) -> None:
-        """Write what changed since the last repaint: table cells, the detail, the status."""
+        """Write what changed since the last repaint: table cells, the detail, the contracts,
+        the status."""
         if self._relay is None and self._client.state != self._connection:
             self._connection = self._client.state
             self._status_changed = True
         changed = self._watchlist.take_changed()
-        if not changed and not self._status_changed:
+        positions = self._positions.take_changed()
+        dropped = self._positions.take_removed()
+        if positions or dropped:
+            self._positions_changed = True
+        if not changed and not self._status_changed and not self._positions_changed:
             return
         table = self.query_one(QuoteTable)
         with self.app.batch_update():
+            if self._positions_changed:
+                self._positions_changed = False
+                for panel in self.query(PositionsPanel):  # none without a token
+                    panel.show(positions, dropped, loaded=self._positions_loaded)
             for quote in changed:
                 table.show_quote(quote)
             selected = table.selected_symbol
