@@ -28,10 +28,11 @@ from telegram.ext import (
 )
 
 from derivkit.bot.access import command_name, gate
-from derivkit.bot.handlers import account, info, market, trading
+from derivkit.bot.alerts import Alert, PriceAlerts
+from derivkit.bot.handlers import account, alerts, info, market, trading
 from derivkit.bot.limits import UserRateLimits
 from derivkit.bot.orders import PendingOrders
-from derivkit.bot.render import settlement
+from derivkit.bot.render import alert_fired, settlement
 from derivkit.bot.runtime import RUNTIME_KEY, BotRuntime
 from derivkit.bot.watchers import ContractWatchers
 from derivkit.core import (
@@ -41,6 +42,7 @@ from derivkit.core import (
     DerivError,
     OpenContract,
     RequestTimeout,
+    Tick,
 )
 from derivkit.settings import BotSettings
 
@@ -85,10 +87,13 @@ def build_application(
             CommandHandler("profit", account.profit_command),
             CommandHandler("buy", trading.buy_command),
             CommandHandler("sell", trading.sell_command),
+            CommandHandler("alert", alerts.alert_command),
+            CommandHandler("alerts", alerts.alerts_command),
             CallbackQueryHandler(account.refresh_balance, pattern=f"^{account.BALANCE_BUTTON}$"),
             CallbackQueryHandler(trading.sell_button, pattern=f"^{account.SELL_BUTTON_PREFIX}"),
             CallbackQueryHandler(trading.confirm_order, pattern=f"^{trading.CONFIRM_PREFIX}"),
             CallbackQueryHandler(trading.cancel_order, pattern=f"^{trading.CANCEL_PREFIX}"),
+            CallbackQueryHandler(alerts.delete_alert, pattern=f"^{alerts.DELETE_PREFIX}"),
         ]
     )
     application.add_error_handler(on_error)
@@ -114,11 +119,15 @@ async def attach_core(
     async def notify_settled(chat_id: int, contract: OpenContract) -> None:
         await application.bot.send_message(chat_id, settlement(contract))
 
+    async def notify_alert(alert: Alert, tick: Tick) -> None:
+        await application.bot.send_message(alert.chat_id, alert_fired(alert, tick))
+
     rt = BotRuntime(
         client=client,
         settings=settings,
         orders=PendingOrders(ttl=order_ttl),
         watchers=ContractWatchers(client, notify_settled),
+        alerts=PriceAlerts(client, notify_alert),
         limits=UserRateLimits(),
     )
     application.bot_data[RUNTIME_KEY] = rt
@@ -130,10 +139,11 @@ async def attach_core(
 
 
 async def detach_core(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop the settlement watches; the client itself belongs to the caller."""
+    """Stop the settlement watches and price alerts; the client itself belongs to the caller."""
     rt = application.bot_data.pop(RUNTIME_KEY, None)
     if isinstance(rt, BotRuntime):
         await rt.watchers.close()
+        await rt.alerts.close()
 
 
 @asynccontextmanager

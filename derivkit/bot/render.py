@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from derivkit.bot.alerts import Alert
 from derivkit.core import (
     AccountInfo,
     BuyReceipt,
@@ -17,12 +18,14 @@ from derivkit.core import (
     ProfitTableEntry,
     Proposal,
     SellReceipt,
+    Tick,
 )
 from derivkit.formatting import DURATION_UNITS, money, price
 
 __all__ = [
     "MAX_MESSAGE",
     "account_label",
+    "alert_fired",
     "bought",
     "portfolio_lines",
     "pre_chunks",
@@ -99,6 +102,14 @@ def settlement(contract: OpenContract) -> str:
         f"<b>{sign}{money(profit, currency)}</b> "
         f"(stake {money(contract.buy_price, currency)}, "
         f"sold for {money(contract.sell_price, currency)})"
+    )
+
+
+def alert_fired(alert: Alert, tick: Tick) -> str:
+    side = "above" if alert.above else "below"
+    return (
+        f"🔔 <b>{escape(alert.symbol)}</b> is {side} {price(alert.level, alert.pip_size)}: "
+        f"<b>{price(tick.quote, tick.pip_size)}</b>"
     )
 
 

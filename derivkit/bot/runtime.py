@@ -1,5 +1,6 @@
-"""What every handler shares: the Deriv client, the bot's settings, pending orders, watches and
-flood limits. One :class:`BotRuntime` per application, kept in ``application.bot_data``.
+"""What every handler shares: the Deriv client, the bot's settings, pending orders, watches,
+price alerts and flood limits. One :class:`BotRuntime` per application, kept in
+``application.bot_data``.
 
 Everything here lives on the bot's event loop; handlers run one update at a time
 (``concurrent_updates`` stays off), so no locking is needed.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from derivkit.bot.alerts import PriceAlerts
 from derivkit.bot.limits import UserRateLimits
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.watchers import ContractWatchers
@@ -27,6 +29,7 @@ class BotRuntime:
     settings: BotSettings
     orders: PendingOrders
     watchers: ContractWatchers
+    alerts: PriceAlerts
     limits: UserRateLimits
 
     @property

@@ -3,6 +3,7 @@ simulator, replies checked as the user would see them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -313,3 +314,57 @@ async def test_daily_loss_limit_counts_open_stakes(start_bot):
     card = await bot.send("/buy R_100 CALL 4 1m")  # 8 + 4 fits
     assert card["buttons"] == ["Buy", "Cancel"]
     assert "daily loss limit 12.00 USD" in (await bot.send("/help"))["text"]
+
+
+async def test_price_alerts_fire_once_and_share_one_stream(start_bot):
+    bot = await start_bot(allowed=(OWNER, FRIEND))
+    quote = (await bot.client.ticks_history("R_100", count=1)).prices[-1]
+    above, below = f"{quote + 0.5:.2f}", f"{quote - 0.5:.2f}"
+    set_above = await bot.send(f"/alert R_100 above {above}")
+    assert set_above["text"].startswith(f"🔔 I will tell you when R_100 above {above} (now ")
+    set_below = await bot.send(f"/alert R_100 below {below}", user_id=FRIEND)
+    assert "below" in set_below["text"]
+    assert bot.sim.market.feed("R_100").listener_count == 1  # both alerts, one stream
+
+    fired = await bot.api.next_bot_message(timeout=15)  # whichever level is crossed first
+    level = above if fired["chat_id"] == OWNER else below
+    side = "above" if fired["chat_id"] == OWNER else "below"
+    assert fired["text"].startswith(f"🔔 R_100 is {side} {level}: ")
+    crossed_at = float(fired["text"].rsplit(": ", 1)[1])
+    assert crossed_at >= float(above) if side == "above" else crossed_at <= float(below)
+
+    listing = await bot.send("/alerts", user_id=fired["chat_id"])
+    assert listing["text"].startswith("No price alerts")  # it fired once and is gone
+    other = FRIEND if fired["chat_id"] == OWNER else OWNER
+    remaining = await bot.send("/alerts", user_id=other)
+    assert len(remaining["buttons"]) == 1  # the other alert still waits
+
+
+async def test_alerts_are_validated_and_can_be_deleted(start_bot):
+    bot = await start_bot()
+    assert (await bot.send("/alert R_100 sideways 5"))["text"].startswith("Usage: /alert")
+    assert "must be a number" in (await bot.send("/alert R_100 above lots"))["text"]
+    assert "already above" in (await bot.send("/alert R_100 above 1"))["text"]
+    assert (await bot.send("/alert NOPE above 5"))["text"].startswith("❌")
+    assert bot.sim.market.feed("R_100").listener_count == 0  # refused: no stream kept
+
+    await bot.send("/alert R_100 above 1000000")
+    await bot.send("/alert R_50 below 0.001")
+    listing = await bot.send("/alerts")
+    assert len(listing["buttons"]) == 2
+    await bot.tap(listing, "Delete R_100 above 1000000.00")
+    edited = await bot.api.next_bot_message(chat_id=OWNER)
+    assert edited["message_id"] == listing["message_id"] and len(edited["buttons"]) == 1
+    async with asyncio.timeout(5):  # the reader notices at its next tick and forgets
+        while bot.sim.market.feed("R_100").listener_count:
+            await bot.client.ping()
+    assert bot.sim.market.feed("R_50").listener_count == 1
+
+
+async def test_a_user_has_at_most_ten_alerts(start_bot):
+    bot = await start_bot()
+    for n in range(10):
+        assert "I will tell you" in (await bot.send(f"/alert R_100 above {10**6 + n}"))["text"]
+    refused = await bot.send("/alert R_100 above 2000000")
+    assert "you have 10 alerts already" in refused["text"]
+    assert len(bot.rt.alerts.of(OWNER)) == 10

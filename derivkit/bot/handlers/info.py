@@ -18,6 +18,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("buy", "Quote, then confirm: /buy R_100 CALL 10 5t [barrier]"),
     ("sell", "Sell an open contract: /sell CONTRACT_ID"),
     ("profit", "Recent results: /profit [count]"),
+    ("alert", "Price alert: /alert R_100 above 1500"),
+    ("alerts", "Your price alerts, with Delete buttons"),
     ("whoami", "Your Telegram user id"),
     ("help", "What I can do"),
 )
