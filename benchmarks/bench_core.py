@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from results import RESULTS, cpu_model, write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLIENTS = HERE / "clients"
-RESULTS = HERE / "RESULTS.md"
 PDA_PYTHON = HERE / ".venv-pda" / "bin" / "python"
-SECTION_START = "<!-- bench_core:start -->"
-SECTION_END = "<!-- bench_core:end -->"
 
 CLIENT_ORDER = ("bare", "derivkit", "pda")
 CLIENT_LABEL = {"bare": "bare websockets", "derivkit": "derivkit", "pda": "python-deriv-api"}
@@ -353,12 +352,6 @@ def render_runs(rows: list[Measurement]) -> str:
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
     pda_ws = "n/a"
     if PDA_PYTHON.exists():
         done = subprocess.run(
@@ -374,7 +367,7 @@ def machine() -> dict[str, str]:
     ).stdout.strip()
     return {
         "date": subprocess.run(["date"], capture_output=True, text=True).stdout.strip(),
-        "cpu": model,
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "python": platform.python_version(),
         "websockets": websockets.__version__,
@@ -395,8 +388,7 @@ def render_section(
     target_lines = "\n".join(
         f"| {t.name} | {t.observed} | **{verdict[t.passed]}** |" for t in targets
     )
-    return f"""{SECTION_START}
-## Connection core (`bench_core.py`)
+    return f"""## Connection core (`bench_core.py`)
 
 - Date: {info["date"]}
 - Machine: {info["cpu"]}, {info["cores"]} cores; Python {info["python"]}; websockets \
@@ -436,22 +428,7 @@ How to read it:
 {render_runs(rows)}
 
 </details>
-{SECTION_END}
 """
-
-
-def write_results(section: str) -> None:
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        if SECTION_START in text and SECTION_END in text:
-            head, rest = text.split(SECTION_START, 1)
-            _, tail = rest.split(SECTION_END, 1)
-            text = head + section.rstrip("\n") + tail
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    else:
-        text = "# Benchmark results\n\n" + section
-    RESULTS.write_text(text)
 
 
 # ----------------------------------------------------------------------------- main
@@ -511,7 +488,9 @@ def main() -> None:
         command = "python benchmarks/bench_core.py" + " ".join(
             [""] + [shlex.quote(a) for a in sys.argv[1:]]
         )
-        write_results(render_section(rows, targets, machine(), command, plan, args.deflate))
+        write_section(
+            "bench_core", render_section(rows, targets, machine(), command, plan, args.deflate)
+        )
         print(f"updated {RESULTS.relative_to(ROOT)}")
 
 

@@ -8,7 +8,6 @@ start-up, the floor), and writes the medians into benchmarks/RESULTS.md between 
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import subprocess
 import sys
@@ -16,8 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
-START, END = "<!-- cli-startup:start -->", "<!-- cli-startup:end -->"
+from results import machine_line, write_section
+
 DERIVKIT = str(Path(sys.executable).with_name("derivkit"))
 
 CASES = [
@@ -31,13 +30,6 @@ def time_once(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -56,32 +48,18 @@ def main() -> None:
         print(rows[-1])
     section = "\n".join(
         [
-            START,
             "## CLI cold start",
             "",
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu_model()}, {_cores()} cores; "
-            f"Python {platform.python_version()}; `python benchmarks/cli_startup.py "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine_line()}; "
+            "`python benchmarks/cli_startup.py "
             f"--runs {args.runs}` (wall time of a fresh process, {args.runs} runs each).",
             "",
             "| command | median ms | p90 ms | target | result |",
             "| --- | ---: | ---: | --- | --- |",
             *rows,
-            END,
         ]
     )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    write_section("cli-startup", section)
 
 
 if __name__ == "__main__":

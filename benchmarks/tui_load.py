@@ -18,18 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from cli_startup import cpu_model  # the same machine line as the other sections
+from results import machine_line, write_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
-START, END = "<!-- tui-load:start -->", "<!-- tui-load:end -->"
 SYMBOLS = [
     "1HZ10V",
     "1HZ25V",
@@ -105,10 +100,10 @@ def report(results: dict[str, dict[str, float]], speed: float, seconds: float) -
     lines = [
         "## Dashboard under a tick flood (`tui_load.py`)",
         "",
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu_model()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; `python benchmarks/tui_load.py --speed {speed:g} "
-        f"--seconds {seconds:g}`. The dashboard runs headless (`App.run_test`, 160x50) in its "
-        f"own process per variant, watching {len(SYMBOLS)} one-second symbols from "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine_line()}; "
+        f"`python benchmarks/tui_load.py --speed {speed:g} --seconds {seconds:g}`. "
+        "The dashboard runs headless (`App.run_test`, 160x50) in its own process per variant, "
+        f"watching {len(SYMBOLS)} one-second symbols from "
         f"`derivkit sim serve --speed {speed:g}` in another process; CPU is the dashboard "
         f"process's own, over {seconds:g} s after {WARM_UP:g} s of warm-up.",
         "",
@@ -121,17 +116,6 @@ def report(results: dict[str, dict[str, float]], speed: float, seconds: float) -
             f"{row['cpu_ms_per_tick']:.3f} | {row['cpu_pct'] / shipped['cpu_pct']:.2f}x |"
         )
     return "\n".join(lines)
-
-
-def write(section: str) -> None:
-    text = RESULTS.read_text()
-    block = f"{START}\n{section}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> None:
@@ -155,7 +139,7 @@ def main() -> None:
     section = report(results, args.speed, args.seconds)
     print(section)
     if not args.no_write:
-        write(section)
+        write_section("tui-load", section)
 
 
 if __name__ == "__main__":
