@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-__all__ = ["DURATION_UNITS", "money", "parse_duration", "price", "utc"]
+if TYPE_CHECKING:
+    from derivkit.core.models import ContractSpec
+
+__all__ = ["DURATION_UNITS", "contract_spec", "money", "parse_duration", "price", "utc"]
 
 CURRENCY_DECIMALS = {"BTC": 8, "ETH": 8, "LTC": 8, "USDC": 2, "UST": 2, "eUSDT": 2, "tUSDT": 2}
 _DURATION = re.compile(r"^\s*(\d+)\s*([tsmhd])\s*$")
@@ -46,3 +50,28 @@ def parse_duration(text: str) -> tuple[int, str]:
             "5t (ticks), 30s, 5m, 1h, 1d"
         )
     return int(match.group(1)), match.group(2)
+
+
+def contract_spec(
+    symbol: str,
+    contract_type: str,
+    stake: float,
+    duration: str,
+    *,
+    barrier: str | None = None,
+    currency: str = "USD",
+) -> ContractSpec:
+    """A contract as a user types it (``"CALL"``, ``"5t"``) as a ContractSpec. Raises ValueError
+    for a bad duration."""
+    from derivkit.core.models import ContractSpec  # lazy: keeps this module light to import
+
+    amount, unit = parse_duration(duration)
+    return ContractSpec(
+        contract_type=contract_type.upper(),
+        symbol=symbol,
+        amount=stake,
+        duration=amount,
+        duration_unit=unit,
+        currency=currency,
+        barrier=barrier,
+    )

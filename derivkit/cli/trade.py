@@ -9,7 +9,7 @@ import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
 from derivkit.cli.runner import EXIT_API, EXIT_USAGE, Session, run
-from derivkit.formatting import DURATION_UNITS, money, parse_duration, utc
+from derivkit.formatting import DURATION_UNITS, contract_spec, money, parse_duration, utc
 
 CONTRACT_TYPES = (
     "CALL PUT ONETOUCH NOTOUCH DIGITMATCH DIGITDIFF DIGITEVEN DIGITODD DIGITOVER DIGITUNDER"
@@ -44,23 +44,6 @@ BarrierOpt = Annotated[
     str | None,
     typer.Option(help="Barrier: +0.5 / -0.5 (relative), 1234.5 (absolute), or a digit 0-9."),
 ]
-
-
-def contract_spec(
-    symbol: str, contract_type: str, stake: float, duration: str, barrier: str | None, currency: str
-) -> Any:
-    from derivkit.core import ContractSpec
-
-    amount, unit = parse_duration(duration)
-    return ContractSpec(
-        contract_type=contract_type.upper(),
-        symbol=symbol,
-        amount=stake,
-        duration=amount,
-        duration_unit=unit,
-        currency=currency,
-        barrier=barrier,
-    )
 
 
 def quote_payload(spec: Any, proposal: Any) -> dict[str, Any]:
@@ -111,7 +94,7 @@ def quote_command(
     currency: Annotated[str, typer.Option(help="Currency of the stake.")] = "USD",
 ) -> None:
     """Price a contract: stake, payout and what it pays for. Buys nothing."""
-    spec = contract_spec(symbol, contract_type, stake, duration, barrier, currency)
+    spec = contract_spec(symbol, contract_type, stake, duration, barrier=barrier, currency=currency)
 
     async def body(session: Session) -> None:
         proposal = await session.fetch(session.api.proposal(spec))
@@ -145,7 +128,9 @@ def buy_command(
         account = api.account
         currency = account.currency if account and account.currency else "USD"
         is_real = account is not None and not account.is_virtual
-        spec = contract_spec(symbol, contract_type, stake, duration, barrier, currency)
+        spec = contract_spec(
+            symbol, contract_type, stake, duration, barrier=barrier, currency=currency
+        )
         proposal = await session.fetch(api.proposal(spec))
         out.note(quote_text(spec, proposal))
         if account is not None and is_real and not real_money:

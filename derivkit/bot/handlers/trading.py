@@ -23,7 +23,7 @@ from derivkit.bot.render import account_label, bought, quote_card, sold
 from derivkit.bot.risk import buy_refusal
 from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.core import APIError, ContractSpec, DerivError, OutcomeUnknown, RequestTimeout
-from derivkit.formatting import money, parse_duration
+from derivkit.formatting import contract_spec, money
 
 __all__ = [
     "CANCEL_PREFIX",
@@ -100,19 +100,13 @@ def _parse_buy(args: list[str], currency: str) -> ContractSpec:
         raise ValueError(f"The stake must be a number, got {escape(stake_text)}.") from None
     if not stake > 0 or stake == float("inf"):
         raise ValueError("The stake must be positive.")
+    barrier = args[4] if len(args) == 5 else None
     try:
-        duration, unit = parse_duration(duration_text)
+        return contract_spec(
+            symbol, contract_type, stake, duration_text, barrier=barrier, currency=currency
+        )
     except ValueError as error:
         raise ValueError(escape(str(error))) from None
-    return ContractSpec(
-        contract_type=contract_type.upper(),
-        symbol=symbol,
-        amount=stake,
-        duration=duration,
-        duration_unit=unit,
-        currency=currency,
-        barrier=args[4] if len(args) == 5 else None,
-    )
 
 
 async def _admit_trade_command(
