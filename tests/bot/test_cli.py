@@ -158,3 +158,18 @@ async def test_a_wrong_bot_token_fails_cleanly_without_printing_it():
     text = err.decode()
     assert "Telegram refused the bot token" in text and "Traceback" not in text
     assert wrong not in text and wrong.split(":")[1] not in text
+
+
+def test_without_the_bot_extra_run_says_what_to_install():
+    import subprocess
+
+    blocked = "import sys; sys.modules['telegram'] = None; from derivkit.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", blocked, "--sim", "bot", "run"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DERIVKIT_BOT_TOKEN": BOT_TOKEN},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "pip install 'derivkit[bot]'" in done.stderr and "Traceback" not in done.stderr
