@@ -1,46 +1,30 @@
 """PositionsPanel: the account's open contracts (a :class:`PositionsTable`) or an empty-state line.
 
 Passive: the screen hands it :class:`Position` objects and the ids of dropped ones. Like the
-watchlist table, repaints are diffed: rows are keyed by contract id, a cell is rewritten only when
-its text or style changed, and rows are never cleared and re-added. Rows are re-sorted (open
-first, newest first) only when a row was added or settled.
+watchlist table, repaints are diffed (:class:`DiffedTable`), rows keyed by contract id. Rows are
+re-sorted (open first, newest first) only when a row was added or settled.
 """
 
 from __future__ import annotations
 
-from rich.console import JustifyMethod
-from rich.text import Text
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from derivkit.formatting import money
 from derivkit.tui.formatting import percent
 from derivkit.tui.positions import Position
+from derivkit.tui.widgets.diffed_table import Cell, Column, DiffedTable
 
 __all__ = ["EMPTY", "LOADING", "PositionsPanel", "PositionsTable"]
 
 EMPTY = "No open contracts"
 LOADING = "Loading open contracts…"
 
-# key, header, width, right-aligned
-COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
-    ("contract", "Contract", 12, False),
-    ("type", "Type", 10, False),
-    ("symbol", "Symbol", 9, False),
-    ("stake", "Stake", 12, True),
-    ("value", "Value now", 12, True),
-    ("profit", "P/L", 12, True),
-    ("percent", "P/L %", 8, True),
-    ("status", "Status", 7, False),
-)
-JUSTIFY: dict[str, JustifyMethod] = {
-    key: "right" if right else "left" for key, _, _, right in COLUMNS
-}
 STATUS_STYLES = {"won": "bold green", "lost": "bold red", "sold": "bold"}
-
-Cell = tuple[str, str]  # text, style
 
 
 def signed_money(value: float, currency: str) -> str:
@@ -72,40 +56,38 @@ def cells_for(position: Position) -> dict[str, Cell]:
     }
 
 
-class PositionsTable(DataTable[Text]):
+class PositionsTable(DiffedTable):
     """One row per followed contract (the row key is the contract id, as a string)."""
+
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        ("contract", "Contract", 12, False),
+        ("type", "Type", 10, False),
+        ("symbol", "Symbol", 9, False),
+        ("stake", "Stake", 12, True),
+        ("value", "Value now", 12, True),
+        ("profit", "P/L", 12, True),
+        ("percent", "P/L %", 8, True),
+        ("status", "Status", 7, False),
+    )
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="none", zebra_stripes=False)
-        self._shown: dict[str, dict[str, Cell]] = {}
         self._order: dict[str, tuple[bool, int]] = {}
-        for key, header, width, _ in COLUMNS:
-            self.add_column(Text(header, justify=JUSTIFY[key]), key=key, width=width)
 
     def show_position(self, position: Position) -> bool:
         """Add ``position``'s row or rewrite its changed cells; True if the order may change."""
         key = str(position.contract_id)
-        cells = cells_for(position)
         order = (position.settled, -position.contract_id)
-        shown = self._shown.get(key)
-        if shown is None:
-            self._shown[key] = cells
-            self._order[key] = order
-            self.add_row(*(_render(k, cells[k]) for k, *_ in COLUMNS), key=key)
-            return True
-        for column, cell in cells.items():
-            if shown[column] != cell:
-                shown[column] = cell
-                self.update_cell(key, column, _render(column, cell))
-        reordered = self._order[key] != order
+        added = not self.has_row(key)
+        self.put_row(key, cells_for(position))
+        reordered = added or self._order[key] != order
         self._order[key] = order
         return reordered
 
     def remove_position(self, contract_id: int) -> None:
         key = str(contract_id)
-        if self._shown.pop(key, None) is not None:
+        if self.drop_row(key):
             del self._order[key]
-            self.remove_row(key)
 
     def reorder(self) -> None:
         """Open contracts first, then settled ones; newest first in each."""
@@ -113,7 +95,7 @@ class PositionsTable(DataTable[Text]):
 
     def cell_text(self, contract_id: int, column: str) -> str:
         """The text shown in one cell (for tests and screen readers)."""
-        return self._shown[str(contract_id)][column][0]
+        return self.shown_text(str(contract_id), column)
 
     @property
     def settled_count(self) -> int:
@@ -166,8 +148,3 @@ class PositionsPanel(Vertical):
         label.update(Content(EMPTY if loaded else LOADING).stylize("dim"))
         label.display = empty
         table.display = not empty
-
-
-def _render(key: str, cell: Cell) -> Text:
-    text, style = cell
-    return Text(text, style=style, justify=JUSTIFY[key], no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,70 @@
+"""DiffedTable: a DataTable whose repaints rewrite only the cells that changed.
+
+Each ``update_cell`` invalidates the whole table's render cache, so the table remembers what each
+cell shows (text and style) and skips cells that did not change. Rows keep their keys; nothing is
+cleared and re-added. Subclasses declare their ``COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import JustifyMethod
+from rich.text import Text
+from textual.widgets import DataTable
+
+__all__ = ["Cell", "Column", "DiffedTable"]
+
+Cell = tuple[str, str]  # text, style
+Column = tuple[str, str, int, bool]  # key, header, width, right-aligned
+
+
+class DiffedTable(DataTable[Text]):
+    """Rows by key, each a dict of column key -> :data:`Cell`."""
+
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: dict[str, dict[str, Cell]] = {}
+        self._right = {key for key, _, _, right in self.COLUMNS if right}
+        for key, header, width, _ in self.COLUMNS:
+            self.add_column(Text(header, justify=self._justify(key)), key=key, width=width)
+
+    def _justify(self, key: str) -> JustifyMethod:
+        return "right" if key in self._right else "left"
+
+    def _styled(self, key: str, cell: Cell) -> Text:
+        text, style = cell
+        return Text(
+            text, style=style, justify=self._justify(key), no_wrap=True, overflow="ellipsis"
+        )
+
+    def has_row(self, key: str) -> bool:
+        return key in self._shown
+
+    def put_row(self, key: str, cells: dict[str, Cell]) -> int:
+        """Add the row, or rewrite its cells that changed; how many cells were written."""
+        shown = self._shown.get(key)
+        if shown is None:
+            self._shown[key] = dict(cells)
+            self.add_row(*(self._styled(k, cells[k]) for k, *_ in self.COLUMNS), key=key)
+            return len(cells)
+        updated = 0
+        for column, cell in cells.items():
+            if shown[column] != cell:
+                shown[column] = cell
+                self.update_cell(key, column, self._styled(column, cell))
+                updated += 1
+        return updated
+
+    def drop_row(self, key: str) -> bool:
+        """Remove the row; False if there was none."""
+        if self._shown.pop(key, None) is None:
+            return False
+        self.remove_row(key)
+        return True
+
+    def shown_text(self, key: str, column: str) -> str:
+        """The text shown in one cell."""
+        return self._shown[key][column][0]
