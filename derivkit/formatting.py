@@ -1,5 +1,6 @@
-"""Turning API numbers and times into text: prices at their pip size, money at its currency's
-decimals, epochs as UTC, and ``5t``-style durations back into numbers.
+"""Turning API numbers, times and errors into text: prices at their pip size, money at its
+currency's decimals, epochs as UTC, errors in one line, and ``5t``-style durations back into
+numbers.
 
 Shared by every front-end (CLI, dashboard, bot); imports nothing from any of them.
 """
@@ -13,7 +14,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from derivkit.core.models import ContractSpec
 
-__all__ = ["DURATION_UNITS", "contract_spec", "money", "parse_duration", "price", "utc"]
+__all__ = [
+    "DURATION_UNITS",
+    "contract_spec",
+    "describe_error",
+    "money",
+    "parse_duration",
+    "price",
+    "utc",
+]
 
 CURRENCY_DECIMALS = {"BTC": 8, "ETH": 8, "LTC": 8, "USDC": 2, "UST": 2, "eUSDT": 2, "tUSDT": 2}
 _DURATION = re.compile(r"^\s*(\d+)\s*([tsmhd])\s*$")
@@ -75,3 +84,19 @@ def contract_spec(
         currency=currency,
         barrier=barrier,
     )
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a failure: the server's message, code and field details; a note that a lost
+    money-moving call was not re-sent; else the error's own text."""
+    from derivkit.core.exceptions import APIError, OutcomeUnknown  # lazy, like contract_spec
+
+    if isinstance(error, OutcomeUnknown):
+        return f"{error} (nothing was re-sent)"
+    if isinstance(error, APIError):
+        text = f"{error.message} ({error.code})"
+        if error.details:
+            fields = ", ".join(f"{key}: {value}" for key, value in error.details.items())
+            text += f" - {fields}"
+        return text
+    return str(error) or type(error).__name__

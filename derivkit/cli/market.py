@@ -9,8 +9,8 @@ import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
 from derivkit.cli.output import Column
-from derivkit.cli.runner import Session, describe, exit_code_for, run
-from derivkit.formatting import price, utc
+from derivkit.cli.runner import Session, exit_code_for, run
+from derivkit.formatting import describe_error, price, utc
 
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 
@@ -59,7 +59,7 @@ def price_command(
             session.out.table(human, columns, payload=rows)
         if failures:
             for symbol, error in failures:
-                session.out.error(f"{symbol}: {describe(error)}")
+                session.out.error(f"{symbol}: {describe_error(error)}")
             raise typer.Exit(exit_code_for(failures[0][1]))
 
     run(ctx, body)

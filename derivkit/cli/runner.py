@@ -18,6 +18,7 @@ import typer
 
 from derivkit.cli.app import settings as resolve_from_context
 from derivkit.cli.output import Output
+from derivkit.formatting import describe_error
 
 if TYPE_CHECKING:
     from derivkit.core import DerivClient
@@ -80,22 +81,8 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_API
 
 
-def describe(error: BaseException) -> str:
-    from derivkit.core import APIError, OutcomeUnknown
-
-    if isinstance(error, OutcomeUnknown):
-        return f"{error} (nothing was re-sent)"
-    if isinstance(error, APIError):
-        text = f"{error.message} ({error.code})"
-        if error.details:
-            fields = ", ".join(f"{key}: {value}" for key, value in error.details.items())
-            text += f" - {fields}"
-        return text
-    return str(error) or type(error).__name__
-
-
 def fail(out: Output, error: BaseException) -> NoReturn:
-    out.error(describe(error))
+    out.error(describe_error(error))
     if out.verbose:
         out.errors.print_exception()
     raise typer.Exit(exit_code_for(error))

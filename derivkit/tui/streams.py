@@ -12,6 +12,7 @@ from collections.abc import Callable
 from textual.message import Message
 
 from derivkit.core import APIError, DerivClient, DerivError, OpenContract
+from derivkit.formatting import describe_error
 from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
@@ -29,7 +30,6 @@ from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import HISTORY, SymbolInfo
 
 __all__ = [
-    "describe",
     "follow_contract",
     "load_portfolio",
     "load_symbols",
@@ -39,13 +39,6 @@ __all__ = [
 ]
 
 Post = Callable[[Message], object]
-
-
-def describe(error: BaseException) -> str:
-    """One line for a notification: the server's message and code, or the error text."""
-    if isinstance(error, APIError):
-        return f"{error.message} ({error.code})"
-    return str(error) or type(error).__name__
 
 
 async def stream_ticks(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
@@ -65,7 +58,7 @@ async def stream_ticks(client: DerivClient, symbol: str, stream: int, post: Post
                     )
                 )
     except DerivError as error:
-        post(StreamFailed(symbol, describe(error), isinstance(error, APIError), stream))
+        post(StreamFailed(symbol, describe_error(error), isinstance(error, APIError), stream))
 
 
 async def _post_history(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
@@ -85,7 +78,7 @@ async def stream_balance(client: DerivClient, post: Post) -> None:
             async for balance in balances:
                 post(BalanceChanged(balance.balance, balance.currency, balances.gaps))
     except DerivError as error:
-        post(BalanceFailed(describe(error)))
+        post(BalanceFailed(describe_error(error)))
 
 
 async def load_symbols(client: DerivClient, post: Post) -> None:
@@ -93,7 +86,7 @@ async def load_symbols(client: DerivClient, post: Post) -> None:
     try:
         symbols = await client.active_symbols()
     except DerivError as error:
-        post(SymbolsLoaded({}, error=describe(error)))
+        post(SymbolsLoaded({}, error=describe_error(error)))
         return
     post(
         SymbolsLoaded({s.symbol: SymbolInfo(s.symbol, s.display_name, s.pip_size) for s in symbols})
@@ -116,7 +109,7 @@ async def watch_positions(client: DerivClient, post: Post) -> None:
                 if transaction.action == "buy" and transaction.contract_id is not None:
                     post(ContractBought(transaction.contract_id))
     except DerivError as error:
-        post(PositionsFailed(describe(error)))
+        post(PositionsFailed(describe_error(error)))
 
 
 async def load_portfolio(client: DerivClient, post: Post) -> None:
@@ -124,7 +117,7 @@ async def load_portfolio(client: DerivClient, post: Post) -> None:
     try:
         portfolio = await client.portfolio()
     except DerivError as error:
-        post(PortfolioLoaded([], error=describe(error)))
+        post(PortfolioLoaded([], error=describe_error(error)))
         return
     post(PortfolioLoaded([contract.contract_id for contract in portfolio]))
 
@@ -142,7 +135,7 @@ async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> 
                 if update.settled:
                     return
     except DerivError as error:
-        post(PositionFailed(contract_id, describe(error)))
+        post(PositionFailed(contract_id, describe_error(error)))
         return
     post(PositionFailed(contract_id, "the contract stream ended before the contract settled"))
 
