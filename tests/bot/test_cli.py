@@ -18,22 +18,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    for name in (
-        "DERIV_API_TOKEN",
-        "DERIV_ENDPOINT",
-        "DERIVKIT_SIM",
-        "DERIVKIT_BOT_TOKEN",
-        "DERIVKIT_BOT_ALLOWED_USERS",
-        "DERIVKIT_BOT_TRADING",
-        "DERIVKIT_BOT_API_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DERIVKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DERIVKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 def test_run_without_a_bot_token_says_how_to_get_one():

@@ -25,13 +25,8 @@ REAL_TOKEN = "real-money-token-0001"
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch) -> None:
-    for name in ("DERIV_API_TOKEN", "DERIV_ENDPOINT", "DERIV_APP_ID", "DERIVKIT_SIM"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DERIVKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DERIVKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "160")
+def _isolated(isolated_env) -> None:
+    """Every CLI test runs in :func:`tests.conftest.isolated_env`."""
 
 
 @pytest.fixture

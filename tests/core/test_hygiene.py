@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import derivkit.core
+from tests.imports import imported_modules
 
 CORE = Path(derivkit.core.__file__).parent
 FRONT_ENDS = ("derivkit.cli", "derivkit.tui", "derivkit.bot", "derivkit.sim")
 UI_LIBRARIES = ("textual", "typer", "rich", "telegram", "click")
-
-
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_core_sources_import_no_front_end_or_ui_library():

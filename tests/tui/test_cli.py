@@ -20,14 +20,7 @@ from derivkit.tui.widgets.account_panel import MARKET_DATA_ONLY
 from tests.cli.conftest import ThreadedSim
 from tests.tui.conftest import SIZE, text_of, wait_for
 
-
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch) -> None:
-    for name in ("DERIV_API_TOKEN", "DERIV_ENDPOINT", "DERIV_APP_ID", "DERIVKIT_SIM"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DERIVKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DERIVKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NO_COLOR", "1")
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from textual.binding import Binding
@@ -11,32 +10,23 @@ import derivkit.tui
 from derivkit.tui import DerivDashboard
 from derivkit.tui.screens.main import WatchlistScreen
 from derivkit.tui.screens.symbol_picker import SymbolPicker
+from tests.imports import imported_modules
 
 PACKAGE = Path(derivkit.tui.__file__).parent
-
-
-def imports_of(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_widgets_never_import_the_core_and_nothing_imports_the_cli():
     widgets = {
         (path.name, name)
         for path in (PACKAGE / "widgets").glob("*.py")
-        for name in imports_of(path)
+        for name in imported_modules(path)
         if name.startswith("derivkit.core")
     }
     assert widgets == set()
     cli = {
         (path.name, name)
         for path in PACKAGE.rglob("*.py")
-        for name in imports_of(path)
+        for name in imported_modules(path)
         if name.startswith("derivkit.cli")
     }
     assert cli == set()

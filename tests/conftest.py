@@ -1,0 +1,32 @@
+"""Fixtures shared by the front-end test suites."""
+
+from __future__ import annotations
+
+import pytest
+
+#: Settings a developer's shell may carry; no test may see them.
+SETTINGS_ENV = (
+    "DERIV_API_TOKEN",
+    "DERIV_ENDPOINT",
+    "DERIV_APP_ID",
+    "DERIVKIT_SIM",
+    "DERIVKIT_BOT_TOKEN",
+    "DERIVKIT_BOT_ALLOWED_USERS",
+    "DERIVKIT_BOT_TRADING",
+    "DERIVKIT_BOT_MAX_STAKE",
+    "DERIVKIT_BOT_MAX_OPEN",
+    "DERIVKIT_BOT_DAILY_LOSS",
+    "DERIVKIT_BOT_API_URL",
+)
+
+
+@pytest.fixture
+def isolated_env(tmp_path, monkeypatch) -> None:
+    """No derivkit settings from the environment; config and data dirs under ``tmp_path``;
+    no colour; a wide terminal, so one-line messages stay on one line."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DERIVKIT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("DERIVKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "160")
