@@ -328,12 +328,9 @@ def resolve_bot_settings(
     if "bot_allowed_users" in config:
         users |= parse_user_ids(config["bot_allowed_users"], "the config file")
 
-    if trading:
-        resolved_trading = True
-    elif environ.get("DERIVKIT_BOT_TRADING"):
-        resolved_trading = parse_bool(environ["DERIVKIT_BOT_TRADING"], "DERIVKIT_BOT_TRADING")
-    else:
-        resolved_trading = parse_bool(config.get("bot_trading", False), "bot_trading")
+    flag = True if trading else None  # --trading can only turn trading on
+    given = _first(flag, "DERIVKIT_BOT_TRADING", "bot_trading", environ, config)
+    resolved_trading = parse_bool(*given) if given else False
 
     given = _first(max_stake, "DERIVKIT_BOT_MAX_STAKE", "bot_max_stake", environ, config)
     stake = parse_positive_amount(*given) if given else DEFAULT_BOT_MAX_STAKE
