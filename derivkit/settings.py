@@ -1,51 +1,39 @@
-"""The one settings resolver of every front-end: flag, then environment, then config file, then
-default.
+"""The one settings table of every front-end, and its resolver: flag, then environment, then
+config file, then default.
 
-=============  ===================  ==================  =========================
-setting        flag                 environment         config file (config.toml)
-=============  ===================  ==================  =========================
-endpoint       ``--endpoint``       ``DERIV_ENDPOINT``  ``endpoint``
-app_id         ``--app-id``         ``DERIV_APP_ID``    ``app_id``
-token          ``--token``          ``DERIV_API_TOKEN`` ``derivkit config set-token`` (encrypted)
-sim            ``--sim``            ``DERIVKIT_SIM=1``  --
-=============  ===================  ==================  =========================
+Each :class:`Setting` in :data:`SETTINGS` says everything derivkit knows about one setting: its
+flag, environment variable, config-file key, default, parser and help text. The CLI's ``--help``,
+``derivkit config set`` and ``config show``, and both resolvers read this table; nothing else
+spells an environment variable's name. Tokens are settings too, but at rest they live in the
+encrypted token store (:mod:`derivkit.tokenstore`), never in ``config.toml``.
 
-The Telegram bot's settings (:func:`resolve_bot_settings`) follow the same order:
-
-==============  ===================  ============================  ====================
-setting         flag (``bot run``)   environment                   config file
-==============  ===================  ============================  ====================
-bot token       --                   ``DERIVKIT_BOT_TOKEN``        ``derivkit bot set-token``
-allowed users   ``--allow ID``       ``DERIVKIT_BOT_ALLOWED_USERS`` ``bot_allowed_users``
-trading         ``--trading``        ``DERIVKIT_BOT_TRADING=1``    ``bot_trading``
-max stake       ``--max-stake``      ``DERIVKIT_BOT_MAX_STAKE``    ``bot_max_stake``
-max open        ``--max-open``       ``DERIVKIT_BOT_MAX_OPEN``     ``bot_max_open``
-daily loss      ``--daily-loss``     ``DERIVKIT_BOT_DAILY_LOSS``   ``bot_daily_loss``
-real money      ``--real-money``     --                            --
-==============  ===================  ============================  ====================
-
-The config directory is the platform's user config dir, or ``DERIVKIT_CONFIG_DIR``.
+The config directory is the platform's user config dir, or ``DERIVKIT_CONFIG_DIR``; the data
+directory (token key, databases) the user data dir, or ``DERIVKIT_DATA_DIR``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from derivkit.core.exceptions import UsageError
 from derivkit.core.secrets import mask_token
 
 __all__ = [
     "CONFIG_KEYS",
+    "SETTINGS",
     "BotSettings",
+    "Setting",
     "Settings",
     "config_dir",
     "data_dir",
     "load_config",
+    "option_help",
     "parse_app_id",
     "parse_bool",
     "parse_positive_amount",
@@ -54,42 +42,296 @@ __all__ = [
     "resolve_bot_settings",
     "resolve_settings",
     "save_config",
+    "setting",
     "write_private",
 ]
 
-DEFAULT_APP_ID = 1089
 CONFIG_FILE = "config.toml"
-CONFIG_KEYS = (
-    "endpoint",
-    "app_id",
-    "bot_allowed_users",
-    "bot_trading",
-    "bot_max_stake",
-    "bot_max_open",
-    "bot_daily_loss",
-)
-DEFAULT_BOT_MAX_STAKE = 50.0
-DEFAULT_BOT_MAX_OPEN = 5
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+Parser = Callable[[Any, str], Any]
+
+
+# ----------------------------------------------------------------------------- parsers
+# Each takes the raw value and where it came from, and raises a UsageError naming that source.
+
+
+def parse_text(value: Any, source: str) -> str:
+    text = str(value).strip()
+    if any(ord(char) < 32 for char in text):
+        raise UsageError(f"{source} must not contain control characters, got {value!r}")
+    return text
+
+
+def parse_endpoint(value: Any, source: str) -> str:
+    from derivkit.core.transport import build_url
+
+    text = parse_text(value, source)
+    try:
+        build_url(text, 1089, "EN")
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    return text
+
+
+def parse_app_id(value: Any, source: str) -> int:
+    """A positive whole app id, or a :class:`UsageError` naming where the bad value came from."""
+    if isinstance(value, bool):
+        raise UsageError(f"app id from {source} must be a whole number, got {value!r}")
+    try:
+        app_id = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"app id from {source} must be a whole number, got {value!r}") from None
+    if app_id <= 0:
+        raise UsageError(f"app id from {source} must be positive, got {app_id}")
+    return app_id
+
+
+def parse_bool(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise UsageError(f"{source} must be true or false, got {value!r}")
+
+
+def parse_positive_amount(value: Any, source: str) -> float:
+    if isinstance(value, bool):
+        raise UsageError(f"{source} must be a number, got {value!r}")
+    try:
+        amount = float(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{source} must be a number, got {value!r}") from None
+    if not amount > 0 or not math.isfinite(amount):
+        raise UsageError(f"{source} must be a positive amount, got {value!r}")
+    return amount
+
+
+def parse_positive_count(value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        raise UsageError(f"{source} must be a whole number, got {value!r}")
+    try:
+        count = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{source} must be a whole number, got {value!r}") from None
+    if count <= 0:
+        raise UsageError(f"{source} must be positive, got {value!r}")
+    return count
+
+
+def parse_user_ids(value: Any, source: str) -> frozenset[int]:
+    """Telegram user ids from ``"1,2 3"`` or a list; a :class:`UsageError` names a bad one."""
+    items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    ids: set[int] = set()
+    for item in items:
+        for word in str(item).split():
+            try:
+                user_id = int(word)
+            except ValueError:
+                raise UsageError(
+                    f"Telegram user ids from {source} are whole numbers, got {word!r}"
+                ) from None
+            if user_id <= 0:
+                raise UsageError(f"Telegram user ids from {source} are positive, got {user_id}")
+            ids.add(user_id)
+    return frozenset(ids)
+
+
+# ----------------------------------------------------------------------------- the table
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Resolved settings. ``token`` never shows in ``repr``."""
+class Setting:
+    """Everything derivkit knows about one setting.
 
-    endpoint: str | None = None
-    app_id: int = DEFAULT_APP_ID
-    token: str | None = field(default=None, repr=False)
-    token_source: str = "none"
-    sim: bool = False
-    json: bool = False
-    verbose: bool = False
+    Attributes:
+        name: the attribute on :class:`Settings` / :class:`BotSettings`.
+        help: one sentence for ``--help`` (the env var and default are appended by
+            :func:`option_help`).
+        parse: ``(raw value, source) -> value``; raises a UsageError naming the source.
+        default: the value when no source gives one.
+        flag: the command-line option, if any.
+        env: the environment variable, if any.
+        config_key: the key in ``config.toml``; None when the setting is never stored there.
+        merge: ``"first"`` (flag > env > config > default) or ``"union"`` (every source adds to
+            a set, e.g. the bot's allowlist).
+        secret: a token: never shown, stored only in the encrypted token store.
+    """
 
-    def __repr__(self) -> str:
-        return (
-            f"Settings(endpoint={self.endpoint!r}, app_id={self.app_id}, "
-            f"token={mask_token(self.token)} ({self.token_source}), sim={self.sim})"
-        )
+    name: str
+    help: str
+    parse: Parser
+    default: Any = None
+    flag: str | None = None
+    env: str | None = None
+    config_key: str | None = None
+    merge: Literal["first", "union"] = "first"
+    secret: bool = False
+    scope: Literal["api", "bot"] = "api"
+
+    def source_name(self, kind: Literal["flag", "env", "config"]) -> str:
+        if kind == "flag":
+            return self.flag or self.name
+        if kind == "env":
+            return self.env or self.name
+        return f"{self.config_key} in {CONFIG_FILE}"
+
+
+def _shown_default(value: Any) -> str | None:
+    if value is None or value is False:
+        return None
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "endpoint",
+        "API URL, ws:// or wss://.",
+        parse_endpoint,
+        flag="--endpoint",
+        env="DERIV_ENDPOINT",
+        config_key="endpoint",
+    ),
+    Setting(
+        "app_id",
+        "Deriv app id.",
+        parse_app_id,
+        default=1089,
+        flag="--app-id",
+        env="DERIV_APP_ID",
+        config_key="app_id",
+    ),
+    Setting(
+        "token",
+        "Deriv API token (or `derivkit config set-token`, stored encrypted).",
+        parse_text,
+        flag="--token",
+        env="DERIV_API_TOKEN",
+        secret=True,
+    ),
+    Setting(
+        "sim",
+        "Use the embedded offline simulator.",
+        parse_bool,
+        default=False,
+        flag="--sim",
+        env="DERIVKIT_SIM",
+    ),
+    Setting(
+        "bot_token",
+        "Telegram bot token from @BotFather (or `derivkit bot set-token`, stored encrypted).",
+        parse_text,
+        env="DERIVKIT_BOT_TOKEN",
+        secret=True,
+        scope="bot",
+    ),
+    Setting(
+        "allowed_users",
+        "Telegram user id allowed to use the bot (repeatable; ask the bot /whoami).",
+        parse_user_ids,
+        default=frozenset(),
+        flag="--allow",
+        env="DERIVKIT_BOT_ALLOWED_USERS",
+        config_key="bot_allowed_users",
+        merge="union",
+        scope="bot",
+    ),
+    Setting(
+        "trading",
+        "Allow /buy and /sell.",
+        parse_bool,
+        default=False,
+        flag="--trading",
+        env="DERIVKIT_BOT_TRADING",
+        config_key="bot_trading",
+        scope="bot",
+    ),
+    Setting(
+        "max_stake",
+        "Most a contract may cost.",
+        parse_positive_amount,
+        default=50.0,
+        flag="--max-stake",
+        env="DERIVKIT_BOT_MAX_STAKE",
+        config_key="bot_max_stake",
+        scope="bot",
+    ),
+    Setting(
+        "max_open",
+        "Most contracts open at once.",
+        parse_positive_count,
+        default=5,
+        flag="--max-open",
+        env="DERIVKIT_BOT_MAX_OPEN",
+        config_key="bot_max_open",
+        scope="bot",
+    ),
+    Setting(
+        "daily_loss",
+        "Refuse a buy that could take the day's losses past this (default: no limit).",
+        parse_positive_amount,
+        flag="--daily-loss",
+        env="DERIVKIT_BOT_DAILY_LOSS",
+        config_key="bot_daily_loss",
+        scope="bot",
+    ),
+    Setting(
+        "real_money",
+        "Allow trading when the Deriv token is a real-money account.",
+        parse_bool,
+        default=False,
+        flag="--real-money",
+        scope="bot",
+    ),
+    Setting(
+        "api_url",
+        "A self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (default: Telegram's).",
+        parse_text,
+        flag="--api-url",
+        env="DERIVKIT_BOT_API_URL",
+        scope="bot",
+    ),
+)
+
+_BY_NAME = {item.name: item for item in SETTINGS}
+_BY_CONFIG_KEY = {item.config_key: item for item in SETTINGS if item.config_key}
+#: The keys ``config.toml`` may hold, in table order.
+CONFIG_KEYS = tuple(_BY_CONFIG_KEY)
+
+
+def setting(name: str) -> Setting:
+    """The table entry called ``name`` (KeyError for a name not in the table)."""
+    return _BY_NAME[name]
+
+
+def config_setting(key: str) -> Setting:
+    """The setting stored under config-file key ``key``; a UsageError lists the known keys."""
+    try:
+        return _BY_CONFIG_KEY[key]
+    except KeyError:
+        raise UsageError(f"unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}") from None
+
+
+def option_help(name: str) -> str:
+    """``--help`` text for a setting's flag: its sentence, env var and default, from the table."""
+    item = setting(name)
+    extras = []
+    if item.env:
+        extras.append(f"env {item.env}" + ("=1" if item.parse is parse_bool else ""))
+    shown = _shown_default(item.default)
+    if shown and item.merge == "first" and item.parse is not parse_bool:
+        extras.append(f"default {shown}")
+    if item.config_key:
+        extras.append(f"config {item.config_key}")
+    text = item.help.rstrip(".")
+    return f"{text} ({'; '.join(extras)})." if extras else f"{text}."
+
+
+# ----------------------------------------------------------------------------- files
 
 
 def _user_dir(environ: Mapping[str, str] | None, override_var: str, kind: str) -> Path:
@@ -114,16 +356,26 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by its owner only (file 0600, new folders 0700)."""
+    """Write ``data`` to ``path`` readable by its owner only (file 0600, new folders 0700).
+
+    The data goes to a temporary file beside ``path`` that then replaces it, so a crash never
+    leaves a half-written file behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def load_config(directory: Path) -> dict[str, Any]:
-    """The config file's values ({} when there is none)."""
+    """The config file's known values, as stored ({} when there is none)."""
     path = directory / CONFIG_FILE
     try:
         with path.open("rb") as handle:
@@ -131,36 +383,94 @@ def load_config(directory: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}") from exc
+        raise UsageError(
+            f"{path} is not valid TOML ({exc}); fix or delete it, or run `derivkit config set`"
+        ) from exc
     return {key: data[key] for key in CONFIG_KEYS if key in data}
 
 
+def _stored_form(value: Any) -> Any:
+    """A parsed value as TOML can hold it (sets become sorted lists)."""
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return value
+
+
 def save_config(directory: Path, values: Mapping[str, Any]) -> Path:
-    """Write the config file (mode 0600). Only plain settings; tokens go to the token store."""
-    unknown = set(values) - set(CONFIG_KEYS)
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    path = directory / CONFIG_FILE
-    lines = []
+    """Write the config file (mode 0600) with tomli-w. Each value is checked by its setting's
+    parser first, so what is written always reads back; tokens go to the token store."""
+    import tomli_w
+
+    stored: dict[str, Any] = {}
     for key, value in values.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            lines.append(f"{key} = {value}")
-        else:
-            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'{key} = "{escaped}"')
-    write_private(path, ("\n".join(lines) + "\n").encode())
+        item = config_setting(key)
+        stored[key] = _stored_form(item.parse(value, f"{key} (config)"))
+    path = directory / CONFIG_FILE
+    write_private(path, tomli_w.dumps(stored).encode())
     return path
 
 
-def parse_app_id(value: Any, source: str) -> int:
-    """A positive whole app id, or a :class:`UsageError` naming where the bad value came from."""
-    try:
-        app_id = int(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"app id from {source} must be a whole number, got {value!r}") from None
-    if app_id <= 0:
-        raise UsageError(f"app id from {source} must be positive, got {app_id}")
-    return app_id
+# ----------------------------------------------------------------------------- resolving
+
+
+@dataclass(frozen=True)
+class _Sources:
+    flags: Mapping[str, Any]
+    environ: Mapping[str, str]
+    config: Mapping[str, Any]
+
+
+def _resolve(item: Setting, sources: _Sources) -> Any:
+    """One setting's value: flag > environment > config file > default (or their union)."""
+    found: list[Any] = []
+    flag = sources.flags.get(item.name)
+    if flag is not None:
+        found.append(item.parse(flag, item.source_name("flag")))
+    if item.env and sources.environ.get(item.env, "").strip():
+        found.append(item.parse(sources.environ[item.env], item.source_name("env")))
+    if item.config_key and item.config_key in sources.config:
+        found.append(item.parse(sources.config[item.config_key], item.source_name("config")))
+    if item.merge == "union":
+        return frozenset().union(*found) if found else item.default
+    return found[0] if found else item.default
+
+
+def _sources(
+    flags: Mapping[str, Any], environ: Mapping[str, str] | None, directory: Path | None
+) -> _Sources:
+    environ = os.environ if environ is None else environ
+    config = load_config(directory if directory is not None else config_dir(environ))
+    return _Sources(flags, environ, config)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved connection settings. ``token`` never shows in ``repr``."""
+
+    endpoint: str | None = None
+    app_id: int = setting("app_id").default
+    token: str | None = field(default=None, repr=False)
+    token_source: str = "none"
+    sim: bool = False
+    json: bool = False
+    verbose: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(endpoint={self.endpoint!r}, app_id={self.app_id}, "
+            f"token={mask_token(self.token)} ({self.token_source}), sim={self.sim})"
+        )
+
+
+def _token(
+    item: Setting, flag: str | None, environ: Mapping[str, str], stored: str | None
+) -> tuple[str | None, str]:
+    """A token and where it came from: flag > environment > encrypted store."""
+    candidates = (("flag", flag), ("env", environ.get(item.env or "")), ("config", stored))
+    for source, candidate in candidates:
+        if candidate and candidate.strip():
+            return candidate.strip(), source
+    return None, "none"
 
 
 def resolve_settings(
@@ -175,41 +485,22 @@ def resolve_settings(
     stored_token: str | None = None,
     directory: Path | None = None,
 ) -> Settings:
-    """Resolve every setting: flag > environment > config file > default.
+    """Resolve the connection settings: flag > environment > config file > default.
 
     ``stored_token`` is the token from the encrypted store (the config file's token), if any.
     """
-    environ = os.environ if environ is None else environ
-    config = load_config(directory if directory is not None else config_dir(environ))
-
-    resolved_endpoint = endpoint or environ.get("DERIV_ENDPOINT") or config.get("endpoint")
-    if app_id is not None:
-        resolved_app_id = parse_app_id(app_id, "--app-id")
-    elif environ.get("DERIV_APP_ID"):
-        resolved_app_id = parse_app_id(environ["DERIV_APP_ID"], "DERIV_APP_ID")
-    elif "app_id" in config:
-        resolved_app_id = parse_app_id(config["app_id"], "the config file")
-    else:
-        resolved_app_id = DEFAULT_APP_ID
-
-    for source, candidate in (
-        ("flag", token),
-        ("env", environ.get("DERIV_API_TOKEN")),
-        ("config", stored_token),
-    ):
-        if candidate:
-            resolved_token, token_source = candidate.strip(), source
-            break
-    else:
-        resolved_token, token_source = None, "none"
-
-    use_sim = sim if sim else environ.get("DERIVKIT_SIM", "").strip().lower() in _TRUE
+    sources = _sources(
+        {"endpoint": endpoint, "app_id": app_id, "sim": True if sim else None},
+        environ,
+        directory,
+    )
+    resolved_token, token_source = _token(setting("token"), token, sources.environ, stored_token)
     return Settings(
-        endpoint=str(resolved_endpoint) if resolved_endpoint else None,
-        app_id=resolved_app_id,
+        endpoint=_resolve(setting("endpoint"), sources),
+        app_id=_resolve(setting("app_id"), sources),
         token=resolved_token,
         token_source=token_source,
-        sim=use_sim,
+        sim=_resolve(setting("sim"), sources),
         json=json,
         verbose=verbose,
     )
@@ -228,10 +519,11 @@ class BotSettings:
     token: str | None = field(default=None, repr=False)
     allowed_users: frozenset[int] = frozenset()
     trading: bool = False
-    max_stake: float = DEFAULT_BOT_MAX_STAKE
-    max_open: int = DEFAULT_BOT_MAX_OPEN
+    max_stake: float = setting("max_stake").default
+    max_open: int = setting("max_open").default
     daily_loss: float | None = None
     real_money: bool = False
+    api_url: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -242,66 +534,6 @@ class BotSettings:
         )
 
 
-def parse_user_ids(value: Any, source: str) -> frozenset[int]:
-    """Telegram user ids from ``"1,2 3"`` or a list; a :class:`UsageError` names a bad one."""
-    items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
-    ids: set[int] = set()
-    for item in items:
-        for word in str(item).split():
-            try:
-                user_id = int(word)
-            except ValueError:
-                raise UsageError(
-                    f"Telegram user ids from {source} are whole numbers, got {word!r}"
-                ) from None
-            if user_id <= 0:
-                raise UsageError(f"Telegram user ids from {source} are positive, got {user_id}")
-            ids.add(user_id)
-    return frozenset(ids)
-
-
-def parse_bool(value: Any, source: str) -> bool:
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise UsageError(f"{source} must be true or false, got {value!r}")
-
-
-def parse_positive_amount(value: Any, source: str) -> float:
-    try:
-        amount = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{source} must be a number, got {value!r}") from None
-    if not amount > 0 or amount == float("inf"):
-        raise UsageError(f"{source} must be a positive amount, got {value!r}")
-    return amount
-
-
-def parse_positive_count(value: Any, source: str) -> int:
-    try:
-        count = int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{source} must be a whole number, got {value!r}") from None
-    if count <= 0:
-        raise UsageError(f"{source} must be positive, got {value!r}")
-    return count
-
-
-def _first(
-    flag: Any, env_name: str, config_key: str, environ: Mapping[str, str], config: dict[str, Any]
-) -> tuple[Any, str] | None:
-    """The first value given, flag > environment > config file, and where it came from."""
-    if flag is not None:
-        return flag, f"--{config_key.removeprefix('bot_').replace('_', '-')}"
-    if environ.get(env_name):
-        return environ[env_name], env_name
-    if config_key in config:
-        return config[config_key], config_key
-    return None
-
-
 def resolve_bot_settings(
     *,
     allowed_users: list[int] | None = None,
@@ -310,6 +542,7 @@ def resolve_bot_settings(
     max_open: int | None = None,
     daily_loss: float | None = None,
     real_money: bool = False,
+    api_url: str | None = None,
     stored_token: str | None = None,
     environ: Mapping[str, str] | None = None,
     directory: Path | None = None,
@@ -317,35 +550,19 @@ def resolve_bot_settings(
     """Resolve the bot's settings: flag > environment > config file > default.
 
     ``--allow`` ids are added to those from the environment and config (an allowlist grows, it is
-    not silently replaced). ``stored_token`` is the bot token from the encrypted store.
+    not silently replaced); ``--trading`` and ``--real-money`` can only turn things on.
+    ``stored_token`` is the bot token from the encrypted store.
     """
-    environ = os.environ if environ is None else environ
-    config = load_config(directory if directory is not None else config_dir(environ))
-
-    users: set[int] = set(parse_user_ids(allowed_users or [], "--allow"))
-    if environ.get("DERIVKIT_BOT_ALLOWED_USERS"):
-        users |= parse_user_ids(environ["DERIVKIT_BOT_ALLOWED_USERS"], "DERIVKIT_BOT_ALLOWED_USERS")
-    if "bot_allowed_users" in config:
-        users |= parse_user_ids(config["bot_allowed_users"], "the config file")
-
-    flag = True if trading else None  # --trading can only turn trading on
-    given = _first(flag, "DERIVKIT_BOT_TRADING", "bot_trading", environ, config)
-    resolved_trading = parse_bool(*given) if given else False
-
-    given = _first(max_stake, "DERIVKIT_BOT_MAX_STAKE", "bot_max_stake", environ, config)
-    stake = parse_positive_amount(*given) if given else DEFAULT_BOT_MAX_STAKE
-    given = _first(max_open, "DERIVKIT_BOT_MAX_OPEN", "bot_max_open", environ, config)
-    open_limit = parse_positive_count(*given) if given else DEFAULT_BOT_MAX_OPEN
-    given = _first(daily_loss, "DERIVKIT_BOT_DAILY_LOSS", "bot_daily_loss", environ, config)
-    loss_limit = parse_positive_amount(*given) if given else None
-
-    token = (environ.get("DERIVKIT_BOT_TOKEN") or "").strip() or stored_token
-    return BotSettings(
-        token=token or None,
-        allowed_users=frozenset(users),
-        trading=resolved_trading,
-        max_stake=stake,
-        max_open=open_limit,
-        daily_loss=loss_limit,
-        real_money=real_money,
-    )
+    flags = {
+        "allowed_users": allowed_users or None,
+        "trading": True if trading else None,
+        "max_stake": max_stake,
+        "max_open": max_open,
+        "daily_loss": daily_loss,
+        "real_money": True if real_money else None,
+        "api_url": api_url,
+    }
+    sources = _sources(flags, environ, directory)
+    token, _ = _token(setting("bot_token"), None, sources.environ, stored_token)
+    values = {name: _resolve(setting(name), sources) for name in flags}
+    return BotSettings(token=token, **values)

@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from derivkit import __version__
+from derivkit.settings import option_help, setting
 
 if TYPE_CHECKING:
     from derivkit.settings import Settings
@@ -102,22 +103,13 @@ def _print_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     endpoint: Annotated[
-        str | None,
-        typer.Option(help="API URL, ws:// or wss:// (env DERIV_ENDPOINT).", show_default=False),
+        str | None, typer.Option(help=option_help("endpoint"), show_default=False)
     ] = None,
-    app_id: Annotated[
-        int | None, typer.Option(help="Deriv app id (env DERIV_APP_ID; default 1089).")
-    ] = None,
+    app_id: Annotated[int | None, typer.Option(help=option_help("app_id"))] = None,
     token: Annotated[
-        str | None,
-        typer.Option(
-            help="API token (env DERIV_API_TOKEN, or `derivkit config set-token`).",
-            show_default=False,
-        ),
+        str | None, typer.Option(help=option_help("token"), show_default=False)
     ] = None,
-    sim: Annotated[
-        bool, typer.Option("--sim", help="Use the embedded offline simulator (env DERIVKIT_SIM=1).")
-    ] = False,
+    sim: Annotated[bool, typer.Option("--sim", help=option_help("sim"))] = False,
     json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Log details and tracebacks to stderr.")
@@ -144,7 +136,8 @@ def settings(ctx: typer.Context, *, with_stored_token: bool = True) -> Settings:
     if not isinstance(state, CliState):
         state = CliState()
     stored = None
-    if with_stored_token and not state.token and not os.environ.get("DERIV_API_TOKEN"):
+    token_env = setting("token").env or ""
+    if with_stored_token and not state.token and not os.environ.get(token_env):
         from derivkit.tokenstore import TokenStore
 
         stored = TokenStore.default().load()

@@ -25,6 +25,7 @@ from derivkit.cli.runner import (
     open_session,
     output_for,
 )
+from derivkit.settings import option_help, setting
 
 bot_app = typer.Typer(
     name="bot",
@@ -34,7 +35,7 @@ bot_app = typer.Typer(
 
 NO_BOT_TOKEN = (
     "no Telegram bot token: create a bot with @BotFather, then run `derivkit bot set-token` "
-    "or set DERIVKIT_BOT_TOKEN"
+    f"or set {setting('bot_token').env}"
 )
 
 
@@ -44,48 +45,24 @@ def run_command(
     allow: Annotated[
         list[int] | None,
         typer.Option(
-            "--allow",
-            metavar="USER_ID",
-            help="Telegram user id allowed to use the bot (repeatable; also "
-            "DERIVKIT_BOT_ALLOWED_USERS). Ask the bot /whoami to learn yours.",
-            show_default=False,
+            "--allow", metavar="USER_ID", help=option_help("allowed_users"), show_default=False
         ),
     ] = None,
-    trading: Annotated[
-        bool,
-        typer.Option("--trading", help="Allow /buy and /sell (env DERIVKIT_BOT_TRADING=1)."),
-    ] = False,
+    trading: Annotated[bool, typer.Option("--trading", help=option_help("trading"))] = False,
     max_stake: Annotated[
-        float | None,
-        typer.Option(
-            "--max-stake", help="Most a contract may cost (env DERIVKIT_BOT_MAX_STAKE; default 50)."
-        ),
+        float | None, typer.Option("--max-stake", help=option_help("max_stake"))
     ] = None,
     max_open: Annotated[
-        int | None,
-        typer.Option(
-            "--max-open", help="Most contracts open at once (env DERIVKIT_BOT_MAX_OPEN; default 5)."
-        ),
+        int | None, typer.Option("--max-open", help=option_help("max_open"))
     ] = None,
     daily_loss: Annotated[
-        float | None,
-        typer.Option(
-            "--daily-loss",
-            help="Refuse a buy that could take the day's losses past this (env "
-            "DERIVKIT_BOT_DAILY_LOSS; default none).",
-        ),
+        float | None, typer.Option("--daily-loss", help=option_help("daily_loss"))
     ] = None,
     real_money: Annotated[
-        bool, typer.Option("--real-money", help="Allow trading when the token is a real account.")
+        bool, typer.Option("--real-money", help=option_help("real_money"))
     ] = False,
     api_url: Annotated[
-        str | None,
-        typer.Option(
-            "--api-url",
-            envvar="DERIVKIT_BOT_API_URL",
-            help="A self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (default Telegram).",
-            show_default=False,
-        ),
+        str | None, typer.Option("--api-url", help=option_help("api_url"), show_default=False)
     ] = None,
 ) -> None:
     """Run the bot until Ctrl-C. Uses the Deriv token of `derivkit config set-token` (or --sim)."""
@@ -106,6 +83,7 @@ def run_command(
             max_open=max_open,
             daily_loss=daily_loss,
             real_money=real_money,
+            api_url=api_url,
             stored_token=TokenStore.for_bot().load(),
         )
     except UsageError as error:
@@ -142,7 +120,7 @@ def run_command(
         signals.install()
         async with (
             open_session(settings, out, needs_token=True) as session,
-            running_bot(session.api, bot_settings, base_url=api_url),
+            running_bot(session.api, bot_settings, base_url=bot_settings.api_url),
         ):
             out.note("Bot running; Ctrl-C stops it.")
             await signals.stop.wait()

@@ -58,53 +58,28 @@ def show_command(ctx: typer.Context) -> None:
     out.data(payload, human)
 
 
+def _config_keys_help() -> str:
+    from derivkit.settings import CONFIG_KEYS
+
+    return "One of: " + ", ".join(CONFIG_KEYS) + "."
+
+
 @config_app.command("set")
 def set_command(
     ctx: typer.Context,
-    key: Annotated[
-        str,
-        typer.Argument(
-            help="endpoint, app_id, bot_allowed_users (ids, comma-separated), bot_trading "
-            "(true/false), bot_max_stake, bot_max_open or bot_daily_loss"
-        ),
-    ],
+    key: Annotated[str, typer.Argument(help=_config_keys_help())],
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
-    """Store a setting in the config file."""
+    """Store a setting in the config file (checked first: a bad value is refused, not saved)."""
     from derivkit.core import UsageError
-    from derivkit.core.transport import build_url
-    from derivkit.settings import (
-        CONFIG_KEYS,
-        config_dir,
-        load_config,
-        parse_app_id,
-        parse_bool,
-        parse_positive_amount,
-        parse_positive_count,
-        parse_user_ids,
-        save_config,
-    )
+    from derivkit.settings import config_dir, config_setting, load_config, save_config
 
     out = output_for(ctx)
     try:
+        config_setting(key)
         directory = config_dir()
         values = load_config(directory)
-        if key == "app_id":
-            values["app_id"] = parse_app_id(value, "config set")
-        elif key == "endpoint":
-            build_url(value, 1089, "EN")
-            values["endpoint"] = value
-        elif key == "bot_allowed_users":
-            ids = parse_user_ids(value, "config set")
-            values[key] = ",".join(str(user_id) for user_id in sorted(ids))
-        elif key == "bot_trading":
-            values[key] = str(parse_bool(value, "bot_trading")).lower()
-        elif key in ("bot_max_stake", "bot_daily_loss"):
-            values[key] = str(parse_positive_amount(value, key))
-        elif key == "bot_max_open":
-            values[key] = str(parse_positive_count(value, key))
-        else:
-            raise UsageError(f"unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
+        values[key] = value
         path = save_config(directory, values)
     except UsageError as error:
         fail(out, error)

@@ -1,52 +1,106 @@
 """derivkit.core: one multiplexed Deriv WebSocket API v3 connection and a typed client.
 
 Front-end free: nothing here imports the CLI, the dashboard, the bot, or their libraries.
+
+The names below are imported on first use (PEP 562), so that importing one submodule (say
+``derivkit.core.exceptions``) does not load the connection stack.
 """
 
-from derivkit.core.backoff import RetryPolicy, backoff_delays
-from derivkit.core.client import DerivClient
-from derivkit.core.connection import ConnectionState, DerivConnection
-from derivkit.core.exceptions import (
-    AlreadySubscribed,
-    APIError,
-    AuthError,
-    AuthorizationRequired,
-    ConnectionLost,
-    DerivError,
-    InputValidationFailed,
-    InsufficientBalance,
-    InvalidContractProposal,
-    InvalidSymbol,
-    InvalidToken,
-    MarketIsClosed,
-    OutcomeUnknown,
-    ProtocolError,
-    RateLimit,
-    RequestTimeout,
-    UsageError,
-)
-from derivkit.core.models import (
-    AccountInfo,
-    ActiveSymbol,
-    Balance,
-    BuyReceipt,
-    Candle,
-    ContractOffer,
-    ContractSpec,
-    History,
-    OpenContract,
-    PortfolioContract,
-    ProfitTableEntry,
-    Proposal,
-    SellReceipt,
-    StatementEntry,
-    Tick,
-    Transaction,
-    WebsiteStatus,
-)
-from derivkit.core.protocol import Multiplexer
-from derivkit.core.subscription import Subscription
-from derivkit.core.transport import DEFAULT_ENDPOINT
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from derivkit.core.backoff import RetryPolicy, backoff_delays
+    from derivkit.core.client import DerivClient
+    from derivkit.core.connection import ConnectionState, DerivConnection
+    from derivkit.core.exceptions import (
+        AlreadySubscribed,
+        APIError,
+        AuthError,
+        AuthorizationRequired,
+        ConnectionLost,
+        DerivError,
+        InputValidationFailed,
+        InsufficientBalance,
+        InvalidContractProposal,
+        InvalidSymbol,
+        InvalidToken,
+        MarketIsClosed,
+        OutcomeUnknown,
+        ProtocolError,
+        RateLimit,
+        RequestTimeout,
+        UsageError,
+    )
+    from derivkit.core.models import (
+        AccountInfo,
+        ActiveSymbol,
+        Balance,
+        BuyReceipt,
+        Candle,
+        ContractOffer,
+        ContractSpec,
+        History,
+        OpenContract,
+        PortfolioContract,
+        ProfitTableEntry,
+        Proposal,
+        SellReceipt,
+        StatementEntry,
+        Tick,
+        Transaction,
+        WebsiteStatus,
+    )
+    from derivkit.core.protocol import Multiplexer
+    from derivkit.core.subscription import Subscription
+    from derivkit.core.transport import DEFAULT_ENDPOINT
+
+_SOURCES = {
+    "RetryPolicy": "derivkit.core.backoff",
+    "backoff_delays": "derivkit.core.backoff",
+    "DerivClient": "derivkit.core.client",
+    "ConnectionState": "derivkit.core.connection",
+    "DerivConnection": "derivkit.core.connection",
+    "AlreadySubscribed": "derivkit.core.exceptions",
+    "APIError": "derivkit.core.exceptions",
+    "AuthError": "derivkit.core.exceptions",
+    "AuthorizationRequired": "derivkit.core.exceptions",
+    "ConnectionLost": "derivkit.core.exceptions",
+    "DerivError": "derivkit.core.exceptions",
+    "InputValidationFailed": "derivkit.core.exceptions",
+    "InsufficientBalance": "derivkit.core.exceptions",
+    "InvalidContractProposal": "derivkit.core.exceptions",
+    "InvalidSymbol": "derivkit.core.exceptions",
+    "InvalidToken": "derivkit.core.exceptions",
+    "MarketIsClosed": "derivkit.core.exceptions",
+    "OutcomeUnknown": "derivkit.core.exceptions",
+    "ProtocolError": "derivkit.core.exceptions",
+    "RateLimit": "derivkit.core.exceptions",
+    "RequestTimeout": "derivkit.core.exceptions",
+    "UsageError": "derivkit.core.exceptions",
+    "AccountInfo": "derivkit.core.models",
+    "ActiveSymbol": "derivkit.core.models",
+    "Balance": "derivkit.core.models",
+    "BuyReceipt": "derivkit.core.models",
+    "Candle": "derivkit.core.models",
+    "ContractOffer": "derivkit.core.models",
+    "ContractSpec": "derivkit.core.models",
+    "History": "derivkit.core.models",
+    "OpenContract": "derivkit.core.models",
+    "PortfolioContract": "derivkit.core.models",
+    "ProfitTableEntry": "derivkit.core.models",
+    "Proposal": "derivkit.core.models",
+    "SellReceipt": "derivkit.core.models",
+    "StatementEntry": "derivkit.core.models",
+    "Tick": "derivkit.core.models",
+    "Transaction": "derivkit.core.models",
+    "WebsiteStatus": "derivkit.core.models",
+    "Multiplexer": "derivkit.core.protocol",
+    "Subscription": "derivkit.core.subscription",
+    "DEFAULT_ENDPOINT": "derivkit.core.transport",
+}
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -92,3 +146,17 @@ __all__ = [
     "WebsiteStatus",
     "backoff_delays",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _SOURCES[name]
+    except KeyError:
+        raise AttributeError(f"module 'derivkit.core' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
