@@ -7,6 +7,7 @@ running on the account and say so. ``derivkit.strategy`` is imported when the co
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from contextlib import suppress
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ from derivkit.formatting import money
 
 if TYPE_CHECKING:
     from derivkit.strategy.live import LiveEvent, LiveRun
+    from derivkit.strategy.registry import RunRecord, RunRegistry
 
 STRATEGY_HELP = (
     "A built-in strategy (martingale, dalembert, oscars-grind, reverse-martingale, "
@@ -32,17 +34,19 @@ PARAM_HELP = (
 
 
 class _Interrupts:
-    """SIGINT once sets ``stop``; twice sets ``abandon``. Installed for the run only."""
+    """SIGINT once sets ``stop``, twice ``abandon``; SIGTERM (``derivkit stop``) only ever sets
+    ``stop``. Installed for the run only."""
 
     def __init__(self) -> None:
         self.stop = asyncio.Event()
         self.abandon = asyncio.Event()
+        self.interrupted = False
 
     def __enter__(self) -> _Interrupts:
         loop = asyncio.get_running_loop()
         with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, self._on_interrupt)
-            loop.add_signal_handler(signal.SIGTERM, self._on_interrupt)
+            loop.add_signal_handler(signal.SIGTERM, self.stop.set)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -52,8 +56,9 @@ class _Interrupts:
                 loop.remove_signal_handler(signum)
 
     def _on_interrupt(self) -> None:
-        if self.stop.is_set():
+        if self.interrupted:
             self.abandon.set()
+        self.interrupted = True
         self.stop.set()
 
 
@@ -63,12 +68,15 @@ class _View:
 
     runner: LiveRun
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, registry: RunRegistry, record: RunRecord) -> None:
         self.out = session.out
+        self.registry = registry
+        self.record = record
         self.recent: list[str] = []
         self.live: Any = None
 
     def __call__(self, event: LiveEvent) -> None:
+        self._publish()
         out = self.out
         if out.json_mode:
             out.stream_item({"event": event.kind, **event.data}, "")
@@ -77,9 +85,22 @@ class _View:
         if line:
             self.recent = [*self.recent[-7:], line]
         if self.live is not None:
-            self.live.update(self._panel())
+            self.live.update(self.panel())
         elif line:
             out.note(line)
+
+    def _publish(self) -> None:
+        """Tell other processes (``derivkit strategies``, the dashboard, the bot) how it goes."""
+        engine, record = self.runner.engine, self.record
+        results = engine.results
+        record.state = engine.state
+        record.runs, record.won, record.lost = results.runs, results.won, results.lost
+        record.profit, record.stake = results.profit, engine.rule.stake
+        record.open = len(engine.view.positions)
+        try:
+            self.registry.publish(record)
+        except OSError as error:
+            self.out.warn(f"cannot publish the run's status: {error}")
 
     def _line(self, event: LiveEvent) -> str:
         data, currency = event.data, self.runner.currency
@@ -109,7 +130,7 @@ class _View:
             return f"Stopping ({data['reason']}); waiting for {data['open']} open contract(s)"
         return ""
 
-    def _panel(self) -> Any:
+    def panel(self) -> Any:
         from rich.console import Group
         from rich.panel import Panel
         from rich.table import Table
@@ -165,6 +186,7 @@ def run_command(
 
     async def body(session: Session) -> None:
         from derivkit.strategy.live import LiveRun
+        from derivkit.strategy.registry import RunRecord, RunRegistry
 
         account = session.api.account
         if account is not None and not account.is_virtual and not real_money:
@@ -172,24 +194,41 @@ def run_command(
                 f"{account.loginid} is a real-money account; add --real-money to run on it"
             )
             raise typer.Exit(2)
-        view = _View(session)
+        registry = RunRegistry()
+        record = RunRecord(
+            RunRegistry.new_run_id(),
+            os.getpid(),
+            plan.name,
+            symbol,
+            loginid=account.loginid if account else "",
+        )
+        view = _View(session, registry, record)
         runner = LiveRun(session.api, plan, symbol, on_event=view)
         view.runner = runner
-        with _Interrupts() as interrupts:
-            if session.out.console.is_terminal and not session.out.json_mode:
-                from rich.live import Live
-
-                with Live(view._panel(), console=session.out.console, transient=False) as live:
-                    view.live = live
-                    engine = await runner.run(interrupts.stop, interrupts.abandon)
-                    view.live = None
-            else:
-                engine = await runner.run(interrupts.stop, interrupts.abandon)
+        try:
+            with _Interrupts() as interrupts:
+                engine = await _watch(session, runner, view, interrupts)
+        finally:
+            registry.remove(record.run_id)
         _report(session, runner, engine)
-        if interrupts.stop.is_set():
+        if interrupts.interrupted:
             raise typer.Exit(130)
 
     run(ctx, body, needs_token=True)
+
+
+async def _watch(session: Session, runner: LiveRun, view: _View, interrupts: _Interrupts) -> Any:
+    """Run with a live panel on a terminal, else with event lines."""
+    if not session.out.console.is_terminal or session.out.json_mode:
+        return await runner.run(interrupts.stop, interrupts.abandon)
+    from rich.live import Live
+
+    with Live(view.panel(), console=session.out.console, transient=False) as live:
+        view.live = live
+        try:
+            return await runner.run(interrupts.stop, interrupts.abandon)
+        finally:
+            view.live = None
 
 
 def _report(session: Session, runner: LiveRun, engine: Any) -> None:
@@ -204,3 +243,65 @@ def _report(session: Session, runner: LiveRun, engine: Any) -> None:
             f"left {len(runner.left_open)} contract(s) open on the account: "
             + ", ".join(map(str, runner.left_open))
         )
+
+
+@app.command("strategies", epilog=GLOBALS_EPILOG)
+def strategies_command(ctx: typer.Context) -> None:
+    """Strategies running on this machine (started with `derivkit run`)."""
+    from derivkit.cli.output import Column
+    from derivkit.strategy.registry import RunRegistry
+
+    out = output_for(ctx)
+    records = RunRegistry().running()
+    rows = [
+        {
+            "run_id": r.run_id,
+            "pid": r.pid,
+            "strategy": r.strategy,
+            "symbol": r.symbol,
+            "loginid": r.loginid,
+            "state": r.state,
+            "runs": r.runs,
+            "won": r.won,
+            "lost": r.lost,
+            "profit": r.profit,
+            "stake": r.stake,
+            "open": r.open,
+        }
+        for r in records
+    ]
+    columns = [
+        Column("run_id", "Run"),
+        Column("strategy"),
+        Column("symbol"),
+        Column("state"),
+        Column("runs", numeric=True),
+        Column("profit", "P/L", numeric=True),
+        Column("stake", numeric=True),
+        Column("open", numeric=True),
+    ]
+    out.table(rows, columns, empty="No strategy is running.")
+
+
+@app.command("stop", epilog=GLOBALS_EPILOG)
+def stop_command(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None, typer.Argument(help="One run (see `derivkit strategies`); default: all.")
+    ] = None,
+) -> None:
+    """Stop running strategies buying; each waits for its open contracts to settle."""
+    from derivkit.strategy.registry import RunRegistry
+
+    out = output_for(ctx)
+    asked = RunRegistry().request_stop(run_id)
+    payload = [{"run_id": r.run_id, "strategy": r.strategy, "pid": r.pid} for r in asked]
+    if out.json_mode:
+        out.data(payload)
+    elif asked:
+        for record in asked:
+            out.note(f"Asked {record.strategy} ({record.run_id}) to stop buying.")
+    else:
+        out.note(f"No running strategy {run_id}." if run_id else "No strategy is running.")
+    if run_id and not asked:
+        raise typer.Exit(1)

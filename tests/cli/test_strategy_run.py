@@ -73,3 +73,42 @@ def test_ctrl_c_twice_leaves_the_contract_running_and_says_so(sim):
         stderr = process.stderr.read()
     assert "left 1 contract(s) open" in stderr
     assert sim.call(lambda: len(sim.simulator.accounts[sim.token].open_contracts())) == 1
+
+
+def test_strategies_lists_a_run_and_stop_ends_it_gracefully(cli, sim):
+    args = (*sim.args(), "--json", "run", "flat", "-s", "1HZ100V", "-p", "duration=5")
+    with spawn(*args) as process:
+        lines = Lines(process)
+        assert json.loads(lines.next() or "{}")["event"] == "started"
+        sim.call(lambda: sim.simulator.faults.pause_symbol("1HZ100V"))
+        assert json.loads(lines.next() or "{}")["event"] == "bought"
+        listed = json.loads(cli("--json", "strategies").stdout)
+        assert [(r["pid"], r["strategy"], r["open"]) for r in listed] == [(process.pid, "flat", 1)]
+        stopped = cli("--json", "stop")
+        assert json.loads(stopped.stdout)[0]["pid"] == process.pid
+        assert json.loads(lines.next(timeout=20) or "{}")["event"] == "stopping"
+        sim.call(lambda: sim.simulator.faults.resume_symbol("1HZ100V"))
+        kinds = []
+        while (line := lines.next(timeout=20)) is not None:
+            kinds.append(json.loads(line)["event"])
+        assert process.wait(timeout=10) == 0  # an orderly stop, not an interruption
+    assert kinds == ["settled", "stopped"]
+    assert json.loads(cli("--json", "strategies").stdout) == []
+    assert cli("stop", "no-such-run").exit_code == 1
+
+
+def test_a_stale_status_file_is_dropped(tmp_path):
+    import subprocess
+    import sys
+
+    from derivkit.strategy.registry import RunRecord, RunRegistry
+
+    registry = RunRegistry(tmp_path)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    registry.publish(RunRecord("old", int(gone.stdout), "flat", "R_100"))
+    assert registry.running() == [] and not registry.path("old").exists()
