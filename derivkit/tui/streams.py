@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, AuthError, Candle, DerivClient, DerivError, OpenContract
+from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract
 from derivkit.formatting import describe_error
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
@@ -191,13 +191,9 @@ async def stream_candles(
     """Post the last candles of ``symbol``, then every update (the forming candle repeats)."""
     try:
         async with await client.candles(symbol, granularity=granularity, count=CANDLES) as feed:
-            async for batch in feed:
-                # each message parses to a list (the history, then one candle per ohlc update),
-                # whatever Subscription[Candle] says
-                candles: list[Candle] = batch if isinstance(batch, list) else [batch]
-                bars = [Bar(c.epoch, c.open, c.high, c.low, c.close) for c in candles]
-                if bars:
-                    post(CandlesReceived(symbol, granularity, bars, stream))
+            async for candle in feed:  # the history candle by candle, then each update
+                bar = Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close)
+                post(CandlesReceived(symbol, granularity, [bar], stream))
     except DerivError as error:
         post(CandlesFailed(symbol, granularity, describe_error(error), stream))
 

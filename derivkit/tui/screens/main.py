@@ -779,7 +779,10 @@ class WatchlistScreen(Screen[None]):
             self._reload_portfolio()
             self._resolve_unknown()
         elif message.state == "closed":
-            self._account_lost(rejected=False)
+            worker = self._balance_worker
+            if worker is None or worker.is_finished:
+                self._account_lost(rejected=False)
+            # else the balance stream ends next, with the reason: was the token refused?
 
     def _account_lost(self, *, rejected: bool) -> None:
         """The account client is gone for good: market data goes on, ``r`` retries."""
@@ -812,8 +815,12 @@ class WatchlistScreen(Screen[None]):
             self._status_changed = True
 
     def on_balance_failed(self, message: BalanceFailed) -> None:
+        self._balance_worker = None
+        client = self._link.client if self._link is not None else None
         if message.rejected:
             self._account_lost(rejected=True)
+        elif client is None or client.state == "closed":
+            self._account_lost(rejected=False)
         elif self._account_state == "ok":
             self._tell(message.reason, title="Balance stream stopped", severity="error")
 
