@@ -147,8 +147,10 @@ def test_statement_and_profit_empty_and_limits(cli):
 
 
 def test_human_account_views_after_trading(cli, sim):
-    bought = invoke_json(cli, sim, "buy", "1HZ100V", "--type", "CALL", "-d", "1t", "--yes")
+    # The 10-minute contract is bought first: the 1-tick one may settle at any moment after its
+    # buy, so buying it last keeps the statement's order (sell, buy, buy) independent of timing.
     held = invoke_json(cli, sim, "buy", "R_100", "--type", "PUT", "-d", "10m", "--yes")
+    bought = invoke_json(cli, sim, "buy", "1HZ100V", "--type", "CALL", "-d", "1t", "--yes")
     watch = cli(*sim.args(), "contract", str(bought["contract_id"]), "--watch")
     assert watch.exit_code == 0 and watch.stdout.strip().splitlines()[-1].count("profit") == 1
     portfolio = cli(*sim.args(), "portfolio").stdout.splitlines()
