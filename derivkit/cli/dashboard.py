@@ -14,14 +14,10 @@ import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
 from derivkit.cli.app import settings as resolve_settings
+from derivkit.cli.completion import complete_symbol
+from derivkit.cli.errors import EXIT_USAGE, CommandError, reported
 from derivkit.cli.output import Output
-from derivkit.cli.runner import (
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    fail,
-    open_session,
-    output_for,
-)
+from derivkit.cli.runner import open_session, output_for
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -43,8 +39,9 @@ async def open_dashboard(
     settings: Settings, out: Output, symbols: Sequence[str], launch: Launcher | None = None
 ) -> None:
     """Connect (with the token if one is configured, or under ``--sim``; else market data
-    only), then hand the client to the dashboard app and ``launch`` it (default: :func:`run_app`;
-    tests pass one that drives the app with a Pilot)."""
+    only), check the symbols (any case; an unknown one fails here, with a suggestion), then hand
+    the client to the dashboard app and ``launch`` it (default: :func:`run_app`; tests pass one
+    that drives the app with a Pilot)."""
     from derivkit.tui import DerivDashboard, StateRelay
 
     relay = StateRelay()
@@ -52,7 +49,8 @@ async def open_dashboard(
     async with open_session(
         settings, out, needs_token=with_token, on_state_change=relay
     ) as session:
-        await (launch or run_app)(DerivDashboard(session.api, symbols, relay=relay))
+        watched = [(await session.symbol(symbol)).symbol for symbol in symbols]
+        await (launch or run_app)(DerivDashboard(session.api, watched, relay=relay))
 
 
 @app.command("dashboard", epilog=GLOBALS_EPILOG)
@@ -61,7 +59,9 @@ def dashboard_command(
     symbols: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Symbols to watch (default: R_100 R_50 1HZ100V stpRNG BOOM1000).",
+            metavar="[SYMBOL]...",
+            help="Symbols to watch, any case (default: R_100 R_50 1HZ100V stpRNG BOOM1000).",
+            autocompletion=complete_symbol,
             show_default=False,
         ),
     ] = None,
@@ -72,25 +72,17 @@ def dashboard_command(
     contracts if a token is configured (otherwise market data only), and the connection's
     state. Keys: a add a symbol, d remove the selected one, ctrl+p commands, q quit.
     """
-    from derivkit.core import DerivError
-
     out = output_for(ctx)
     if out.json_mode:
         raise typer.BadParameter(
             "the dashboard is interactive; it has no JSON output", param_hint="--json"
         )
-    try:
-        import derivkit.tui  # noqa: F401  (imports Textual)
-    except ImportError as error:
-        if (error.name or "").split(".")[0] != "textual":
-            raise
-        out.error(INSTALL_HINT)
-        raise typer.Exit(EXIT_USAGE) from None
-    try:
+    with reported(out):
+        try:
+            import derivkit.tui  # noqa: F401  (imports Textual)
+        except ImportError as error:
+            if (error.name or "").split(".")[0] != "textual":
+                raise
+            raise CommandError(INSTALL_HINT, EXIT_USAGE) from None
         settings = resolve_settings(ctx)
         asyncio.run(open_dashboard(settings, out, symbols or ()))
-    except KeyboardInterrupt:
-        out.note("Interrupted.")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except DerivError as error:
-        fail(out, error)
