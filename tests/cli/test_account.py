@@ -228,3 +228,14 @@ def test_verbose_logging_never_shows_the_token(cli, sim):
     assert result.exit_code == 0
     assert '"authorize": "<not shown>"' in result.stderr
     assert sim.token not in result.stderr + result.stdout
+
+
+def test_day_durations_go_to_the_server_as_days():
+    """The CLI side of ``--duration 1d`` (whether a symbol offers days is the server's call)."""
+    from types import SimpleNamespace
+
+    spec = trade.typed_spec("R_100", "CALL", 10, "1d", barrier=None)
+    assert (spec.duration, spec.duration_unit) == (1, "d")
+    assert spec.parameters()["duration_unit"] == "d"
+    proposal = SimpleNamespace(ask_price=10.0, payout=19.5, spot=None, longcode="Win payout")
+    assert trade.quote_text(spec, proposal).startswith("CALL on R_100, 1 day")

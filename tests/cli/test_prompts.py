@@ -138,7 +138,7 @@ def test_ctrl_c_at_a_token_prompt_stores_nothing(terminal, command, prompt, stor
     assert b"Traceback" not in term.screen and b"abc123" not in term.screen
 
 
-async def test_ctrl_c_once_a_buy_is_sent_waits_for_its_outcome():
+async def test_ctrl_c_once_a_buy_is_sent_waits_for_its_outcome(capsys):
     """The buy's reply still arrives and is shown: Ctrl-C cannot hide a buy that happened."""
     out = Output()
     outcome = asyncio.get_running_loop().create_future()
@@ -148,3 +148,4 @@ async def test_ctrl_c_once_a_buy_is_sent_waits_for_its_outcome():
         assert await outcome == "bought"
     for _ in range(3):  # the warning is scheduled from the signal handler
         await asyncio.sleep(0)
+    assert "the buy was already sent and cannot be called back" in capsys.readouterr().err
