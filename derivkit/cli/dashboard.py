@@ -18,14 +18,10 @@ import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
 from derivkit.cli.app import settings as resolve_settings
+from derivkit.cli.completion import complete_symbol
+from derivkit.cli.errors import EXIT_USAGE, CommandError, reported
 from derivkit.cli.output import Output
-from derivkit.cli.runner import (
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    fail,
-    open_session,
-    output_for,
-)
+from derivkit.cli.runner import open_session, output_for
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -53,9 +49,10 @@ async def open_dashboard(
     token_source: Callable[[], str | None] | None = None,
 ) -> None:
     """Connect for market data, and for the account with the token if one is configured (or
-    under ``--sim``; else market data only), then hand both to the dashboard app and
-    ``launch`` it (default: :func:`run_app`; tests pass one that drives the app with a Pilot).
-    ``token_source`` re-reads the token when the user retries a refused one."""
+    under ``--sim``; else market data only), check the symbols (any case; an unknown one fails
+    here, with a suggestion), then hand both to the dashboard app and ``launch`` it (default:
+    :func:`run_app`; tests pass one that drives the app with a Pilot). ``token_source``
+    re-reads the token when the user retries a refused one."""
     from derivkit.settings import config_dir
     from derivkit.tui import AccountLink, DerivDashboard, StateRelay
     from derivkit.tui.state import STATE_FILE
@@ -72,6 +69,7 @@ async def open_dashboard(
         session = await stack.enter_async_context(
             open_session(settings, out, needs_token=False, on_state_change=relay)
         )
+        watched = [(await session.symbol(symbol)).symbol for symbol in symbols]
         link = None
         if settings.token:
             link = AccountLink(session.api.url, token_source or settings.token)
@@ -80,7 +78,7 @@ async def open_dashboard(
                 await link.open()
         dashboard = DerivDashboard(
             session.api,
-            symbols,
+            watched,
             relay=relay,
             account=link,
             real_money=real_money,
@@ -95,7 +93,9 @@ def dashboard_command(
     symbols: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Symbols to watch (default: R_100 R_50 1HZ100V stpRNG BOOM1000).",
+            metavar="[SYMBOL]...",
+            help="Symbols to watch, any case (default: R_100 R_50 1HZ100V stpRNG BOOM1000).",
+            autocompletion=complete_symbol,
             show_default=False,
         ),
     ] = None,
@@ -110,21 +110,18 @@ def dashboard_command(
     watchlist of last time. Keys: a add, d remove, t trade, s sell, g timeframe, n digit
     window, v chart/digits, r retry the account, ctrl+p commands, q quit.
     """
-    from derivkit.core import DerivError
-
     out = output_for(ctx)
     if out.json_mode:
         raise typer.BadParameter(
             "the dashboard is interactive; it has no JSON output", param_hint="--json"
         )
-    try:
-        import derivkit.tui  # noqa: F401  (imports Textual)
-    except ImportError as error:
-        if (error.name or "").split(".")[0] != "textual":
-            raise
-        out.error(INSTALL_HINT)
-        raise typer.Exit(EXIT_USAGE) from None
-    try:
+    with reported(out):
+        try:
+            import derivkit.tui  # noqa: F401  (imports Textual)
+        except ImportError as error:
+            if (error.name or "").split(".")[0] != "textual":
+                raise
+            raise CommandError(INSTALL_HINT, EXIT_USAGE) from None
         settings = resolve_settings(ctx)
         asyncio.run(
             open_dashboard(
@@ -135,8 +132,3 @@ def dashboard_command(
                 token_source=lambda: resolve_settings(ctx).token,
             )
         )
-    except KeyboardInterrupt:
-        out.note("Interrupted.")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except DerivError as error:
-        fail(out, error)
