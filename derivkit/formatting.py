@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from derivkit.core.models import ContractSpec
 
 __all__ = [
+    "BARRIERS",
+    "CONTRACT_TYPES",
     "DURATION_UNITS",
+    "MissingBarrier",
     "contract_spec",
     "describe_error",
     "money",
@@ -27,6 +30,32 @@ __all__ = [
 CURRENCY_DECIMALS = {"BTC": 8, "ETH": 8, "LTC": 8, "USDC": 2, "UST": 2, "eUSDT": 2, "tUSDT": 2}
 _DURATION = re.compile(r"^\s*(\d+)\s*([tsmhd])\s*$")
 DURATION_UNITS = {"t": "ticks", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+#: The contract types a user can quote and buy.
+CONTRACT_TYPES = (
+    "CALL",
+    "PUT",
+    "ONETOUCH",
+    "NOTOUCH",
+    "DIGITMATCH",
+    "DIGITDIFF",
+    "DIGITEVEN",
+    "DIGITODD",
+    "DIGITOVER",
+    "DIGITUNDER",
+)
+#: The types that cannot be priced without a barrier, and what their barrier is.
+BARRIERS = {
+    "ONETOUCH": "the level to touch, e.g. +0.5 (relative) or 1234.5",
+    "NOTOUCH": "the level not to touch, e.g. +0.5 (relative) or 1234.5",
+    "DIGITMATCH": "the digit to predict, 0-9",
+    "DIGITDIFF": "the digit to predict, 0-9",
+    "DIGITOVER": "the digit the last one must exceed, 0-9",
+    "DIGITUNDER": "the digit the last one must stay under, 0-9",
+}
+
+
+class MissingBarrier(ValueError):
+    """A contract type that needs a barrier was given none."""
 
 
 def price(value: float | None, pip_size: int | None) -> str:
@@ -70,13 +99,21 @@ def contract_spec(
     barrier: str | None = None,
     currency: str = "USD",
 ) -> ContractSpec:
-    """A contract as a user types it (``"CALL"``, ``"5t"``) as a ContractSpec. Raises ValueError
-    for a bad duration."""
+    """A contract as a user types it (``"CALL"`` or ``"call"``, ``"5t"``) as a ContractSpec.
+    Raises ValueError for an unknown type (listing the known ones) or a bad duration, and
+    MissingBarrier for a type that needs a barrier."""
     from derivkit.core.models import ContractSpec  # lazy: keeps this module light to import
 
+    kind = contract_type.strip().upper()
+    if kind not in CONTRACT_TYPES:
+        raise ValueError(
+            f"unknown contract type {contract_type!r}; one of: {', '.join(CONTRACT_TYPES)}"
+        )
+    if kind in BARRIERS and barrier is None:
+        raise MissingBarrier(f"{kind} needs a barrier: {BARRIERS[kind]}")
     amount, unit = parse_duration(duration)
     return ContractSpec(
-        contract_type=contract_type.upper(),
+        contract_type=kind,
         symbol=symbol,
         amount=stake,
         duration=amount,

@@ -1,0 +1,83 @@
+"""What the dashboard looks like, as SVG snapshots (pytest-textual-snapshot's SVG extension):
+the main screen at 80x24, 120x36 and 200x50, the trade ticket and the buy confirmation.
+
+Deterministic: a simulator with a fixed seed and start time, every symbol paused before the
+dashboard connects (each shows its history and one tick), no pings (latency and server time
+show "—"), and the simulator's port written as 00000. Update after checking the pictures:
+``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest_textual_snapshot import SVGImageExtension
+from textual.widgets import Input
+
+from derivkit.sim import RateLimits, Simulator
+from derivkit.sim.symbols import SYMBOLS
+from derivkit.tui.screens.confirm import ConfirmTrade
+from derivkit.tui.screens.ticket import TradeTicket
+from derivkit.tui.widgets.chart_panel import ChartPanel
+from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
+
+WATCH = ["R_100", "R_50", "1HZ100V", "stpRNG", "BOOM1000"]
+START = 1_800_000_000  # a whole day: no candle boundary near
+
+
+@pytest.fixture
+async def frozen_sim():
+    async with Simulator(
+        seed=7,
+        speed=1,
+        start_epoch=START,
+        tokens=[DEMO_TOKEN],
+        rate_limits=RateLimits.unlimited(),
+    ) as sim:
+        for symbol in SYMBOLS:
+            sim.faults.pause_symbol(symbol)
+        yield sim
+
+
+@pytest.fixture
+def svg(snapshot):
+    return snapshot.use_extension(SVGImageExtension)
+
+
+async def settled(ui: Harness) -> None:
+    """Wait until every row has its tick and the chart and digits are drawn."""
+    await ui.wait_for_ticks(WATCH, count=1)
+    chart = ui.app.main_screen.query_one(ChartPanel)
+    await ui.wait_for(lambda: "ticks ·" in text_of(chart.query_one("#chart-range")), "the chart")
+    await ui.wait_for(
+        lambda: "/1000" in str(ui.app.main_screen.query_one("#digits").border_title), "digits"
+    )
+    await ui.pilot.pause()
+
+
+def screenshot(ui: Harness) -> str:
+    return ui.app.export_screenshot().replace(f":{ui.sim.port}", ":00000")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_main_screen(frozen_sim, svg, size):
+    async with dashboard(frozen_sim, WATCH, size=size, status_interval=None) as ui:
+        await settled(ui)
+        assert screenshot(ui) == svg
+
+
+async def test_ticket_and_confirmation(frozen_sim, svg):
+    async with dashboard(frozen_sim, WATCH, size=(120, 36), status_interval=None) as ui:
+        await settled(ui)
+        await ui.pilot.press("t")
+        await ui.wait_for(lambda: isinstance(ui.app.screen, TradeTicket), "the ticket")
+        ticket = ui.app.screen
+        for field in ticket.query(Input):
+            field.cursor_blink = False
+        ticket.query_one("#input-stake", Input).focus()
+        await ui.wait_for(lambda: ticket.quote_is_current, "the quote")
+        await ui.pilot.pause()
+        assert screenshot(ui) == svg(name="ticket")
+        await ui.pilot.press("enter")
+        await ui.wait_for(lambda: isinstance(ui.app.screen, ConfirmTrade), "the confirmation")
+        await ui.pilot.pause()
+        assert screenshot(ui) == svg(name="confirm")
