@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
-from derivkit.cli.runner import Session, fail, output_for, run
+from derivkit.cli.completion import complete_symbol
+from derivkit.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError, reported
+from derivkit.cli.runner import Session, output_for, run
 from derivkit.formatting import money
 
 if TYPE_CHECKING:
@@ -164,7 +166,12 @@ def _summary_text(summary: dict[str, Any], currency: str) -> str:
 def run_command(
     ctx: typer.Context,
     strategy: Annotated[str, typer.Argument(help=STRATEGY_HELP, show_default=False)],
-    symbol: Annotated[str, typer.Option("--symbol", "-s", help="Symbol to trade.")] = "R_100",
+    symbol: Annotated[
+        str,
+        typer.Option(
+            "--symbol", "-s", help="Symbol to trade (any case).", autocompletion=complete_symbol
+        ),
+    ] = "R_100",
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help=PARAM_HELP, show_default=False)
     ] = None,
@@ -176,13 +183,10 @@ def run_command(
 
     Example: derivkit --sim run martingale -p stake=1 -p max_stake=16 -p max_runs=20
     """
-    from derivkit.core import UsageError
     from derivkit.strategy import load_plan, parse_params
 
-    try:
+    with reported(output_for(ctx)):
         plan = load_plan(strategy, parse_params(param or []))
-    except UsageError as error:
-        fail(output_for(ctx), error)
 
     async def body(session: Session) -> None:
         from derivkit.strategy.live import LiveRun
@@ -190,20 +194,21 @@ def run_command(
 
         account = session.api.account
         if account is not None and not account.is_virtual and not real_money:
-            session.out.error(
-                f"{account.loginid} is a real-money account; add --real-money to run on it"
+            raise CommandError(
+                f"{account.loginid} is a real-money account; add --real-money to run on it",
+                EXIT_USAGE,
             )
-            raise typer.Exit(2)
+        traded = (await session.symbol(symbol)).symbol
         registry = RunRegistry()
         record = RunRecord(
             RunRegistry.new_run_id(),
             os.getpid(),
             plan.name,
-            symbol,
+            traded,
             loginid=account.loginid if account else "",
         )
         view = _View(session, registry, record)
-        runner = LiveRun(session.api, plan, symbol, on_event=view)
+        runner = LiveRun(session.api, plan, traded, on_event=view)
         view.runner = runner
         try:
             with _Interrupts() as interrupts:
@@ -212,7 +217,7 @@ def run_command(
             registry.remove(record.run_id)
         _report(session, runner, engine)
         if interrupts.interrupted:
-            raise typer.Exit(130)
+            raise typer.Exit(EXIT_INTERRUPTED)
 
     run(ctx, body, needs_token=True)
 

@@ -15,7 +15,7 @@ def events_of(stdout: str) -> list[dict]:
 
 
 def test_json_events_from_start_to_stop(cli, sim):
-    result = cli(*sim.args(), "--json", "run", "martingale", "-s", "1HZ100V", "-p", "max_runs=3")
+    result = cli(*sim.args(), "--json", "run", "martingale", "-s", "1hz100v", "-p", "max_runs=3")
     assert result.exit_code == 0, result.stderr
     events = events_of(result.stdout)
     kinds = [event["event"] for event in events]
