@@ -214,10 +214,11 @@ class DerivClient(DerivConnection):
             "offset": offset,
             "sort": "DESC",
         }
+        # The schema types both dates as strings (an epoch or YYYY-MM-DD); an integer is refused.
         if date_from is not None:
-            payload["date_from"] = date_from
+            payload["date_from"] = str(int(date_from))
         if date_to is not None:
-            payload["date_to"] = date_to
+            payload["date_to"] = str(int(date_to))
         reply = await self.request(payload)
         return listed(reply, ProfitTableEntry, "profit_table", "transactions")
 
