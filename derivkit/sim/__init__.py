@@ -34,8 +34,8 @@ Fault hooks (``sim.faults``, see :mod:`derivkit.sim.faults`): ``drop_connections
 now.
 """
 
-from derivkit.sim.pricing import COMMISSION
+from derivkit.sim.pricing import BASE_COMMISSION
 from derivkit.sim.ratelimit import RateLimits
 from derivkit.sim.server import Simulator
 
-__all__ = ["COMMISSION", "RateLimits", "Simulator"]
+__all__ = ["BASE_COMMISSION", "RateLimits", "Simulator"]
