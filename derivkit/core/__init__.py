@@ -4,8 +4,17 @@ Front-end free: nothing here imports the CLI, the dashboard, the bot, or their l
 """
 
 from derivkit.core.backoff import RetryPolicy, backoff_delays
-from derivkit.core.client import DerivClient
+from derivkit.core.client import KEEP, DerivClient
 from derivkit.core.connection import ConnectionState, DerivConnection
+from derivkit.core.contracts import (
+    AccumulatorContract,
+    ContractUpdate,
+    ContractUpdateEntry,
+    MultiplierContract,
+    TurbosContract,
+    VanillaContract,
+    open_contract_from,
+)
 from derivkit.core.exceptions import (
     AlreadySubscribed,
     APIError,
@@ -30,11 +39,13 @@ from derivkit.core.models import (
     ActiveSymbol,
     Balance,
     BuyReceipt,
+    Cancellation,
     Candle,
     ContractOffer,
     ContractSpec,
     History,
     OpenContract,
+    Order,
     PortfolioContract,
     ProfitTableEntry,
     Proposal,
@@ -45,24 +56,38 @@ from derivkit.core.models import (
     WebsiteStatus,
 )
 from derivkit.core.protocol import Multiplexer
+from derivkit.core.specs import (
+    AccumulatorSpec,
+    AnySpec,
+    MultiplierSpec,
+    TurbosSpec,
+    VanillaSpec,
+)
 from derivkit.core.subscription import Subscription
 from derivkit.core.transport import DEFAULT_ENDPOINT
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "KEEP",
     "APIError",
     "AccountInfo",
+    "AccumulatorContract",
+    "AccumulatorSpec",
     "ActiveSymbol",
     "AlreadySubscribed",
+    "AnySpec",
     "AuthError",
     "AuthorizationRequired",
     "Balance",
     "BuyReceipt",
+    "Cancellation",
     "Candle",
     "ConnectionLost",
     "ConnectionState",
     "ContractOffer",
     "ContractSpec",
+    "ContractUpdate",
+    "ContractUpdateEntry",
     "DerivClient",
     "DerivConnection",
     "DerivError",
@@ -74,7 +99,10 @@ __all__ = [
     "InvalidToken",
     "MarketIsClosed",
     "Multiplexer",
+    "MultiplierContract",
+    "MultiplierSpec",
     "OpenContract",
+    "Order",
     "OutcomeUnknown",
     "PortfolioContract",
     "ProfitTableEntry",
@@ -88,7 +116,12 @@ __all__ = [
     "Subscription",
     "Tick",
     "Transaction",
+    "TurbosContract",
+    "TurbosSpec",
     "UsageError",
+    "VanillaContract",
+    "VanillaSpec",
     "WebsiteStatus",
     "backoff_delays",
+    "open_contract_from",
 ]
