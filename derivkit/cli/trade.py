@@ -8,6 +8,19 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.products import (
+    CancellationOpt,
+    GrowthRateOpt,
+    MultiplierOpt,
+    PayoutPerPointOpt,
+    ProductOptions,
+    StopLossOpt,
+    StrikeOpt,
+    TakeProfitOpt,
+    is_product,
+    product_quote,
+    product_spec,
+)
 from derivkit.cli.runner import EXIT_API, EXIT_USAGE, Session, run
 from derivkit.formatting import DURATION_UNITS, contract_spec, money, parse_duration, utc
 
@@ -92,12 +105,34 @@ def quote_command(
     duration: DurationOpt = "5t",
     barrier: BarrierOpt = None,
     currency: Annotated[str, typer.Option(help="Currency of the stake.")] = "USD",
+    multiplier: MultiplierOpt = None,
+    take_profit: TakeProfitOpt = None,
+    stop_loss: StopLossOpt = None,
+    cancellation: CancellationOpt = None,
+    growth_rate: GrowthRateOpt = None,
+    strike: StrikeOpt = None,
+    payout_per_point: PayoutPerPointOpt = None,
 ) -> None:
     """Price a contract: stake, payout and what it pays for. Buys nothing."""
-    spec = contract_spec(symbol, contract_type, stake, duration, barrier=barrier, currency=currency)
+    options = ProductOptions(
+        multiplier, take_profit, stop_loss, cancellation, growth_rate, strike, payout_per_point
+    )
+    spec = product_spec(
+        ctx,
+        symbol,
+        contract_type,
+        stake,
+        duration,
+        barrier=barrier,
+        currency=currency,
+        options=options,
+    ) or contract_spec(symbol, contract_type, stake, duration, barrier=barrier, currency=currency)
 
     async def body(session: Session) -> None:
         proposal = await session.fetch(session.api.proposal(spec))
+        if is_product(spec):
+            session.out.data(*product_quote(spec, proposal))
+            return
         session.out.data(quote_payload(spec, proposal), quote_text(spec, proposal))
 
     run(ctx, body)
@@ -119,8 +154,29 @@ def buy_command(
     real_money: Annotated[
         bool, typer.Option("--real-money", help="Allow buying on a real-money account.")
     ] = False,
+    multiplier: MultiplierOpt = None,
+    take_profit: TakeProfitOpt = None,
+    stop_loss: StopLossOpt = None,
+    cancellation: CancellationOpt = None,
+    growth_rate: GrowthRateOpt = None,
+    strike: StrikeOpt = None,
+    payout_per_point: PayoutPerPointOpt = None,
 ) -> None:
     """Buy a contract after showing its quote. Sent exactly once, never retried."""
+    options = ProductOptions(
+        multiplier, take_profit, stop_loss, cancellation, growth_rate, strike, payout_per_point
+    )
+    # Refuse combinations the product does not take before connecting.
+    product_spec(
+        ctx,
+        symbol,
+        contract_type,
+        stake,
+        duration,
+        barrier=barrier,
+        currency="USD",
+        options=options,
+    )
 
     async def body(session: Session) -> None:
         api = session.api
@@ -128,11 +184,22 @@ def buy_command(
         account = api.account
         currency = account.currency if account and account.currency else "USD"
         is_real = account is not None and not account.is_virtual
-        spec = contract_spec(
+        spec = product_spec(
+            ctx,
+            symbol,
+            contract_type,
+            stake,
+            duration,
+            barrier=barrier,
+            currency=currency,
+            options=options,
+        ) or contract_spec(
             symbol, contract_type, stake, duration, barrier=barrier, currency=currency
         )
         proposal = await session.fetch(api.proposal(spec))
-        out.note(quote_text(spec, proposal))
+        out.note(
+            product_quote(spec, proposal)[1] if is_product(spec) else quote_text(spec, proposal)
+        )
         if account is not None and is_real and not real_money:
             out.error(f"{account.loginid} is a real-money account; add --real-money to trade on it")
             raise typer.Exit(EXIT_USAGE)
