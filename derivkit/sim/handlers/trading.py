@@ -109,11 +109,12 @@ def proposal(s: Session, r: Request) -> Body:
             "concurrent proposal subscriptions.",
         )
     stream = s.open_stream("proposal", key, "proposal", r, stream_id=pid)
+    s.remember_proposal(pid, ProposalEntry(terms, stream, product))
+    if constant:  # Deriv does not stream prices that cannot change
+        return {"msg_type": "proposal", "proposal": payload, "subscription": {"id": pid}}
     last = [_price_signature(payload)]
 
     def on_tick(tick: Tick) -> None:
-        if constant:
-            return  # Deriv does not stream prices that cannot change
         # Not offered at this spot (e.g. barrier == spot): skip this tick.
         with contextlib.suppress(ApiError):
             new, _ = _proposal_payload(s, product, terms, pid, tick)
@@ -124,7 +125,6 @@ def proposal(s: Session, r: Request) -> Body:
 
     feed.add_listener(on_tick)
     stream.on_close(lambda: feed.remove_listener(on_tick))
-    s.remember_proposal(pid, ProposalEntry(terms, stream, product))
     return {"msg_type": "proposal", "proposal": payload, "subscription": {"id": pid}}
 
 
