@@ -81,6 +81,7 @@ class Transaction:
             )
             if c.barrier_text is not None:
                 out["barrier"] = c.barrier_text
+            out.update(c.transaction_extras())
         return out
 
 

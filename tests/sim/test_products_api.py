@@ -97,9 +97,18 @@ async def test_multiplier_quote_buy_update_sell(authed: Client) -> None:
 async def test_multiplier_closed_by_an_order(authed: Client) -> None:
     """Take profit 0.10 and stop loss 0.60 sit a few ticks away: the first tick that reaches one
     closes the contract, at the order's amount or at that tick's PnL (slippage)."""
+    txs = await authed.ok({"transaction": 1, "subscribe": 1})
     params = mult(limit_order={"take_profit": 0.1, "stop_loss": 0.6})
     buy, rid = await buy_stream(authed, params)
     final = (await until_sold(authed, rid))[-1]
+    # The transaction stream shows the order levels (pip-sized strings) once they are set.
+    sid = txs["subscription"]["id"]
+    close = await authed.next(
+        lambda m: (
+            m.get("subscription", {}).get("id") == sid and m["transaction"]["action"] == "sell"
+        )
+    )
+    assert close["transaction"]["stop_out"] == final["limit_order"]["stop_out"]["value"]
     assert final["status"] is None  # closed by the server, as Deriv reports it
     entry, exit_ = final["entry_tick"], final["exit_tick"]
     orders = final["limit_order"]

@@ -355,6 +355,10 @@ class Contract:
     def profit_table_extras(self) -> dict[str, Any]:
         return {}
 
+    def transaction_extras(self) -> dict[str, Any]:
+        """Product fields of the ``transaction`` stream (multipliers: their order levels)."""
+        return {}
+
     def duration_type(self) -> str:
         return "ticks"
 

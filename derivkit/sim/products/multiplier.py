@@ -571,6 +571,13 @@ class MultiplierContract(Contract):
     def duration_type(self) -> str:
         return "days"
 
+    def transaction_extras(self) -> dict[str, Any]:
+        return {
+            kind: self.spec.fmt(order.barrier)
+            for kind, order in self.book.orders.items()
+            if order.barrier is not None
+        }
+
     def profit_table_extras(self) -> dict[str, Any]:
         out = {"multiplier": f"{self.terms.multiplier:g}"}
         if self.terms.cancellation is not None:
