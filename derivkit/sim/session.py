@@ -30,7 +30,7 @@ from derivkit.sim.validation import SPECS, check_fields, mask, sanity_check
 
 if TYPE_CHECKING:
     from derivkit.sim.account import Account
-    from derivkit.sim.pricing import Terms
+    from derivkit.sim.products.base import Product
     from derivkit.sim.server import Simulator
 
 log = logging.getLogger("derivkit.sim")
@@ -55,8 +55,9 @@ class Request:
 
 @dataclass(slots=True)
 class ProposalEntry:
-    terms: Terms
+    terms: Any  # the product's terms
     stream: Stream | None
+    product: Product | None = None
 
 
 def _finite_float(text: str) -> float:
@@ -87,6 +88,8 @@ class Session:
         self.sim = sim
         self.ws = ws
         self.account: Account | None = None
+        #: Every account this connection authorized (the first token and ``tokens``), by loginid.
+        self.accounts: dict[str, Account] = {}
         self.streams: dict[str, Stream] = {}
         self.keys: dict[Hashable, Stream] = {}
         self.proposals: OrderedDict[str, ProposalEntry] = OrderedDict()
@@ -237,6 +240,7 @@ class Session:
             handler, needs_auth = handlers[call]
             if needs_auth and self.account is None:
                 raise ApiError("AuthorizationRequired")
+            self._check_loginid(req)
             result = handler(self, r)
         except ApiError as exc:
             self._send_error(r, exc, msg_type)
@@ -253,6 +257,18 @@ class Session:
                 fn()
             except Exception:
                 log.exception("post-reply hook failed")
+
+    def _check_loginid(self, req: dict[str, Any]) -> None:
+        """A ``loginid`` must name an account this connection authorized."""
+        loginid = req.get("loginid")
+        if loginid is None:
+            return
+        if self.account is None:
+            raise ApiError("AuthorizationRequired")
+        if loginid not in self.accounts:
+            raise ApiError(
+                "PermissionDenied", f"Permission denied: {loginid} was not authorized here."
+            )
 
     def reply(self, r: Request | None, body: dict[str, Any]) -> None:
         msg: dict[str, Any] = {"echo_req": r.echo_req if r is not None else {}}
