@@ -160,13 +160,18 @@ async def test_at_80x24_every_column_that_matters_shows(sim):
             "ticks",
         ]
         assert table.fixed_columns == 1  # the symbol stays when scrolling sideways
-        assert table.region.right <= 80 and table.virtual_size.width <= table.size.width
+        await ui.wait_for(  # the columns are sized as the first ticks arrive
+            lambda: table.region.right <= 80 and table.virtual_size.width <= table.size.width,
+            "the watchlist within the screen",
+        )
         from derivkit.tui.widgets.positions_table import PositionsPanel
 
         positions = screen.query_one(PositionsPanel).table
         await ui.wait_for(lambda: receipt.contract_id in positions.contract_ids(), "the row")
         keys = [str(c.key.value) for c in positions.ordered_columns]
         assert "status" in keys and "percent" in keys and "profit" in keys
-        assert positions.virtual_size.width <= positions.size.width  # Status not cut off
+        await ui.wait_for(  # Status not cut off
+            lambda: positions.virtual_size.width <= positions.size.width, "every contract column"
+        )
         chart = screen.query_one(ChartPanel)
         assert chart.display and chart.query_one("#chart-plot").size.height >= 3
