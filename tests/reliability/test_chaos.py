@@ -18,6 +18,8 @@ import random
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from derivkit.core import DerivClient, DerivError, OutcomeUnknown, RetryPolicy, Subscription
 from derivkit.sim import RateLimits, Simulator
 from derivkit.sim.handlers import HANDLERS
@@ -109,6 +111,7 @@ class Reader:
         self._seen.add(key)
 
 
+@pytest.mark.timeout(max(120, 2 * FAULTS))
 async def test_chaos_through_a_faulty_proxy() -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(f"{SEED}:driver")

@@ -338,6 +338,7 @@ def harness() -> Iterator[Harness]:
     )
 
 
+@pytest.mark.timeout(max(120, BATCHES))
 @settings(
     max_examples=BATCHES,
     deadline=None,

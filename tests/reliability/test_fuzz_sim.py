@@ -252,6 +252,7 @@ def fuzz_target() -> Iterator[tuple[Simulator, list[float], Fuzzer]]:
     assert not server.is_alive()
 
 
+@pytest.mark.timeout(max(120, BATCHES))
 @settings(
     max_examples=BATCHES,
     deadline=None,
