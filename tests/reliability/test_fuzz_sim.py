@@ -138,7 +138,7 @@ cases = st.one_of(
         | st.text(max_size=40).filter(lambda t: not _is_json(t)),
     ),
     st.tuples(st.just("nonobject"), values.filter(lambda v: not isinstance(v, dict))),
-    st.tuples(st.just("unknown"), st.sampled_from(["nonsense", "ticks_batch", "p2p_order_x"])),
+    st.tuples(st.just("unknown"), st.sampled_from(["nonsense", "tick_batches", "p2p_order_x"])),
     st.tuples(st.just("badkey"), st.sampled_from(["bad key", "é", "a" * 51, "x.y", ""])),
     st.tuples(st.just("req_id"), st.sampled_from(['"1"', "1.5", "true", "[1]", "null"])),
 )
