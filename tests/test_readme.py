@@ -32,6 +32,30 @@ def test_the_library_example_runs_against_the_simulator(capsys):
     assert printed[-1].split()[0] in {"won", "lost"}
 
 
+def test_the_products_example_runs_against_the_simulator(capsys):
+    code = re.findall(r"```python\n(.*?)```", README, re.S)[1]
+    assert "MultiplierSpec" in code
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+
+    async def run() -> None:
+        from derivkit.core import DerivClient
+
+        async with (
+            Simulator(seed=2, speed=50, rate_limits=RateLimits.unlimited()) as sim,
+            DerivClient(sim.url, token=sim.token) as api,
+        ):
+            await namespace["products"](api)
+
+    import asyncio
+
+    asyncio.run(run())
+    printed = capsys.readouterr().out.splitlines()
+    commission, stop_out = printed[0].split()
+    assert float(commission) == 0.5 and float(stop_out) > 0
+    assert printed[-1].split()[-1] in {"won", "lost"}
+
+
 def test_ci_runs_the_readme_test_command():
     first_lines = README.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
     setup_and_run, setup_and_test = first_lines

@@ -123,6 +123,7 @@ def _contract_payload(contract: Any) -> dict[str, Any]:
         "contract_type": contract.contract_type,
         "symbol": contract.underlying,
         "status": contract.status,
+        "outcome": contract.outcome,
         "buy_price": contract.buy_price,
         "bid_price": contract.bid_price,
         "payout": contract.payout,
@@ -141,7 +142,7 @@ def _contract_line(contract: Any) -> str:
     profit = money(contract.profit, contract.currency)
     return (
         f"{contract.contract_id}  {contract.contract_type} {contract.underlying}  "
-        f"{contract.status or 'open'}  bid {bid}  profit {sign}{profit}"
+        f"{contract.outcome}  bid {bid}  profit {sign}{profit}"
     )
 
 

@@ -30,6 +30,6 @@ def complete_symbol(incomplete: str) -> list[str]:
 
 
 def complete_contract_type(incomplete: str) -> list[str]:
-    from derivkit.formatting import CONTRACT_TYPES
+    from derivkit.formatting import CONTRACT_TYPES, PRODUCT_TYPES
 
-    return _matching(list(CONTRACT_TYPES), incomplete)
+    return _matching([*CONTRACT_TYPES, *PRODUCT_TYPES], incomplete)

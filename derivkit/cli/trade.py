@@ -10,11 +10,25 @@ import typer
 from derivkit.cli.app import app, examples
 from derivkit.cli.completion import complete_contract_type, complete_symbol
 from derivkit.cli.errors import EXIT_API, EXIT_USAGE, CommandError, reported
+from derivkit.cli.products import (
+    CancellationOpt,
+    GrowthRateOpt,
+    MultiplierOpt,
+    PayoutPerPointOpt,
+    ProductOptions,
+    StopLossOpt,
+    StrikeOpt,
+    TakeProfitOpt,
+    is_product,
+    product_quote,
+    product_spec,
+)
 from derivkit.cli.prompts import confirm, ctrl_c_waits, interactive
 from derivkit.cli.runner import Session, output_for, run
 from derivkit.formatting import (
     CONTRACT_TYPES,
     DURATION_UNITS,
+    PRODUCT_TYPES,
     MissingBarrier,
     contract_spec,
     money,
@@ -43,7 +57,7 @@ TypeOpt = Annotated[
         "--type",
         "-t",
         metavar="TYPE",
-        help=f"Contract type (any case): {', '.join(CONTRACT_TYPES)}.",
+        help=f"Contract type (any case): {', '.join(CONTRACT_TYPES + PRODUCT_TYPES)}.",
         autocompletion=complete_contract_type,
         show_default=False,
     ),
@@ -80,6 +94,25 @@ BarrierOpt = Annotated[
         show_default=False,
     ),
 ]
+Barrier2Opt = Annotated[
+    str | None,
+    typer.Option(
+        "--barrier2",
+        metavar="BARRIER",
+        help="Low barrier of EXPIRYRANGE, EXPIRYMISS, RANGE and UPORDOWN (--barrier is the high).",
+        show_default=False,
+    ),
+]
+TickOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--tick",
+        min=1,
+        metavar="N",
+        help="TICKHIGH/TICKLOW: the tick predicted to be the highest/lowest (1 to the duration).",
+        show_default=False,
+    ),
+]
 QUOTE_EXAMPLES = examples(
     "derivkit --sim quote R_100 --type CALL --stake 10 --duration 5t",
     "derivkit --sim quote 1hz100v -t digitmatch --barrier 7 -d 1t",
@@ -90,6 +123,9 @@ BUY_EXAMPLES = examples(
 )
 
 
+_FLAGS = {"barrier": "--barrier", "barrier2": "--barrier2", "selected_tick": "--tick"}
+
+
 def typed_spec(
     symbol: str,
     contract_type: str,
@@ -97,20 +133,70 @@ def typed_spec(
     duration: str,
     *,
     barrier: str | None,
+    barrier2: str | None = None,
+    selected_tick: int | None = None,
     currency: str = "USD",
 ) -> ContractSpec:
     """The contract as typed, checked before anything is sent (a usage error, exit 2)."""
     try:
         return contract_spec(
-            symbol, contract_type, stake, duration, barrier=barrier, currency=currency
+            symbol,
+            contract_type,
+            stake,
+            duration,
+            barrier=barrier,
+            barrier2=barrier2,
+            selected_tick=selected_tick,
+            currency=currency,
         )
     except MissingBarrier as error:
-        raise CommandError(f"{error} (--barrier)", EXIT_USAGE) from None
+        raise CommandError(f"{error} ({_FLAGS[error.parameter]})", EXIT_USAGE) from None
     except ValueError as error:
         raise CommandError(str(error), EXIT_USAGE) from None
 
 
-async def server_spec(session: Session, spec: ContractSpec, **changes: Any) -> tuple[Any, ...]:
+def any_spec(
+    ctx: typer.Context,
+    symbol: str,
+    contract_type: str,
+    stake: float,
+    duration: str,
+    barriers: tuple[str | None, str | None, int | None],
+    currency: str,
+    options: ProductOptions,
+) -> Any:
+    """The typed spec of a product (Multiplier, Accumulator, Turbos, Vanilla) or of a binary
+    contract, checked before anything is sent."""
+    barrier, barrier2, selected_tick = barriers
+    product = product_spec(
+        ctx,
+        symbol,
+        contract_type,
+        stake,
+        duration,
+        barrier=barrier,
+        currency=currency,
+        options=options,
+    )
+    if product is not None:
+        if barrier2 is not None or selected_tick is not None:
+            raise CommandError(
+                f"{product.contract_type} takes neither --barrier2 nor --tick", EXIT_USAGE
+            )
+        return product
+    return typed_spec(
+        symbol,
+        contract_type,
+        stake,
+        duration,
+        barrier=barrier,
+        barrier2=barrier2,
+        selected_tick=selected_tick,
+        currency=currency,
+    )
+
+
+async def server_spec(session: Session, spec: Any, **changes: Any) -> tuple[Any, ...]:
     """``spec`` with the server's spelling of its symbol (and ``changes``), and its pip size."""
     found = await session.symbol(spec.symbol)
     return replace(spec, symbol=found.symbol, **changes), found.pip_size
@@ -157,20 +243,42 @@ def quote_command(
     stake: StakeOpt = 10.0,
     duration: DurationOpt = "5t",
     barrier: BarrierOpt = None,
+    barrier2: Barrier2Opt = None,
+    tick: TickOpt = None,
     currency: Annotated[
         str, typer.Option(metavar="CURRENCY", help="Currency of the stake.")
     ] = "USD",
+    multiplier: MultiplierOpt = None,
+    take_profit: TakeProfitOpt = None,
+    stop_loss: StopLossOpt = None,
+    cancellation: CancellationOpt = None,
+    growth_rate: GrowthRateOpt = None,
+    strike: StrikeOpt = None,
+    payout_per_point: PayoutPerPointOpt = None,
 ) -> None:
     """Price a contract: stake, payout and what it pays for. Buys nothing."""
+    options = ProductOptions(
+        multiplier, take_profit, stop_loss, cancellation, growth_rate, strike, payout_per_point
+    )
 
     async def body(session: Session) -> None:
         spec, pip_size = await server_spec(session, typed)
         proposal = await session.fetch(session.api.proposal(spec))
+        if is_product(spec):
+            session.out.data(*product_quote(spec, proposal))
+            return
         session.out.data(quote_payload(spec, proposal), quote_text(spec, proposal, pip_size))
 
     with reported(output_for(ctx)):  # bad input fails before anything is sent
-        typed = typed_spec(
-            symbol, contract_type, stake, duration, barrier=barrier, currency=currency
+        typed = any_spec(
+            ctx,
+            symbol,
+            contract_type,
+            stake,
+            duration,
+            (barrier, barrier2, tick),
+            currency,
+            options,
         )
     run(ctx, body)
 
@@ -183,6 +291,8 @@ def buy_command(
     stake: StakeOpt = 10.0,
     duration: DurationOpt = "5t",
     barrier: BarrierOpt = None,
+    barrier2: Barrier2Opt = None,
+    tick: TickOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     max_stake: Annotated[
         float | None,
@@ -193,8 +303,18 @@ def buy_command(
     real_money: Annotated[
         bool, typer.Option("--real-money", help="Allow buying on a real-money account.")
     ] = False,
+    multiplier: MultiplierOpt = None,
+    take_profit: TakeProfitOpt = None,
+    stop_loss: StopLossOpt = None,
+    cancellation: CancellationOpt = None,
+    growth_rate: GrowthRateOpt = None,
+    strike: StrikeOpt = None,
+    payout_per_point: PayoutPerPointOpt = None,
 ) -> None:
     """Buy a contract after showing its quote. Sent exactly once, never retried."""
+    options = ProductOptions(
+        multiplier, take_profit, stop_loss, cancellation, growth_rate, strike, payout_per_point
+    )
 
     async def body(session: Session) -> None:
         api = session.api
@@ -204,7 +324,10 @@ def buy_command(
         is_real = account is not None and not account.is_virtual
         spec, pip_size = await server_spec(session, typed, currency=currency)
         proposal = await session.fetch(api.proposal(spec))
-        out.note(quote_text(spec, proposal, pip_size))
+        if is_product(spec):
+            out.note(product_quote(spec, proposal)[1])
+        else:
+            out.note(quote_text(spec, proposal, pip_size))
         if account is not None and is_real and not real_money:
             raise CommandError(
                 f"{account.loginid} is a real-money account; add --real-money to trade on it",
@@ -247,7 +370,16 @@ def buy_command(
         out.note(follow_up(session, receipt.contract_id))
 
     with reported(output_for(ctx)):  # bad input fails before anything is sent
-        typed = typed_spec(symbol, contract_type, stake, duration, barrier=barrier)
+        typed = any_spec(
+            ctx,
+            symbol,
+            contract_type,
+            stake,
+            duration,
+            (barrier, barrier2, tick),
+            "USD",
+            options,
+        )
     run(ctx, body, needs_token=True)
 
 

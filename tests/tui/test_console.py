@@ -66,12 +66,14 @@ async def test_the_granularity_key_switches_the_chart_to_candles_and_back(sim):
         await ui.wait_for(
             lambda: "candles" in text_of(chart.query_one("#chart-range")), "candles drawn"
         )
-        async with DerivClient(sim.url) as direct:
-            candles = await direct.ticks_history("R_50", style="candles", granularity=60, count=60)
         received = [m for m in ui.messages if isinstance(m, CandlesReceived)]
+        async with DerivClient(sim.url) as direct:  # a little more: a minute may have passed
+            candles = await direct.ticks_history("R_50", style="candles", granularity=60, count=70)
         assert {m.granularity for m in received} == {60}
-        epochs = [bar.epoch for m in received for bar in m.bars]
-        assert epochs[: len(candles) - 1] == [c.epoch for c in candles][:-1]  # backfilled
+        epochs = [bar.epoch for m in received for bar in m.bars][:59]
+        history = [c.epoch for c in candles]
+        start = history.index(epochs[0])
+        assert history[start : start + len(epochs)] == epochs  # backfilled from history
         await ui.pilot.press("G", "G")  # back past ticks to 1d
         assert screen.granularity == GRANULARITIES[-1]
         await ui.wait_for(lambda: "R_50 · 1d" in str(chart.border_title), "the 1d title")
@@ -158,13 +160,18 @@ async def test_at_80x24_every_column_that_matters_shows(sim):
             "ticks",
         ]
         assert table.fixed_columns == 1  # the symbol stays when scrolling sideways
-        assert table.region.right <= 80 and table.virtual_size.width <= table.size.width
+        await ui.wait_for(  # the columns are sized as the first ticks arrive
+            lambda: table.region.right <= 80 and table.virtual_size.width <= table.size.width,
+            "the watchlist within the screen",
+        )
         from derivkit.tui.widgets.positions_table import PositionsPanel
 
         positions = screen.query_one(PositionsPanel).table
         await ui.wait_for(lambda: receipt.contract_id in positions.contract_ids(), "the row")
         keys = [str(c.key.value) for c in positions.ordered_columns]
         assert "status" in keys and "percent" in keys and "profit" in keys
-        assert positions.virtual_size.width <= positions.size.width  # Status not cut off
+        await ui.wait_for(  # Status not cut off
+            lambda: positions.virtual_size.width <= positions.size.width, "every contract column"
+        )
         chart = screen.query_one(ChartPanel)
         assert chart.display and chart.query_one("#chart-plot").size.height >= 3

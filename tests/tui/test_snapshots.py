@@ -9,6 +9,8 @@ show "—"), and the simulator's port written as 00000. Update after checking th
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from textual.widgets import Input
@@ -19,6 +21,14 @@ from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.ticket import TradeTicket
 from derivkit.tui.widgets.chart_panel import ChartPanel
 from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
+
+# The pictures are drawn with the newest Textual the project allows; an older one draws some
+# cells differently, so CI's dependency-floor job (which sets DERIVKIT_FLOOR_VERSIONS=1) runs
+# every other dashboard test but not these.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DERIVKIT_FLOOR_VERSIONS") == "1",
+    reason="snapshots are drawn with the newest allowed Textual, not the floor version",
+)
 
 WATCH = ["R_100", "R_50", "1HZ100V", "stpRNG", "BOOM1000"]
 START = 1_800_000_000  # a whole day: no candle boundary near
