@@ -23,7 +23,7 @@ def test_every_runtime_dependency_is_pinned_at_its_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [
         requirement
-        for extra in ("tui", "bot")
+        for extra in ("tui", "bot", "plot")
         for requirement in project["optional-dependencies"][extra]
     ]
     assert len(pins) == len(declared)

@@ -10,11 +10,12 @@ import asyncio
 import os
 import signal
 from contextlib import suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.app import GLOBALS_EPILOG, app, examples
 from derivkit.cli.completion import complete_symbol
 from derivkit.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError, reported
 from derivkit.cli.runner import Session, output_for, run
@@ -310,3 +311,197 @@ def stop_command(
         out.note(f"No running strategy {run_id}." if run_id else "No strategy is running.")
     if run_id and not asked:
         raise typer.Exit(1)
+
+
+BACKTEST_EXAMPLES = examples(
+    "derivkit backtest martingale --symbol R_100 --ticks 100000 --seed 1",
+    "derivkit backtest dalembert -p stake=2 --sweep unit=1,2,3 --sweep max_stake=20,50 --json",
+    "derivkit history R_100 -n 5000 --csv > r100.csv && derivkit backtest flat --history r100.csv",
+)
+
+
+@app.command("backtest", epilog=BACKTEST_EXAMPLES)
+def backtest_command(
+    ctx: typer.Context,
+    strategy: Annotated[str, typer.Argument(help=STRATEGY_HELP, show_default=False)],
+    symbol: Annotated[
+        str,
+        typer.Option("--symbol", "-s", help="Symbol (any case).", autocompletion=complete_symbol),
+    ] = "R_100",
+    ticks: Annotated[
+        int, typer.Option("--ticks", min=1, metavar="N", help="Ticks to run over (at most).")
+    ] = 10_000,
+    seed: Annotated[
+        str, typer.Option("--seed", help="The simulator's seed: the same seed, the same ticks.")
+    ] = "1",
+    start: Annotated[
+        int | None,
+        typer.Option("--start", metavar="EPOCH", help="Simulated start (default 2026-01-01)."),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="FILE",
+            help="Recorded ticks (CSV with epoch,quote; `derivkit history --csv`) instead of "
+            "the simulator's.",
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help=PARAM_HELP, show_default=False)
+    ] = None,
+    sweep_over: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sweep",
+            metavar="NAME=A,B,...",
+            help="Backtest every combination of these values (repeatable), on all CPU cores.",
+            show_default=False,
+        ),
+    ] = None,
+    balance: Annotated[float, typer.Option("--balance", min=1, help="Starting balance.")] = 10_000,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot", metavar="FILE.png", help="Equity curve and drawdown (needs derivkit[plot])."
+        ),
+    ] = None,
+) -> None:
+    """Run a strategy over simulated or recorded ticks at full speed, with the simulator's
+    own pricing and settlement, and report runs, win rate, P/L, drawdown and streaks."""
+    from derivkit.strategy import load_plan, parse_params
+    from derivkit.strategy.backtest import read_ticks, run_backtest, sweep
+
+    out = output_for(ctx)
+    with reported(out):
+        params = parse_params(param or [])
+        name = _sim_symbol(symbol)
+        recorded = read_ticks(history) if history is not None else None
+        if sweep_over:
+            if plot is not None:
+                raise CommandError("--plot draws one backtest, not a --sweep", EXIT_USAGE)
+            grid = _sweep_grid(sweep_over)
+            reports = list(
+                sweep(
+                    strategy,
+                    params,
+                    grid,
+                    name,
+                    ticks=ticks,
+                    seed=seed,
+                    start=start,
+                    recorded=recorded,
+                )
+            )
+            _show_sweep(out, reports, list(grid))
+            return
+        plan = load_plan(strategy, params)
+        report = run_backtest(
+            plan,
+            name,
+            ticks=ticks,
+            seed=seed,
+            start=start,
+            recorded=recorded,
+            balance=balance,
+            keep_equity=plot is not None,
+        )
+        if plot is not None:
+            _plot_equity(report, plot)
+        payload = report.as_dict()
+        out.data(payload, _backtest_text(payload))
+        if plot is not None:
+            out.note(f"Equity curve written to {plot}")
+
+
+def _sim_symbol(symbol: str) -> str:
+    """The simulator's spelling of ``symbol`` (any case), or a usage error naming the known."""
+    from derivkit.sim.symbols import SYMBOLS
+
+    known = {name.lower(): name for name in SYMBOLS}
+    found = known.get(symbol.lower())
+    if found is None:
+        raise CommandError(
+            f"the simulator has no symbol {symbol!r}; it has {', '.join(SYMBOLS)}", EXIT_USAGE
+        )
+    return found
+
+
+def _sweep_grid(pairs: list[str]) -> dict[str, list[str]]:
+    grid: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, values = pair.partition("=")
+        choices = [value.strip() for value in values.split(",") if value.strip()]
+        if not sep or not name.strip() or not choices:
+            raise CommandError(f"--sweep takes name=a,b,c; got {pair!r}", EXIT_USAGE)
+        grid[name.strip().replace("-", "_")] = choices
+    return grid
+
+
+def _backtest_text(report: dict[str, Any]) -> str:
+    money_fields = ("profit", "max_drawdown", "max_stake", "required_balance")
+    shown = {key: f"{report[key]:,.2f}" for key in money_fields}
+    lines = [
+        f"{report['strategy']} on {report['symbol']}: {report['ticks']:,} ticks in "
+        f"{report['seconds']:.2f} s ({report['contracts_per_second'] or 0:,.0f} contracts/s)",
+        f"  Runs:              {report['runs']:,} ({report['won']:,} won, {report['lost']:,} "
+        f"lost, win rate {report['win_rate'] * 100:.2f} %)",
+        f"  P/L:               {shown['profit']}",
+        f"  Max drawdown:      {shown['max_drawdown']}",
+        f"  Longest losing streak: {report['longest_losing_streak']}",
+        f"  Largest stake:     {shown['max_stake']}",
+        f"  Balance needed:    {shown['required_balance']} (to pay every stake of this run)",
+    ]
+    if report["stop_reason"]:
+        lines.append(f"  Stopped:           {report['stop_reason']}")
+    if report["open_at_end"]:
+        lines.append(f"  Open at the end:   {report['open_at_end']} (not counted)")
+    return "\n".join(lines)
+
+
+def _show_sweep(out: Any, reports: list[dict[str, Any]], names: list[str]) -> None:
+    from derivkit.cli.output import Column
+
+    rows = [{**{name: r["params"][name] for name in names}, **r} for r in reports]
+    columns = [
+        *(Column(name) for name in names),
+        Column("runs", numeric=True),
+        Column("win_rate", "Win rate", numeric=True),
+        Column("profit", "P/L", numeric=True),
+        Column("max_drawdown", "Drawdown", numeric=True),
+        Column("longest_losing_streak", "Streak", numeric=True),
+        Column("max_stake", "Max stake", numeric=True),
+        Column("required_balance", "Balance needed", numeric=True),
+    ]
+    out.table(rows, columns, payload=reports, title="Backtest sweep")
+
+
+def _plot_equity(report: Any, path: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise CommandError(
+            "--plot needs matplotlib: pip install 'derivkit[plot]'", EXIT_USAGE
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    equity = report.equity
+    peak, drawdown = 0.0, []
+    for value in equity:
+        peak = max(peak, value)
+        drawdown.append(value - peak)
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6), height_ratios=(3, 1))
+    top.plot(range(1, len(equity) + 1), equity, linewidth=0.8)
+    top.set_ylabel("P/L")
+    top.set_title(f"{report.strategy} on {report.symbol}: {len(equity):,} contracts")
+    bottom.fill_between(range(1, len(drawdown) + 1), drawdown, 0, color="tab:red", alpha=0.5)
+    bottom.set_ylabel("Drawdown")
+    bottom.set_xlabel("Contract")
+    figure.tight_layout()
+    try:
+        figure.savefig(path, dpi=100)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror}", EXIT_USAGE) from None
+    finally:
+        plt.close(figure)
