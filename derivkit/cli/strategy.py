@@ -187,7 +187,13 @@ def run_command(
     from derivkit.strategy import load_plan, parse_params
 
     with reported(output_for(ctx)):
-        plan = load_plan(strategy, parse_params(param or []))
+        from derivkit.settings import resolve_run_limits
+
+        params = parse_params(param or [])
+        daily_loss = resolve_run_limits()  # `derivkit limits set --daily-loss`
+        if daily_loss is not None and "daily_loss" not in params:
+            params["daily_loss"] = str(daily_loss)
+        plan = load_plan(strategy, params)
 
     async def body(session: Session) -> None:
         from derivkit.strategy.live import LiveRun
