@@ -37,7 +37,7 @@ def test_every_runtime_dependency_is_pinned_at_its_floor():
 def test_a_dependency_without_a_floor_is_refused(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\ndependencies = ["websockets>=14.1", "rich"]\n'
-        "[project.optional-dependencies]\ntui = []\nbot = []\n"
+        "[project.optional-dependencies]\ntui = []\nbot = []\nplot = []\n"
     )
     with pytest.raises(SystemExit, match="'rich' declares no floor"):
         load_floors()(tmp_path / "pyproject.toml")
