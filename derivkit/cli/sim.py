@@ -41,10 +41,38 @@ def serve(
     start_epoch: Annotated[
         int | None, typer.Option("--start-epoch", help="Simulated epoch at start (default: now).")
     ] = None,
+    scopes: Annotated[
+        str | None,
+        typer.Option(
+            "--scopes",
+            help="Comma-separated scopes of every token (default: read, trade, "
+            "trading_information, payments, admin).",
+        ),
+    ] = None,
+    delay: Annotated[
+        float, typer.Option("--delay", help="Seconds added before every message sent (latency).")
+    ] = 0.0,
+    token_delay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--token-delay",
+            metavar="TOKEN=SECONDS",
+            help="Extra delay of every message to one token's connections (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C."""
     if speed <= 0:
         raise typer.BadParameter("must be positive", param_hint="--speed")
+    if delay < 0:
+        raise typer.BadParameter("must not be negative", param_hint="--delay")
+    slow: dict[str, float] = {}
+    for item in token_delay or []:
+        slow_token, _, seconds = item.partition("=")
+        try:
+            slow[slow_token] = float(seconds)
+        except ValueError:
+            raise typer.BadParameter("use TOKEN=SECONDS", param_hint="--token-delay") from None
     from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
 
     signals = StopSignals()
@@ -70,7 +98,10 @@ def serve(
             speed=speed,
             idle_timeout=idle_timeout,
             start_epoch=start_epoch,
+            scopes=[s.strip() for s in scopes.split(",") if s.strip()] if scopes else None,
         )
+        sim.faults.delay = delay
+        sim.faults.token_delay.update(slow)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--token") from None
     try:

@@ -28,6 +28,8 @@ from derivkit.sim.pricing import Terms, longcode, quote, shortcode
 log = logging.getLogger("derivkit.sim")
 
 AccountListener = Callable[[str, Any], None]
+#: The scopes a token has unless it was made with fewer (``Simulator.add_account``).
+ALL_SCOPES = ("read", "trade", "trading_information", "payments", "admin")
 
 
 @dataclass
@@ -89,10 +91,17 @@ class Account:
     """One trading account (``VRTC…`` virtual or ``CR…`` real)."""
 
     def __init__(
-        self, loginid: str, token: str, is_virtual: bool, currency: str, balance: float
+        self,
+        loginid: str,
+        token: str,
+        is_virtual: bool,
+        currency: str,
+        balance: float,
+        scopes: tuple[str, ...] = ALL_SCOPES,
     ) -> None:
         self.loginid = loginid
         self.token = token
+        self.scopes = tuple(scopes)
         self.is_virtual = is_virtual
         self.currency = currency
         self.initial_balance = round(balance, 2)

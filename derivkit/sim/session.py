@@ -142,7 +142,10 @@ class Session:
             log.warning("client too slow, aborting connection")
             self.abort()
             return
-        delay = self.sim.faults.delay
+        faults = self.sim.faults
+        delay = faults.delay
+        if faults.token_delay and self.account is not None:
+            delay += faults.token_delay.get(self.account.token, 0.0)
         self._out.append((self._loop.time() + delay if delay > 0 else 0.0, text))
         self._wake.set()
 

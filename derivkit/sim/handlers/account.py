@@ -27,7 +27,7 @@ def authorize(s: Session, r: Request) -> Body:
             "fullname": f"Sim {acc.loginid}",
             "country": "id",
             "preferred_language": "EN",
-            "scopes": ["read", "trade", "trading_information", "payments", "admin"],
+            "scopes": list(acc.scopes),
             "user_id": 1000 + list(s.sim.accounts).index(acc.token),
             "local_currencies": {acc.currency: {"fractional_digits": 2}},
             "account_list": [acc.info()],
