@@ -75,7 +75,7 @@ class TradeDesk:
         self.delivery = delivery
         self._owners = owners
         self._clock = clock
-        self._second_look_after = second_look_after
+        self.second_look_after = second_look_after
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: set[int] = set()
         self._resolving: set[int] = set()
@@ -170,7 +170,7 @@ class TradeDesk:
                 return
             found = await self._find_buy(session, entry)
             if found is None:
-                await asyncio.sleep(self._second_look_after)
+                await asyncio.sleep(self.second_look_after)
                 found = await self._find_buy(session, entry)
             await self._report_resolution(session, entry, found)
         except asyncio.CancelledError:

@@ -9,6 +9,9 @@ bot and starts a new one on the same simulator, fake and data dir.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -132,6 +135,19 @@ class BotHarness:
 
 
 StartBot = Callable[..., Awaitable[BotHarness]]
+
+
+async def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> None:
+    """Until ``condition()`` holds (checked every 10 ms), for state that no event announces
+    (a row written, a socket closed on the server); fails after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        for _ in itertools.count():
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
