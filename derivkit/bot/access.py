@@ -13,11 +13,13 @@ Users are checked by id, never by username. Attempts are logged by user id and c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from derivkit.bot.runtime import runtime
@@ -55,7 +57,26 @@ def private_link(username: str | None) -> str:
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop the update (``ApplicationHandlerStop``) unless its sender may go on; answer why."""
+    """Stop the update (``ApplicationHandlerStop``) unless its sender may go on; answer why.
+
+    Fails closed: if the gate itself fails (say, Telegram refuses its answer), the update is
+    stopped too, never let through to the handlers.
+    """
+    try:
+        await _check(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as error:
+        user = update.effective_user
+        logger.warning(
+            "gate failed for user %s (%s); update dropped",
+            user.id if user else None,
+            type(error).__name__,
+        )
+        raise ApplicationHandlerStop from None
+
+
+async def _check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     user = update.effective_user
     chat = update.effective_chat
@@ -70,7 +91,9 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if query is not None:
             await query.answer(f"Slow down, please: try again in {wait} s.")
         elif rt.limits.first_refusal(user.id) and message is not None:
-            await message.reply_text(f"⏳ Slow down, please: try again in {wait} s.")
+            await message.reply_text(
+                f"⏳ Slow down, please: try again in {wait} s.", do_quote=False
+            )
         raise ApplicationHandlerStop
     rt.delivery.unblock(user.id)
     if command in PUBLIC_COMMANDS:
@@ -82,15 +105,28 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif message is not None and rt.limits.allow_stranger_reply(user.id):
             await message.reply_text(
                 f"This bot is private. Your Telegram id is <code>{user.id}</code>; "
-                "its operator can add you."
+                "its operator can add you.",
+                do_quote=False,
             )
         raise ApplicationHandlerStop
     private = chat is None or chat.type == ChatType.PRIVATE
+    pasted = message is not None and len((message.text or "").split()) > 1
+    if not private and command == "connect" and pasted and message is not None:
+        deleted = False  # a token pasted where others can read it
+        with contextlib.suppress(TelegramError):
+            deleted = bool(await message.delete())
+        gone = "I deleted it, but " if deleted else "I could not delete it, and "
+        await message.reply_text(
+            f"⚠️ That looked like a Deriv token in a group: {gone}others may have seen it. "
+            "Revoke it in Deriv's API-token page, then /connect in a private chat.",
+            do_quote=False,
+        )
+        raise ApplicationHandlerStop
     if not private and command not in GROUP_COMMANDS:
         logger.info("refused %s from user %s outside a private chat", command, user.id)
         if query is not None:
             await query.answer(EXPIRED)
         elif message is not None and (command != "text"):
             link = private_link(context.bot.username)
-            await message.reply_text(f"In a private chat, please: {link}")
+            await message.reply_text(f"In a private chat, please: {link}", do_quote=False)
         raise ApplicationHandlerStop

@@ -72,6 +72,11 @@ __all__ = [
 logger = logging.getLogger("derivkit.bot")
 
 DEFAULT_ORDER_TTL = 30.0
+#: What a user who turned connection notices on (/notify connection on) is told.
+CONNECTION_NOTICES = {
+    "reconnecting": "📡 Lost the connection to your Deriv account; reconnecting…",
+    "connected": "📡 Connected to your Deriv account again.",
+}
 
 COMMAND_HANDLERS = (
     (["start", "help"], info.help_command),
@@ -177,12 +182,18 @@ async def attach_core(
     async def notify_alert(alert: AlertRecord, tick: Tick) -> None:
         await delivery.notify(alert.telegram_id, alert.chat_id, "alert", alert_fired(alert, tick))
 
+    def connection_notice(user_id: int, state: str) -> None:
+        text = CONNECTION_NOTICES.get(state)
+        if text is not None:
+            desk.spawn(delivery.notify(user_id, user_id, "connection", text), "notice")
+
     sessions = AccountSessions(
         storage,
         endpoint=endpoint,
         app_id=app_id,
         on_settled=desk.settled,
         on_open=desk.resume,
+        on_state=connection_notice,
         owner_client=None if settings.multi_user else owner_client,
         idle=settings.session_idle,
         max_sessions=settings.max_sessions,

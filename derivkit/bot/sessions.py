@@ -211,6 +211,7 @@ class AccountSessions:
         app_id: int,
         on_settled: SettledHook,
         on_open: SessionHook | None = None,
+        on_state: Callable[[int, str], None] | None = None,
         owner_client: DerivClient | None = None,
         idle: float = 600.0,
         max_sessions: int = 1000,
@@ -227,6 +228,7 @@ class AccountSessions:
         self.schedule = ConnectSchedule(connect_rate)
         self._on_settled = on_settled
         self._on_open = on_open
+        self._on_state = on_state
         self._clock = clock
         self._sessions: dict[int, AccountSession] = {}
         self._opening = Coalescer()
@@ -288,14 +290,15 @@ class AccountSessions:
         if token is None:
             raise NotConnected
         try:
-            client = await self.connect(token)
+            client = await self.connect(token, user_id)
         except InvalidToken:
             await self.storage.forget_token(user_id)
             raise TokenRefused from None
         return await self.adopt(user_id, client)
 
-    async def connect(self, token: str) -> DerivClient:
-        """A new authorized client for ``token``, opened in its schedule slot.
+    async def connect(self, token: str, user_id: int | None = None) -> DerivClient:
+        """A new authorized client for ``token``, opened in its schedule slot (``user_id``:
+        whose, for the connection notices).
 
         Raises:
             InvalidToken: Deriv refused the token.
@@ -308,10 +311,17 @@ class AccountSessions:
             token=token,
             request_timeout=self.request_timeout,
             retry=StaggeredRetry(schedule=self.schedule),
+            on_state_change=self._state_hook(user_id),
         )
         await client.connect()
         self.opened += 1
         return client
+
+    def _state_hook(self, user_id: int | None) -> Callable[[str], None] | None:
+        hook = self._on_state
+        if hook is None or user_id is None:
+            return None
+        return lambda state: hook(user_id, state)
 
     async def adopt(self, user_id: int, client: DerivClient) -> AccountSession:
         """Make an authorized client the user's session (closing any earlier one)."""

@@ -87,3 +87,23 @@ async def test_a_command_in_a_group_that_needs_the_private_chat(start_bot):
         c for c in bot.api.outbox("sendMessage") if c.params["chat_id"] == chatter["chat"]["id"]
     ]
     assert len(in_group) == 2  # the refusal and the price: group chatter gets no reply
+
+
+async def test_a_token_pasted_into_a_group_is_deleted_and_called_compromised(start_bot):
+    bot = await start_bot(mode="multi-user", allowed=())
+    sent = bot.api.user_sends("/connect some-token-123", chat_type="group")
+    warning = await bot.api.next_bot_message(chat_id=sent["chat"]["id"])
+    assert (sent["chat"]["id"], sent["message_id"]) in bot.api.deleted_messages
+    assert "I deleted it, but others may have seen it. Revoke it" in warning["text"]
+    assert await bot.storage.users_with_tokens() == []
+
+
+async def test_the_gate_fails_closed(start_bot):
+    bot = await start_bot()
+    bot.api.fault("sendMessage", code=500, times=1, when=lambda p: p["chat_id"] == STRANGER)
+    bot.api.user_sends("/buy R_100 CALL 5 5t", user_id=STRANGER)  # its refusal cannot be sent
+    reply = await bot.send("/whoami", user_id=STRANGER)  # one user's updates run in order
+    assert reply["text"].startswith("Your Telegram user id")  # the first thing that got out
+    to_stranger = [c for c in bot.api.outbox("sendMessage") if c.params["chat_id"] == STRANGER]
+    assert [c.status for c in to_stranger] == [500, 200]  # nothing ran past the gate
+    assert await bot.client.portfolio() == []

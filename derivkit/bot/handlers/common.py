@@ -109,6 +109,7 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
+    kwargs.setdefault("do_quote", False)  # the message may be gone (a deleted token)
     return await message.reply_text(text, **kwargs)
 
 

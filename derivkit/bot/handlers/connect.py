@@ -13,6 +13,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -58,21 +59,23 @@ async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if message is None or user is None:
         return
     args = context.args or []
+    if message.chat.type != ChatType.PRIVATE:  # the gate handles groups; never take a token here
+        return
     if not rt.settings.multi_user:
         note = ""
         if args:
             note = "\n" + _deleted_note(await delete_quietly(message)) + " Revoke that token."
-        await message.reply_text(PERSONAL + note)
+        await reply(update, PERSONAL + note)
         return
     if args:
         deleted = await delete_quietly(message)  # first, before anything can fail
         if not rt.limits.allow_connect(user.id):
-            await message.reply_text(_deleted_note(deleted) + "\n" + _too_many())
+            await reply(update, _deleted_note(deleted) + "\n" + _too_many())
             return
         await take_token(update, context, args[0], deleted)
         return
     if not rt.limits.allow_connect(user.id):
-        await message.reply_text(_too_many())
+        await reply(update, _too_many())
         return
     await ask_for_token(update, context)
 
@@ -121,7 +124,7 @@ async def take_token(
         await reply(update, f"{note}\n❌ That is not a Deriv API token (letters, digits, - and _).")
         return
     try:
-        client = await rt.sessions.connect(token)
+        client = await rt.sessions.connect(token, user.id)
     except InvalidToken:
         await reply(update, f"{note}\n❌ Deriv refused that token. Check it and /connect again.")
         return
