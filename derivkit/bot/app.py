@@ -53,6 +53,7 @@ from derivkit.bot.marketdata import MarketData, UnknownSymbol
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.render import alert_fired
 from derivkit.bot.runtime import RUNTIME_KEY, BotRuntime
+from derivkit.bot.sending import InFlightLimiter
 from derivkit.bot.sessions import AccountSessions, AtCapacity, NotConnected, TokenRefused
 from derivkit.bot.trades import TradeDesk
 from derivkit.bot.updates import PerUserUpdateProcessor
@@ -127,7 +128,9 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor(concurrent))
         .connection_pool_size(64)
     )
-    if not settings.no_send_limit:
+    if settings.no_send_limit:
+        builder = builder.rate_limiter(InFlightLimiter())
+    else:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_file_url or file_url(base_url))

@@ -97,6 +97,7 @@ class MarketData:
         self._feeds: dict[str, _Feed] = {}
         self._cache: dict[Any, _Cached] = {}
         self._listener_ids = 0
+        self._spellings: tuple[object, dict[str, str]] = (None, {})
         self._closed = False
 
     # -- prices ---------------------------------------------------------------------------
@@ -220,7 +221,10 @@ class MarketData:
             UnknownSymbol: no such symbol (with the closest ones as suggestions).
         """
         wanted = text.strip()
-        known = {item.symbol.lower(): item.symbol for item in await self.symbols()}
+        symbols = await self.symbols()
+        if self._spellings[0] is not symbols:
+            self._spellings = (symbols, {item.symbol.lower(): item.symbol for item in symbols})
+        known = self._spellings[1]
         found = known.get(wanted.lower())
         if found is not None:
             return found

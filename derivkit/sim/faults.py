@@ -5,7 +5,7 @@
 * ``delay`` — seconds added before each outgoing message is written (replies and stream messages;
   order is preserved).
 * ``token_delay`` — ``{token: seconds}``: extra delay of every message to a connection authorized
-  with that token (one slow account among many).
+  with that token (one slow account among many), except the ``authorize`` reply itself.
 * ``mute`` — while True, requests are read (and reset the idle timer) but ignored, and nothing is
   sent: no replies and no stream messages.
 * ``pause_symbol(symbol)`` / ``resume_symbol(symbol)`` — stop / restart tick generation for a

@@ -99,7 +99,12 @@ class Storage:
             path = url.removeprefix("sqlite+aiosqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = create_async_engine(url)
+        if url.startswith("sqlite"):
+            # SQLite runs one writer at a time anyway: two connections (each a thread with its
+            # own page cache under aiosqlite) serve any number of concurrent callers.
+            engine = create_async_engine(url, pool_size=2, max_overflow=0, pool_timeout=60)
+        else:
+            engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:

@@ -178,6 +178,7 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
             session_idle: float = 600.0,
             max_sessions: int = 1000,
             connect_rate: float = 1000.0,
+            no_send_limit: bool = False,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
@@ -206,6 +207,7 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
                 session_idle=session_idle,
                 max_sessions=max_sessions,
                 connect_rate=connect_rate,
+                no_send_limit=no_send_limit,
             )
             options = {
                 "deriv_token": deriv_token,

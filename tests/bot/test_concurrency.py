@@ -41,7 +41,8 @@ async def test_identical_prices_share_one_upstream_request_in_both_modes(start_b
     await price_for_everyone(personal, USERS)
     assert counts["ticks R_100"] + counts["ticks_history R_100"] == 1
 
-    multi = await start_bot(mode="multi-user", allowed=())
+    multi = await start_bot(mode="multi-user", allowed=(), no_send_limit=True)
+    assert type(multi.app.bot.rate_limiter).__name__ == "InFlightLimiter"
     counts = count_requests(multi.sim)
     await price_for_everyone(multi, USERS)
     await price_for_everyone(multi, USERS[:5])  # later: answered from the live stream
