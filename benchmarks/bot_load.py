@@ -92,7 +92,6 @@ class CountingRelay:
 
     async def _relay(self, client: Any) -> None:
         from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed
 
         async with connect(self.upstream + client.request.path, max_size=2**24) as server:
 
@@ -109,12 +108,13 @@ class CountingRelay:
                 async for frame in server:
                     await client.send(frame)
 
+            pumps = [asyncio.create_task(up()), asyncio.create_task(down())]
             try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(up())
-                    group.create_task(down())
-            except* ConnectionClosed:
-                pass
+                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # one side is gone: so is the relay
+                for pump in pumps:
+                    pump.cancel()
+                await asyncio.gather(*pumps, return_exceptions=True)
 
     def upstream_requests(self, symbol: str) -> int:
         return self.counts[f"ticks {symbol}"] + self.counts[f"ticks_history {symbol}"]
@@ -145,6 +145,8 @@ class BotProcess:
     def __init__(
         self, api: TimedFake, endpoint: str, mode: str, users: Iterable[int], *, send_limit: bool
     ) -> None:
+        self.api = api
+        self.calls_before = len(api.outbox())
         self.data = tempfile.TemporaryDirectory(prefix="derivkit-bench-")
         env = dict(os.environ)
         env.update(
@@ -164,6 +166,16 @@ class BotProcess:
             derivkit(*args), env=env, stdout=subprocess.DEVNULL, stderr=self.log, text=True
         )
 
+    async def ready(self) -> None:
+        """Until this bot (not an earlier one) has dropped stale updates and is polling."""
+        await self.api.wait_for(
+            lambda call: call.method == "deleteWebhook", timeout=60, since=self.calls_before
+        )
+        await self.api.wait_for(
+            lambda call: call.method == "getUpdates", timeout=60, since=self.calls_before
+        )
+        await self.api.wait_until_polling(timeout=60)
+
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -181,9 +193,9 @@ class BotProcess:
             await asyncio.to_thread(self.proc.wait)
             print("the bot did not stop within 20 s of SIGTERM", file=sys.stderr)
         self.log.close()
-        lines = (Path(self.data.name) / "bot.log").read_text().splitlines()
-        if lines:
-            print(f"bot log: {len(lines)} lines, last: {lines[-1][:160]}", file=sys.stderr)
+        log = (Path(self.data.name) / "bot.log").read_text()
+        if "Traceback" in log or " ERROR " in log:
+            print(f"the bot logged errors:\n{log[-3000:]}", file=sys.stderr)
         self.data.cleanup()
 
 
@@ -242,7 +254,7 @@ async def scenario_prices(api: TimedFake, sim_url: str, users: list[int]) -> lis
             async with CountingRelay(sim_url) as relay:
                 bot = BotProcess(api, relay.url, mode, users, send_limit=send_limit)
                 try:
-                    await api.wait_until_polling(timeout=60)
+                    await bot.ready()
                     latencies = await burst(api, users, "/price R_100", expect="R_100")
                     upstream = relay.upstream_requests("R_100")
                 finally:
@@ -287,7 +299,7 @@ async def scenario_sessions(
     slow = FIRST_USER - 2
     bot = BotProcess(api, sim_url, "multi-user", users, send_limit=False)
     try:
-        await api.wait_until_polling(timeout=60)
+        await bot.ready()
         warm = FIRST_USER - 1
         for text in ("/price R_100", f"/connect {WARM_TOKEN}", "/balance", "/disconnect"):
             await burst(api, [warm], text)
