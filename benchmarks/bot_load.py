@@ -176,6 +176,11 @@ class BotProcess:
         )
         await self.api.wait_until_polling(timeout=60)
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the bot process so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -255,7 +260,9 @@ async def scenario_prices(api: TimedFake, sim_url: str, users: list[int]) -> lis
                 bot = BotProcess(api, relay.url, mode, users, send_limit=send_limit)
                 try:
                     await bot.ready()
+                    bot_cpu, own_cpu = bot.cpu_seconds(), time.process_time()
                     latencies = await burst(api, users, "/price R_100", expect="R_100")
+                    bot_cpu, own_cpu = bot.cpu_seconds() - bot_cpu, time.process_time() - own_cpu
                     upstream = relay.upstream_requests("R_100")
                 finally:
                     await bot.stop()
@@ -268,6 +275,8 @@ async def scenario_prices(api: TimedFake, sim_url: str, users: list[int]) -> lis
                     "p50": statistics.median(latencies),
                     "p99": pct(latencies, 0.99),
                     "max": max(latencies),
+                    "bot_cpu": bot_cpu,
+                    "driver_cpu": own_cpu,
                 }
             )
             print(rows[-1], flush=True)
@@ -363,8 +372,8 @@ def report(prices: list[dict[str, Any]], sessions: dict[str, Any], n: int, args:
         f"### 1. {n} users send `/price R_100` at once",
         "",
         "| mode | send limiter | answered | upstream R_100 requests | p50 s | p99 s | max s "
-        "| target | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| bot CPU s | target | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for row in prices:
         if row["limiter"] == "off":
@@ -375,7 +384,8 @@ def report(prices: list[dict[str, Any]], sessions: dict[str, Any], n: int, args:
         ok = ok and row["upstream"] <= 2 and row["answered"] == n
         lines.append(
             f"| {row['mode']} | {row['limiter']} | {row['answered']} | {row['upstream']} | "
-            f"{row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.2f} | {target} | "
+            f"{row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.2f} | {row['bot_cpu']:.2f} | "
+            f"{target} | "
             f"{'pass' if ok else 'FAIL'} |"
         )
     s = sessions
