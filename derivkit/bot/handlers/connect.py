@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from derivkit.bot.handlers.common import reply
 from derivkit.bot.runtime import runtime
+from derivkit.bot.sessions import AtCapacity
 from derivkit.core import ConnectionLost, DerivError, InvalidToken, RequestTimeout, UsageError
 from derivkit.storage import ConnectedAccount
 from derivkit.tokenstore import check_deriv_token
@@ -160,7 +161,7 @@ async def take_token(
     rt.remember(record)
     try:
         await rt.sessions.adopt(user.id, client)
-    except DerivError:
+    except (DerivError, AtCapacity):  # stored: the session opens on a later command
         await client.close()
     kind = "DEMO" if account.is_virtual else "REAL MONEY"
     lines = [
