@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from derivkit.cli import account, dashboard, market, status, trade
+from derivkit.cli import account, dashboard, market, products, status, trade
 from derivkit.cli.app import app
 from derivkit.cli.bot import bot_app
 from derivkit.cli.config import config_app
@@ -14,7 +14,7 @@ __all__ = ["app", "main"]
 app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim")
 app.add_typer(bot_app, name="bot")
-_COMMAND_MODULES = (account, dashboard, market, status, trade)
+_COMMAND_MODULES = (account, dashboard, market, products, status, trade)
 
 
 def main() -> None:

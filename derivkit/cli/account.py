@@ -6,10 +6,27 @@ from typing import Annotated, Any
 
 import typer
 
-from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.app import app, examples
 from derivkit.cli.output import Column
+from derivkit.cli.prompts import ctrl_c_waits
 from derivkit.cli.runner import Session, run
 from derivkit.formatting import money, utc
+
+ContractIdArg = Annotated[
+    int,
+    typer.Argument(
+        metavar="CONTRACT_ID", help="Contract id (from buy or portfolio).", show_default=False
+    ),
+]
+
+
+def count_option(most: int, what: str) -> Any:
+    """``--count N`` (``-n``): how many rows, as everywhere in the CLI."""
+    return typer.Option("--count", "-n", min=1, max=most, metavar="N", help=f"How many {what}.")
+
+
+#: ``--limit``, the old name of ``--count`` here: still accepted, no longer shown.
+LimitAlias = Annotated[int | None, typer.Option("--limit", min=1, hidden=True)]
 
 
 async def currency_decimals(session: Session, currency: str) -> int | None:
@@ -27,7 +44,9 @@ def _balance_payload(balance: Any) -> dict[str, Any]:
     return {"balance": balance.balance, "currency": balance.currency, "loginid": balance.loginid}
 
 
-@app.command("balance", epilog=GLOBALS_EPILOG)
+@app.command(
+    "balance", epilog=examples("derivkit --sim balance", "derivkit balance --watch --json")
+)
 def balance_command(
     ctx: typer.Context,
     watch: Annotated[
@@ -55,7 +74,7 @@ def balance_command(
     run(ctx, body, needs_token=True)
 
 
-@app.command("portfolio", epilog=GLOBALS_EPILOG)
+@app.command("portfolio", epilog=examples("derivkit portfolio", "derivkit --json portfolio"))
 def portfolio_command(ctx: typer.Context) -> None:
     """Open contracts."""
 
@@ -102,8 +121,9 @@ def _contract_payload(contract: Any) -> dict[str, Any]:
     return {
         "contract_id": contract.contract_id,
         "contract_type": contract.contract_type,
-        "underlying": contract.underlying,
+        "symbol": contract.underlying,
         "status": contract.status,
+        "outcome": contract.outcome,
         "buy_price": contract.buy_price,
         "bid_price": contract.bid_price,
         "payout": contract.payout,
@@ -122,14 +142,17 @@ def _contract_line(contract: Any) -> str:
     profit = money(contract.profit, contract.currency)
     return (
         f"{contract.contract_id}  {contract.contract_type} {contract.underlying}  "
-        f"{contract.status or 'open'}  bid {bid}  profit {sign}{profit}"
+        f"{contract.outcome}  bid {bid}  profit {sign}{profit}"
     )
 
 
-@app.command("contract", epilog=GLOBALS_EPILOG)
+@app.command(
+    "contract",
+    epilog=examples("derivkit contract 250000000008", "derivkit contract 250000000008 --watch"),
+)
 def contract_command(
     ctx: typer.Context,
-    contract_id: Annotated[int, typer.Argument(help="Contract id (from buy or portfolio).")],
+    contract_id: ContractIdArg,
     watch: Annotated[
         bool, typer.Option("--watch", help="Follow live profit until the contract is sold.")
     ] = False,
@@ -148,22 +171,29 @@ def contract_command(
     run(ctx, body, needs_token=True)
 
 
-@app.command("sell", epilog=GLOBALS_EPILOG)
+@app.command(
+    "sell",
+    epilog=examples("derivkit sell 250000000008", "derivkit sell 250000000008 --price 4.5"),
+)
 def sell_command(
     ctx: typer.Context,
-    contract_id: Annotated[int, typer.Argument(help="Contract id to sell.")],
+    contract_id: ContractIdArg,
     price: Annotated[
-        float, typer.Option(min=0, help="Least you accept; 0 sells at the market price.")
+        float,
+        typer.Option(
+            min=0, metavar="AMOUNT", help="Least you accept; 0 sells at the market price."
+        ),
     ] = 0.0,
 ) -> None:
     """Sell an open contract before expiry (sent once, never retried)."""
 
     async def body(session: Session) -> None:
-        receipt = await session.fetch(session.api.sell(contract_id, price))
+        with ctrl_c_waits(session.out, "the sell", not_done="nothing sold."):
+            receipt = await session.fetch(session.api.sell(contract_id, price))
         currency = session.currency
         payload = {
             "contract_id": receipt.contract_id,
-            "sold_for": receipt.sold_for,
+            "sell_price": receipt.sold_for,
             "balance_after": receipt.balance_after,
             "transaction_id": receipt.transaction_id,
         }
@@ -176,60 +206,65 @@ def sell_command(
     run(ctx, body, needs_token=True)
 
 
-@app.command("statement", epilog=GLOBALS_EPILOG)
+@app.command(
+    "statement", epilog=examples("derivkit statement --count 5", "derivkit --json statement")
+)
 def statement_command(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=999)] = 20,
+    count: Annotated[int, count_option(999, "transactions")] = 20,
+    limit: LimitAlias = None,
 ) -> None:
     """Recent account transactions, newest first."""
+    count = limit or count
 
     async def body(session: Session) -> None:
-        entries = await session.fetch(session.api.statement(limit=limit))
+        entries = await session.fetch(session.api.statement(limit=count))
         currency = session.currency
         rows: list[dict[str, Any]] = [
             {
                 "transaction_id": e.transaction_id,
-                "time": e.transaction_time,
+                "transaction_time": e.transaction_time,
                 "action": e.action_type,
                 "amount": e.amount,
                 "balance_after": e.balance_after,
                 "contract_id": e.contract_id,
-                "description": e.longcode,
+                "longcode": e.longcode,
             }
             for e in entries
         ]
         human = [
             {
                 **r,
-                "time": utc(r["time"]),
+                "transaction_time": utc(r["transaction_time"]),
                 "amount": money(r["amount"], currency),
                 "balance_after": money(r["balance_after"], currency),
-                "description": (r["description"] or "")[:60],
             }
             for r in rows
         ]
         columns = [
-            Column("time", "Time (UTC)"),
+            Column("transaction_time", "Time (UTC)"),
             Column("action"),
             Column("amount", numeric=True),
             Column("balance_after", "Balance", numeric=True),
             Column("contract_id", "Contract", numeric=True),
-            Column("description"),
+            Column("longcode", "Description"),
         ]
         session.out.table(human, columns, payload=rows, empty="No transactions.")
 
     run(ctx, body, needs_token=True)
 
 
-@app.command("profit", epilog=GLOBALS_EPILOG)
+@app.command("profit", epilog=examples("derivkit profit --count 10", "derivkit --json profit"))
 def profit_command(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500)] = 20,
+    count: Annotated[int, count_option(500, "contracts")] = 20,
+    limit: LimitAlias = None,
 ) -> None:
     """Closed contracts with their profit or loss, newest first."""
+    count = limit or count
 
     async def body(session: Session) -> None:
-        entries = await session.fetch(session.api.profit_table(limit=limit))
+        entries = await session.fetch(session.api.profit_table(limit=count))
         currency = session.currency
         rows: list[dict[str, Any]] = [
             {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,15 +20,21 @@ from derivkit.settings import option_help, setting
 if TYPE_CHECKING:
     from derivkit.settings import Settings
 
-__all__ = ["CliState", "app", "hoist_global_options", "settings"]
+__all__ = ["CliState", "app", "examples", "hoist_global_options", "settings"]
 
 GLOBAL_FLAGS = frozenset({"--json", "--sim", "-v", "--verbose"})
 GLOBAL_VALUED = frozenset({"--endpoint", "--token", "--app-id"})
-# Sub-apps whose own options share a global option's name (``sim serve --token``).
+# Sub-apps whose own options share a valued global option's name (``sim serve --token``): only
+# the global flags (--json, -v) move out of them.
 NOT_HOISTED = frozenset({"sim"})
 GLOBALS_EPILOG = (
     "Global options (--json, --sim, --token, --endpoint, --app-id, -v) may also follow the command."
 )
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: example command lines, then the note on global options."""
+    return "Examples:\n\n" + "".join(f"  {line}\n\n" for line in lines) + GLOBALS_EPILOG
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -41,9 +48,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
             position += 1
         else:
             break
-    if position >= len(args) or args[position] in NOT_HOISTED:
+    if position >= len(args):
         return args
     head, command, tail = args[:position], args[position], args[position + 1 :]
+    valued = frozenset() if command in NOT_HOISTED else GLOBAL_VALUED  # flags still move
     moved: list[str] = []
     kept: list[str] = []
     index = 0
@@ -52,9 +60,9 @@ def hoist_global_options(args: list[str]) -> list[str]:
         if arg == "--":
             kept.extend(tail[index:])
             break
-        if arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUED and "=" in arg:
+        if arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in valued and "=" in arg:
             moved.append(arg)
-        elif arg in GLOBAL_VALUED and index + 1 < len(tail):
+        elif arg in valued and index + 1 < len(tail):
             moved.extend(tail[index : index + 2])
             index += 1
         else:
@@ -64,10 +72,41 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 class HoistingGroup(TyperGroup):
+    """The root command: hoists global options, and gives every parameter of every command a
+    plain metavar where it has none, so that no Typer version shows its internal type names
+    (``{symbol}``, ``<float range>``) in ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_metavars(self)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if ctx.parent is None:
             args = hoist_global_options(list(args))
         return super().parse_args(ctx, args)
+
+
+def _plain_metavars(command: Any) -> None:
+    """Name each value after its parameter (``--max-open MAX_OPEN``, ``SYMBOL``) where the code
+    gave no metavar; flags take no value and get none. An argument shows its metavar as it is,
+    in the usage line and the argument list alike (recent Typer would add ``{...}`` and a
+    ``<type>``; older versions have no such hooks and show the metavar anyway)."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or not param.name:
+            continue
+        if param.metavar is None:
+            name = param.name.upper()
+            if param.param_type_name == "argument":
+                name = name if param.required else f"[{name}]"
+                name = f"{name}..." if param.nargs != 1 else name
+            param.metavar = name
+        if param.param_type_name == "argument":
+            if hasattr(param, "_usage_display_name"):
+                param._usage_display_name = partial(getattr, param, "metavar")
+            if hasattr(param, "display_type_rich"):
+                param.display_type_rich = lambda ctx: None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
 
 
 @dataclass(frozen=True)

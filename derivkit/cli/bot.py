@@ -14,17 +14,14 @@ import typer
 from derivkit.cli.app import GLOBALS_EPILOG
 from derivkit.cli.app import settings as resolve_from_context
 from derivkit.cli.config import store_token
-from derivkit.cli.runner import (
+from derivkit.cli.errors import (
     EXIT_AUTH,
-    EXIT_CONNECTION,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    MissingToken,
-    StopSignals,
-    fail,
-    open_session,
-    output_for,
+    CommandError,
+    reported,
 )
+from derivkit.cli.runner import StopSignals, open_session, output_for
 from derivkit.settings import data_dir, option_help, setting
 
 bot_app = typer.Typer(
@@ -99,15 +96,20 @@ def run_command(
     ] = None,
 ) -> None:
     """Run the bot until Ctrl-C. Uses the Deriv token of `derivkit config set-token` (or --sim)."""
-    from derivkit.core import DerivError, UsageError
     from derivkit.settings import resolve_bot_settings
     from derivkit.tokenstore import TokenStore
 
     out = output_for(ctx)
-    if out.json_mode:
-        out.error("--json does not apply to `bot run`")
-        raise typer.Exit(EXIT_USAGE)
-    try:
+    with reported(out):
+        if out.json_mode:
+            raise CommandError("--json does not apply to `bot run`", EXIT_USAGE)
+        try:  # first: without the extra, no setting or token can help
+            from derivkit.bot import running_bot
+            from derivkit.bot.logsafety import protect_logging
+        except ImportError:
+            raise CommandError(
+                "the bot needs its extra: pip install 'derivkit[bot]'", EXIT_USAGE
+            ) from None
         settings = resolve_from_context(ctx)
         bot_settings = resolve_bot_settings(
             allowed_users=allow,
@@ -126,17 +128,8 @@ def run_command(
             no_send_limit=no_send_limit,
             stored_token=TokenStore.for_bot().load(),
         )
-    except UsageError as error:
-        fail(out, error)
-    if not bot_settings.token:
-        out.error(NO_BOT_TOKEN)
-        raise typer.Exit(EXIT_AUTH)
-    try:
-        from derivkit.bot import running_bot
-        from derivkit.bot.logsafety import protect_logging
-    except ImportError:
-        out.error("the bot needs its extra: pip install 'derivkit[bot]'")
-        raise typer.Exit(EXIT_USAGE) from None
+        if not bot_settings.token:
+            raise CommandError(NO_BOT_TOKEN, EXIT_AUTH)
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -181,27 +174,8 @@ def run_command(
             await signals.stop.wait()
 
     try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (DerivError, UsageError, MissingToken) as error:
-        fail(out, error)
-    except Exception as error:  # telegram.error.InvalidToken, NetworkError ...
-        from telegram.error import InvalidToken, NetworkError, TelegramError
-
-        if not isinstance(error, TelegramError):
-            raise
-        from derivkit.bot.logsafety import redact
-
-        reason = redact(str(error), [bot_settings.token])
-        if isinstance(error, InvalidToken):
-            out.error("Telegram refused the bot token; check it with @BotFather")
-            raise typer.Exit(EXIT_AUTH) from None
-        if isinstance(error, NetworkError):
-            out.error(f"cannot reach Telegram's Bot API: {reason}")
-        else:
-            out.error(f"Telegram: {reason}")
-        raise typer.Exit(EXIT_CONNECTION) from None
+        with reported(out, secrets=[bot_settings.token, settings.token or ""]):
+            asyncio.run(main())
     finally:
         logging.getLogger().removeHandler(handler)
     out.note("Bot stopped.")

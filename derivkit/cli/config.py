@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from derivkit.cli.app import settings as resolved_settings
-from derivkit.cli.runner import fail, output_for
+from derivkit.cli.errors import reported
+from derivkit.cli.prompts import ask_secret
+from derivkit.cli.runner import output_for
 
 if TYPE_CHECKING:
     from derivkit.tokenstore import TokenStore
@@ -17,27 +19,26 @@ config_app = typer.Typer(help="Show and change derivkit's settings.", no_args_is
 
 
 @config_app.command("path")
-def path_command() -> None:
-    """Print the config directory."""
+def path_command(ctx: typer.Context) -> None:
+    """Print the config directory (settings and the encrypted token)."""
     from derivkit.settings import config_dir
 
-    typer.echo(str(config_dir()))
+    directory = str(config_dir())
+    output_for(ctx).data({"config_dir": directory}, directory)
 
 
 @config_app.command("show")
 def show_command(ctx: typer.Context) -> None:
     """Resolved settings and where each came from (tokens only masked)."""
-    from derivkit.core import DEFAULT_ENDPOINT, UsageError
+    from derivkit.core import DEFAULT_ENDPOINT
     from derivkit.core.secrets import mask_token
     from derivkit.settings import config_dir, resolve_bot_settings
     from derivkit.tokenstore import TokenStore
 
     out = output_for(ctx)
-    try:
+    with reported(out):
         settings = resolved_settings(ctx)
         bot = resolve_bot_settings(stored_token=TokenStore.for_bot().load())
-    except UsageError as error:
-        fail(out, error)
     payload = {
         "endpoint": settings.endpoint or DEFAULT_ENDPOINT,
         "app_id": settings.app_id,
@@ -71,19 +72,17 @@ def set_command(
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
     """Store a setting in the config file (checked first: a bad value is refused, not saved)."""
-    from derivkit.core import UsageError
     from derivkit.settings import config_dir, config_setting, load_config, save_config
 
     out = output_for(ctx)
-    try:
+    with reported(out):
         config_setting(key)
         directory = config_dir()
         values = load_config(directory)
         values[key] = value
         path = save_config(directory, values)
-    except UsageError as error:
-        fail(out, error)
-    out.note(f"Saved {key} in {path}")
+    saved = load_config(directory)[key]
+    out.data({"saved": key, "value": saved, "path": str(path)}, f"Saved {key} in {path}", err=True)
 
 
 @config_app.command("set-token")
@@ -101,20 +100,22 @@ def set_token_command(
 
 
 def store_token(ctx: typer.Context, store: TokenStore, token: str | None, *, what: str) -> None:
-    """Save ``token`` in ``store``; without it, prompt (hidden) on a terminal or read stdin."""
-    from derivkit.core import UsageError
-
+    """Save ``token`` in ``store``; without it, prompt (hidden) on a terminal or read stdin.
+    Ctrl-C at the prompt stores nothing (exit 130)."""
     out = output_for(ctx)
-    if token is None:
-        if sys.stdin.isatty():
-            token = typer.prompt(what[0].upper() + what[1:], hide_input=True, err=True)
-        else:
-            token = sys.stdin.readline().strip()
-    try:
+    label = what[0].upper() + what[1:]
+    with reported(out):
+        if token is None:
+            if sys.stdin.isatty():
+                token = ask_secret(label, not_done=f"no {what} stored.")
+            else:
+                token = sys.stdin.readline().strip()
         store.save(token or "")
-    except UsageError as error:
-        fail(out, error)
-    out.note(f"{what[0].upper() + what[1:]} saved (encrypted) in {store.token_path}")
+    out.data(
+        {"saved": what, "path": str(store.token_path)},
+        f"{label} saved (encrypted) in {store.token_path}",
+        err=True,
+    )
 
 
 @config_app.command("clear-token")
@@ -123,4 +124,5 @@ def clear_token_command(ctx: typer.Context) -> None:
     from derivkit.tokenstore import TokenStore
 
     removed = TokenStore.default().clear()
-    output_for(ctx).note("Token removed." if removed else "No token was stored.")
+    message = "Token removed." if removed else "No token was stored."
+    output_for(ctx).data({"removed": removed}, message, err=True)

@@ -7,40 +7,74 @@ from typing import Annotated, Any
 
 import typer
 
-from derivkit.cli.app import GLOBALS_EPILOG, app
+from derivkit.cli.app import app, examples
+from derivkit.cli.completion import complete_symbol
+from derivkit.cli.errors import EXIT_API, CommandError, describe
 from derivkit.cli.output import Column
-from derivkit.cli.runner import Session, exit_code_for, run
+from derivkit.cli.runner import Session, run
 from derivkit.formatting import describe_error, price, utc
 
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 
+SymbolArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SYMBOL",
+        help="Symbol, e.g. R_100 (any case; `derivkit symbols` lists them).",
+        autocompletion=complete_symbol,
+        show_default=False,
+    ),
+]
 
-@app.command("price", epilog=GLOBALS_EPILOG)
+
+@app.command(
+    "price",
+    epilog=examples("derivkit --sim price R_100 R_50 stpRNG", "derivkit --json price r_100"),
+)
 def price_command(
     ctx: typer.Context,
-    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. R_100 1HZ100V stpRNG.")],
+    symbols: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SYMBOL...",
+            help="Symbols, e.g. R_100 1HZ100V stpRNG (any case).",
+            autocompletion=complete_symbol,
+            show_default=False,
+        ),
+    ],
 ) -> None:
-    """Latest quote of each symbol (fetched concurrently over one connection)."""
+    """Latest quote of each symbol (fetched concurrently over one connection).
+
+    The symbols that could be priced are printed (table or JSON list); each one that could not
+    gets an error line on stderr, and the exit code is that of the first failure.
+    """
 
     async def body(session: Session) -> None:
         from derivkit.core import APIError
 
+        failures: dict[str, BaseException] = {}
+        known: dict[str, str] = {}
+        for name in symbols:
+            try:
+                known[name] = (await session.symbol(name)).symbol
+            except CommandError as error:
+                failures[name] = error
         results = await session.fetch(
             asyncio.gather(
-                *(session.api.ticks_history(symbol, count=1) for symbol in symbols),
+                *(session.api.ticks_history(symbol, count=1) for symbol in known.values()),
                 return_exceptions=True,
             )
         )
         rows: list[dict[str, Any]] = []
-        failures: list[tuple[str, BaseException]] = []
-        for symbol, result in zip(symbols, results, strict=True):
+        for name, result in zip(known, results, strict=True):
+            symbol = known[name]
             if isinstance(result, APIError):
-                failures.append((symbol, result))
+                failures[name] = result
                 continue
             if isinstance(result, BaseException):
                 raise result
             if not result.prices:
-                failures.append((symbol, APIError("NoData", "no recent tick")))
+                failures[name] = APIError("NoData", "no recent tick")
                 continue
             rows.append(
                 {
@@ -55,29 +89,40 @@ def price_command(
             for row in rows
         ]
         columns = [Column("symbol"), Column("quote", numeric=True), Column("time", "Time (UTC)")]
-        if rows or session.out.json_mode:
+        if rows:  # when every symbol failed, stdout stays empty (under --json too)
             session.out.table(human, columns, payload=rows)
         if failures:
-            for symbol, error in failures:
-                session.out.error(f"{symbol}: {describe_error(error)}")
-            raise typer.Exit(exit_code_for(failures[0][1]))
+            codes = []
+            for name in symbols:
+                if name in failures:
+                    failure = failures[name]
+                    message, code = describe(failure) or (describe_error(failure), EXIT_API)
+                    # A lookup failure names the symbol already; a server error is prefixed.
+                    is_lookup = isinstance(failure, CommandError)
+                    session.out.error(message if is_lookup else f"{name}: {message}")
+                    codes.append(code)
+            raise typer.Exit(codes[0])
 
     run(ctx, body)
 
 
-@app.command("ticks", epilog=GLOBALS_EPILOG)
+@app.command(
+    "ticks", epilog=examples("derivkit --sim ticks 1HZ100V --count 5", "derivkit --json ticks R_50")
+)
 def ticks_command(
     ctx: typer.Context,
-    symbol: Annotated[str, typer.Argument(help="Symbol to stream, e.g. R_100.")],
+    symbol: SymbolArg,
     count: Annotated[
-        int | None, typer.Option("--count", "-n", min=1, help="Stop after N ticks.")
+        int | None,
+        typer.Option("--count", "-n", min=1, metavar="N", help="Stop after N ticks."),
     ] = None,
 ) -> None:
     """Stream ticks until Ctrl-C (or until --count ticks arrived)."""
 
     async def body(session: Session) -> None:
         received = 0
-        async with await session.fetch(session.api.ticks(symbol)) as stream:
+        found = await session.symbol(symbol)
+        async with await session.fetch(session.api.ticks(found.symbol)) as stream:
             async for tick in stream:
                 payload = {"symbol": tick.symbol, "epoch": tick.epoch, "quote": tick.quote}
                 line = f"{utc(tick.epoch)}  {tick.symbol}  {price(tick.quote, tick.pip_size)}"
@@ -89,14 +134,29 @@ def ticks_command(
     run(ctx, body)
 
 
-@app.command("history", epilog=GLOBALS_EPILOG)
+@app.command(
+    "history",
+    epilog=examples(
+        "derivkit --sim history R_100 --count 50 --chart",
+        "derivkit --sim history R_50 -n 10 --granularity 60",
+    ),
+)
 def history_command(
     ctx: typer.Context,
-    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. R_100.")],
-    count: Annotated[int, typer.Option("--count", "-n", min=1, max=5000)] = 20,
+    symbol: SymbolArg,
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count", "-n", min=1, max=5000, metavar="N", help="How many ticks or candles."
+        ),
+    ] = 20,
     granularity: Annotated[
         int | None,
-        typer.Option(help="Candle length in seconds (60, 120, ... 86400); omit for ticks."),
+        typer.Option(
+            metavar="SECONDS",
+            help="Candle length in seconds (60, 120, ... 86400); omit for ticks.",
+            show_default=False,
+        ),
     ] = None,
     chart: Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")] = False,
 ) -> None:
@@ -108,8 +168,9 @@ def history_command(
 
     async def body(session: Session) -> None:
         api = session.api
+        name = (await session.symbol(symbol)).symbol
         if granularity is None:
-            history = await session.fetch(api.ticks_history(symbol, count=count))
+            history = await session.fetch(api.ticks_history(name, count=count))
             pip = history.pip_size
             rows: list[dict[str, Any]] = [
                 {"epoch": epoch, "quote": quote}
@@ -118,11 +179,11 @@ def history_command(
             human = [{"time": utc(r["epoch"]), "quote": price(r["quote"], pip)} for r in rows]
             columns = [Column("time", "Time (UTC)"), Column("quote", numeric=True)]
             if chart and not session.out.json_mode:
-                session.out.data(None, _line_chart(symbol, history.times, history.prices))
+                session.out.data(None, _line_chart(name, history.times, history.prices))
                 return
         else:
             candles = await session.fetch(
-                api.ticks_history(symbol, count=count, style="candles", granularity=granularity)
+                api.ticks_history(name, count=count, style="candles", granularity=granularity)
             )
             pip = candles[0].pip_size if candles else None
             rows = [
@@ -138,9 +199,9 @@ def history_command(
                 Column(k, numeric=True) for k in ("open", "high", "low", "close")
             ]
             if chart and not session.out.json_mode:
-                session.out.data(None, _candle_chart(symbol, rows))
+                session.out.data(None, _candle_chart(name, rows))
                 return
-        session.out.table(human, columns, title=f"{symbol} history", payload=rows)
+        session.out.table(human, columns, title=f"{name} history", payload=rows)
 
     run(ctx, body)
 
@@ -190,11 +251,17 @@ def _candle_chart(symbol: str, rows: list[dict[str, Any]]) -> Any:
     return _plot(draw)
 
 
-@app.command("symbols", epilog=GLOBALS_EPILOG)
+@app.command(
+    "symbols",
+    epilog=examples("derivkit --sim symbols", "derivkit symbols --market synthetic_index --json"),
+)
 def symbols_command(
     ctx: typer.Context,
     market: Annotated[
-        str | None, typer.Option(help="Only this market, e.g. synthetic_index.")
+        str | None,
+        typer.Option(
+            metavar="MARKET", help="Only this market, e.g. synthetic_index.", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Symbols that can be traded, with their market and pip size."""
@@ -231,22 +298,23 @@ def symbols_command(
     run(ctx, body)
 
 
-@app.command("contracts", epilog=GLOBALS_EPILOG)
+@app.command("contracts", epilog=examples("derivkit --sim contracts R_100"))
 def contracts_command(
     ctx: typer.Context,
-    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. R_100.")],
+    symbol: SymbolArg,
 ) -> None:
     """Contract types offered on a symbol, with their durations."""
 
     async def body(session: Session) -> None:
-        offers = await session.fetch(session.api.contracts_for(symbol))
+        found = (await session.symbol(symbol)).symbol
+        offers = await session.fetch(session.api.contracts_for(found))
         rows: list[dict[str, Any]] = [
             {
                 "contract_type": o.contract_type,
-                "category": o.contract_category,
-                "display": o.contract_display,
-                "barrier": o.barrier_category,
-                "expiry": o.expiry_type,
+                "contract_category": o.contract_category,
+                "contract_display": o.contract_display,
+                "barrier_category": o.barrier_category,
+                "expiry_type": o.expiry_type,
                 "min_duration": o.min_contract_duration,
                 "max_duration": o.max_contract_duration,
             }
@@ -254,12 +322,12 @@ def contracts_command(
         ]
         columns = [
             Column("contract_type", "Type"),
-            Column("display", "Name"),
-            Column("barrier"),
-            Column("expiry"),
+            Column("contract_display", "Name"),
+            Column("barrier_category", "Barrier"),
+            Column("expiry_type", "Expiry"),
             Column("min_duration", "Min"),
             Column("max_duration", "Max"),
         ]
-        session.out.table(rows, columns, title=f"Contracts on {symbol}")
+        session.out.table(rows, columns, title=f"Contracts on {found}")
 
     run(ctx, body)

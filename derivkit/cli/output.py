@@ -37,17 +37,23 @@ class Output:
     def __init__(self, *, json_mode: bool = False, verbose: bool = False) -> None:
         self.json_mode = json_mode
         self.verbose = verbose
+        # soft_wrap: a line is never broken by Rich (piped or redirected text stays one line per
+        # message; a terminal wraps it by itself).
         self.console = Console(highlight=False, soft_wrap=True)
-        self.errors = Console(stderr=True, highlight=False)
+        self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
     # -- data --------------------------------------------------------------------------------
 
-    def data(self, payload: Any, human: Any = None) -> None:
-        """Print one result: ``payload`` as JSON under --json, else ``human`` (or payload)."""
+    def data(self, payload: Any, human: Any = None, *, err: bool = False) -> None:
+        """Print one result: ``payload`` as JSON under --json, else ``human`` (or payload).
+
+        ``err``: the human form is a remark (``Saved ...``) and goes to stderr; the JSON form is
+        still the command's result, on stdout.
+        """
         if self.json_mode:
             self._json(payload)
         else:
-            self.console.print(payload if human is None else human)
+            (self.errors if err else self.console).print(payload if human is None else human)
 
     def table(
         self,

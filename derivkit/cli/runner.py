@@ -1,51 +1,76 @@
 """Running a command: settings, the client session (real API or embedded simulator), and the
-single place where errors become one line on stderr and an exit code.
-
-Exit codes: 0 ok, 1 API error, 2 usage, 3 connection, 4 authentication, 130 interrupted.
+command's body inside :func:`derivkit.cli.errors.reported`, the one place where errors become one
+line on stderr and an exit code (0 ok, 1 API error, 2 usage, 3 connection, 4 authentication,
+130 interrupted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
+import json
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from derivkit.cli.app import settings as resolve_from_context
+from derivkit.cli.errors import (
+    EXIT_API,
+    EXIT_AUTH,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CommandError,
+    MissingToken,
+    exit_code_for,
+    fail,
+    reported,
+)
 from derivkit.cli.output import Output
-from derivkit.formatting import describe_error
 
 if TYPE_CHECKING:
     from derivkit.core import DerivClient
+    from derivkit.core.models import ActiveSymbol
     from derivkit.settings import Settings
 
 __all__ = [
     "EXIT_API",
     "EXIT_AUTH",
     "EXIT_CONNECTION",
+    "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "CannotConnect",
     "MissingToken",
     "Session",
     "StopSignals",
+    "exit_code_for",
+    "fail",
+    "open_session",
+    "output_for",
+    "reported",
     "run",
 ]
 
 T = TypeVar("T")
 
-EXIT_API = 1
-EXIT_USAGE = 2
-EXIT_CONNECTION = 3
-EXIT_AUTH = 4
-EXIT_INTERRUPTED = 130
+SYMBOLS_CACHE = "symbols.json"
 
 
-class MissingToken(Exception):
-    """An account command without any token."""
+class CannotConnect(CommandError):
+    """The endpoint could not be reached (or did not answer like a Deriv API server)."""
+
+    exit_code = EXIT_CONNECTION
+
+
+class BadToken(CommandError):
+    """A token that is not even shaped like a Deriv token: refused before anything is sent."""
+
+    exit_code = EXIT_AUTH
 
 
 @dataclass
@@ -55,6 +80,7 @@ class Session:
     api: DerivClient
     out: Output
     settings: Settings
+    _symbols: dict[str, ActiveSymbol] | None = field(default=None, repr=False)
 
     @property
     def currency(self) -> str:
@@ -66,26 +92,85 @@ class Session:
         async with self.out.waiting(what):
             return await awaitable
 
+    async def symbol(self, name: str) -> ActiveSymbol:
+        """The server's symbol called ``name`` in any case (``r_100`` is R_100). An unknown name
+        raises a CommandError (exit 1) suggesting the closest symbol. One ``active_symbols``
+        call per session, made on first use."""
+        from derivkit.core.models import ActiveSymbol
 
-def exit_code_for(error: BaseException) -> int:
-    from derivkit.core import APIError, AuthError, DerivError, UsageError
+        known = await self._known_symbols()
+        if known is None:  # the list could not be had: let the server judge the name
+            return ActiveSymbol(symbol=name, pip=None)
+        found = known.get(name.lower())
+        if found is not None:
+            return found
+        close = closest(name.lower(), list(known))
+        hint = f"; did you mean {known[close].symbol}?" if close else ""
+        raise CommandError(f"unknown symbol {name!r}{hint} (`derivkit symbols` lists them)")
 
-    if isinstance(error, MissingToken | AuthError):
-        return EXIT_AUTH
-    if isinstance(error, UsageError):
-        return EXIT_USAGE
-    if isinstance(error, APIError):
-        return EXIT_API
-    if isinstance(error, DerivError | TimeoutError):
-        return EXIT_CONNECTION  # ConnectionLost, OutcomeUnknown, RequestTimeout, ProtocolError
-    return EXIT_API
+    async def _known_symbols(self) -> dict[str, ActiveSymbol] | None:
+        from derivkit.core import APIError
+
+        if self._symbols is None:
+            try:
+                listed = await self.fetch(self.api.active_symbols())
+            except APIError:
+                return None
+            self._symbols = {item.symbol.lower(): item for item in listed}
+            remember_symbols([item.symbol for item in listed])
+        return self._symbols
 
 
-def fail(out: Output, error: BaseException) -> NoReturn:
-    out.error(describe_error(error))
-    if out.verbose:
-        out.errors.print_exception()
-    raise typer.Exit(exit_code_for(error))
+def closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate most like ``word`` (a typo away, e.g. ``r_10o`` -> ``r_100``), or None.
+
+    difflib finds the plausible ones; a completion of what was typed, then the fewest
+    single-character edits, then the nearest length decide between them.
+    """
+    plausible = difflib.get_close_matches(word, candidates, n=5, cutoff=0.6)
+    if not plausible:
+        return None
+    return min(
+        plausible,
+        key=lambda c: (not c.startswith(word), _edits(word, c), abs(len(c) - len(word)), c),
+    )
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def remember_symbols(symbols: Sequence[str]) -> None:
+    """Keep the server's symbols for shell completion (best effort: a failure changes nothing)."""
+    from derivkit.settings import data_dir, write_private
+
+    path = data_dir() / SYMBOLS_CACHE
+    data = json.dumps(sorted(symbols)).encode()
+    with suppress(OSError):
+        if not path.exists() or path.read_bytes() != data:
+            write_private(path, data)
+
+
+def remembered_symbols() -> list[str]:
+    """The symbols last seen from a server, else the simulator's (the synthetic indices)."""
+    from derivkit.settings import data_dir
+
+    with suppress(OSError, ValueError):
+        symbols = json.loads((data_dir() / SYMBOLS_CACHE).read_text())
+        if isinstance(symbols, list) and all(isinstance(item, str) for item in symbols):
+            return symbols
+    from derivkit.sim.symbols import SYMBOLS
+
+    return sorted(SYMBOLS)
 
 
 def connection_notices(out: Output) -> Callable[[str], None]:
@@ -114,7 +199,9 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     """Connect to the configured endpoint, or start the embedded simulator under ``--sim``.
 
-    Connection state changes go to ``on_state_change``, by default as notices on stderr.
+    Connection state changes go to ``on_state_change``, by default as notices on stderr. A token
+    that cannot be a Deriv token fails before connecting (BadToken); an endpoint that cannot be
+    reached fails with CannotConnect, naming it.
     """
     from derivkit.core import DerivClient
 
@@ -133,6 +220,8 @@ async def open_session(
                     "run `derivkit config set-token`, or try it offline with --sim"
                 )
             endpoint, token, waiting = settings.endpoint, settings.token, "Connecting"
+            if needs_token and token:
+                _check_token_shape(token, settings.token_source)
         client = DerivClient(
             endpoint,
             app_id=settings.app_id,
@@ -140,9 +229,40 @@ async def open_session(
             on_state_change=on_state_change or connection_notices(out),
         )
         async with out.waiting(waiting):
-            await client.connect()
+            await _connect(client, offline=settings.sim)
         stack.push_async_callback(client.close)
         yield Session(client, out, settings)
+
+
+CONNECT_HINT = "check --endpoint (or DERIV_ENDPOINT) and the network, or work offline with --sim"
+CONNECT_HINT = "check --endpoint (or DERIV_ENDPOINT) and the network, or work offline with --sim"
+TOKEN_SOURCES = {
+    "flag": "--token",
+    "env": "DERIV_API_TOKEN",
+    "config": "the stored token (`derivkit config set-token`)",
+}
+
+
+def _check_token_shape(token: str, source: str) -> None:
+    from derivkit.core import UsageError
+    from derivkit.tokenstore import check_deriv_token
+
+    try:
+        check_deriv_token(token)
+    except UsageError as error:
+        where = TOKEN_SOURCES.get(source, "the API token")
+        raise BadToken(f"{where} is not a Deriv API token: {error}") from None
+
+
+async def _connect(client: DerivClient, *, offline: bool) -> None:
+    from derivkit.core import ConnectionLost, ProtocolError, RequestTimeout
+
+    try:
+        await client.connect()
+    except (ConnectionLost, ProtocolError, RequestTimeout) as error:
+        reason = str(error).removeprefix("cannot connect: ")
+        hint = "" if offline else f"; {CONNECT_HINT}"
+        raise CannotConnect(f"cannot connect to {client.url}: {reason}{hint}") from error
 
 
 class StopSignals:
@@ -186,8 +306,6 @@ def run(
     needs_token: bool = False,
 ) -> T:
     """Resolve settings, open a session, run ``body``, and map any failure to an exit code."""
-    from derivkit.core import DerivError
-
     out = output_for(ctx)
 
     async def main() -> T:
@@ -198,13 +316,9 @@ def run(
     previous_level = derivkit_logger.level
     handler = _log_to_stderr() if out.verbose else None
     try:
-        settings = resolve_from_context(ctx, with_stored_token=needs_token)
-        return asyncio.run(main())
-    except KeyboardInterrupt:
-        out.note("Interrupted.")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (DerivError, MissingToken) as error:
-        fail(out, error)
+        with reported(out):
+            settings = resolve_from_context(ctx, with_stored_token=needs_token)
+            return asyncio.run(main())
     finally:
         if handler is not None:
             derivkit_logger.removeHandler(handler)

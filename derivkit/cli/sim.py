@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from typing import Annotated
 
 import typer
 
-from derivkit.cli.runner import StopSignals
+from derivkit.cli.app import examples
+from derivkit.cli.errors import EXIT_CONNECTION, EXIT_INTERRUPTED, CommandError, reported
+from derivkit.cli.runner import StopSignals, output_for
 
 sim_app = typer.Typer(
     name="sim",
@@ -16,41 +19,93 @@ sim_app = typer.Typer(
 )
 
 
-@sim_app.command("serve")
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise typer.BadParameter(f"must be positive, got {value:g}")
+    return value
+
+
+SERVE_EXAMPLES = examples(
+    "derivkit sim serve --token demo1        # then, in another terminal:",
+    "derivkit --endpoint ws://127.0.0.1:8765/websockets/v3 --token demo1 balance",
+    "derivkit sim serve --port 0 --seed 1 --speed 10 --json",
+)
+
+
+@sim_app.command("serve", epilog=SERVE_EXAMPLES)
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8765,
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Interface to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, metavar="PORT", help="TCP port (0 picks a free one)."
+        ),
+    ] = 8765,
     token: Annotated[
         list[str] | None,
         typer.Option(
-            "--token", help="Virtual-account token (repeatable); default: one demo token."
+            "--token",
+            metavar="TOKEN",
+            help="Virtual-account token (repeatable), so that clients can keep using it across "
+            "restarts; default: one demo token, new each run unless --seed is given.",
+            show_default=False,
         ),
     ] = None,
     real_token: Annotated[
         list[str] | None,
-        typer.Option("--real-token", help="Real-money (CR) account token, for testing guards."),
+        typer.Option(
+            "--real-token",
+            metavar="TOKEN",
+            help="Real-money (CR) account token, for testing guards.",
+            show_default=False,
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed for deterministic prices.")
+        int | None,
+        typer.Option("--seed", metavar="N", help="Seed for deterministic prices and demo token."),
     ] = None,
-    balance: Annotated[float, typer.Option("--balance", help="Starting balance.")] = 10000.0,
-    speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per second.")] = 1.0,
+    balance: Annotated[
+        float, typer.Option("--balance", min=0, metavar="AMOUNT", help="Starting balance.")
+    ] = 10000.0,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed", metavar="X", callback=_positive, help="Simulated seconds per second."
+        ),
+    ] = 1.0,
     idle_timeout: Annotated[
-        float, typer.Option("--idle-timeout", help="Close connections idle for N seconds.")
+        float,
+        typer.Option(
+            "--idle-timeout",
+            metavar="SECONDS",
+            callback=_positive,
+            help="Close connections idle for this long.",
+        ),
     ] = 120.0,
     start_epoch: Annotated[
-        int | None, typer.Option("--start-epoch", help="Simulated epoch at start (default: now).")
+        int | None,
+        typer.Option(
+            "--start-epoch", metavar="EPOCH", help="Simulated epoch at start (default: now)."
+        ),
     ] = None,
     scopes: Annotated[
         str | None,
         typer.Option(
             "--scopes",
+            metavar="SCOPES",
             help="Comma-separated scopes of every token (default: read, trade, "
             "trading_information, payments, admin).",
+            show_default=False,
         ),
     ] = None,
     delay: Annotated[
-        float, typer.Option("--delay", help="Seconds added before every message sent (latency).")
+        float,
+        typer.Option(
+            "--delay", min=0, metavar="SECONDS", help="Seconds added before every message sent."
+        ),
     ] = 0.0,
     token_delay: Annotated[
         list[str] | None,
@@ -58,14 +113,18 @@ def serve(
             "--token-delay",
             metavar="TOKEN=SECONDS",
             help="Extra delay of every message to one token's connections (repeatable).",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
-    """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C."""
-    if speed <= 0:
-        raise typer.BadParameter("must be positive", param_hint="--speed")
-    if delay < 0:
-        raise typer.BadParameter("must not be negative", param_hint="--delay")
+    """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C.
+
+    Accounts, contracts and balances live as long as the server: point the CLI, the dashboard and
+    the bot at it with --endpoint and --token to share one account between commands.
+    """
+    from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
+
+    out = output_for(ctx)
     slow: dict[str, float] = {}
     for item in token_delay or []:
         slow_token, _, seconds = item.partition("=")
@@ -73,20 +132,6 @@ def serve(
             slow[slow_token] = float(seconds)
         except ValueError:
             raise typer.BadParameter("use TOKEN=SECONDS", param_hint="--token-delay") from None
-    from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
-
-    signals = StopSignals()
-
-    async def run(sim: Simulator) -> None:
-        signals.install()
-        async with sim:
-            if not token:
-                typer.echo(f"Demo token: {sim.token}")
-            for t in real_token or []:
-                typer.echo(f"Real-money token: {t}")
-            typer.echo(f"Listening on {sim.url}")
-            await signals.stop.wait()
-
     try:
         sim = Simulator(
             host=host,
@@ -100,16 +145,40 @@ def serve(
             start_epoch=start_epoch,
             scopes=[s.strip() for s in scopes.split(",") if s.strip()] if scopes else None,
         )
-        sim.faults.delay = delay
-        sim.faults.token_delay.update(slow)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--token") from None
-    try:
-        asyncio.run(run(sim))
-        if signals.interrupted:
-            raise typer.Exit(130)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except OSError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except ValueError as exc:  # the other values were checked above: a token is wrong
+        raise typer.BadParameter(str(exc), param_hint="--token / --real-token") from None
+    sim.faults.delay = delay
+    sim.faults.token_delay.update(slow)
+    signals = StopSignals()
+
+    async def serve_until_stopped() -> None:
+        signals.install()
+        try:
+            await sim.start()
+        except OSError as error:
+            raise CommandError(_bind_error(host, port, error), EXIT_CONNECTION) from None
+        try:
+            payload = {"url": sim.url, "tokens": sim.tokens, "real_tokens": sim.real_tokens}
+            lines = [f"Demo token: {t}" for t in sim.tokens if not token]
+            lines += [f"Real-money token: {t}" for t in sim.real_tokens]
+            lines.append(f"Listening on {sim.url}")
+            out.stream_item(payload, "\n".join(lines))  # one line: the server runs on
+            out.note(f"Use it: derivkit --endpoint {sim.url} --token {sim.token} balance")
+            await signals.stop.wait()
+        finally:
+            await sim.stop()
+
+    with reported(out):
+        asyncio.run(serve_until_stopped())
+    if signals.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _bind_error(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another `derivkit sim serve`?); "
+            "pick another with --port, or --port 0 for a free one"
+        )
+    reason = error.strerror or str(error)
+    return f"cannot listen on {host}:{port}: {reason}; check --host and --port"

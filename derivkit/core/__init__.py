@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from derivkit.core.backoff import RetryPolicy, backoff_delays
-    from derivkit.core.client import DerivClient
+    from derivkit.core.client import KEEP, DerivClient
     from derivkit.core.connection import ConnectionState, DerivConnection
+    from derivkit.core.contracts import (
+        AccumulatorContract,
+        ContractUpdate,
+        ContractUpdateEntry,
+        MultiplierContract,
+        TurbosContract,
+        VanillaContract,
+        open_contract_from,
+    )
     from derivkit.core.exceptions import (
         AlreadySubscribed,
         APIError,
@@ -39,11 +48,13 @@ if TYPE_CHECKING:
         ActiveSymbol,
         Balance,
         BuyReceipt,
+        Cancellation,
         Candle,
         ContractOffer,
         ContractSpec,
         History,
         OpenContract,
+        Order,
         PortfolioContract,
         ProfitTableEntry,
         Proposal,
@@ -54,15 +65,30 @@ if TYPE_CHECKING:
         WebsiteStatus,
     )
     from derivkit.core.protocol import Multiplexer
+    from derivkit.core.specs import (
+        AccumulatorSpec,
+        AnySpec,
+        MultiplierSpec,
+        TurbosSpec,
+        VanillaSpec,
+    )
     from derivkit.core.subscription import Subscription
     from derivkit.core.transport import DEFAULT_ENDPOINT
 
 _SOURCES = {
     "RetryPolicy": "derivkit.core.backoff",
     "backoff_delays": "derivkit.core.backoff",
+    "KEEP": "derivkit.core.client",
     "DerivClient": "derivkit.core.client",
     "ConnectionState": "derivkit.core.connection",
     "DerivConnection": "derivkit.core.connection",
+    "AccumulatorContract": "derivkit.core.contracts",
+    "ContractUpdate": "derivkit.core.contracts",
+    "ContractUpdateEntry": "derivkit.core.contracts",
+    "MultiplierContract": "derivkit.core.contracts",
+    "TurbosContract": "derivkit.core.contracts",
+    "VanillaContract": "derivkit.core.contracts",
+    "open_contract_from": "derivkit.core.contracts",
     "AlreadySubscribed": "derivkit.core.exceptions",
     "APIError": "derivkit.core.exceptions",
     "AuthError": "derivkit.core.exceptions",
@@ -84,11 +110,13 @@ _SOURCES = {
     "ActiveSymbol": "derivkit.core.models",
     "Balance": "derivkit.core.models",
     "BuyReceipt": "derivkit.core.models",
+    "Cancellation": "derivkit.core.models",
     "Candle": "derivkit.core.models",
     "ContractOffer": "derivkit.core.models",
     "ContractSpec": "derivkit.core.models",
     "History": "derivkit.core.models",
     "OpenContract": "derivkit.core.models",
+    "Order": "derivkit.core.models",
     "PortfolioContract": "derivkit.core.models",
     "ProfitTableEntry": "derivkit.core.models",
     "Proposal": "derivkit.core.models",
@@ -98,25 +126,37 @@ _SOURCES = {
     "Transaction": "derivkit.core.models",
     "WebsiteStatus": "derivkit.core.models",
     "Multiplexer": "derivkit.core.protocol",
+    "AccumulatorSpec": "derivkit.core.specs",
+    "AnySpec": "derivkit.core.specs",
+    "MultiplierSpec": "derivkit.core.specs",
+    "TurbosSpec": "derivkit.core.specs",
+    "VanillaSpec": "derivkit.core.specs",
     "Subscription": "derivkit.core.subscription",
     "DEFAULT_ENDPOINT": "derivkit.core.transport",
 }
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "KEEP",
     "APIError",
     "AccountInfo",
+    "AccumulatorContract",
+    "AccumulatorSpec",
     "ActiveSymbol",
     "AlreadySubscribed",
+    "AnySpec",
     "AuthError",
     "AuthorizationRequired",
     "Balance",
     "BuyReceipt",
+    "Cancellation",
     "Candle",
     "ConnectionLost",
     "ConnectionState",
     "ContractOffer",
     "ContractSpec",
+    "ContractUpdate",
+    "ContractUpdateEntry",
     "DerivClient",
     "DerivConnection",
     "DerivError",
@@ -128,7 +168,10 @@ __all__ = [
     "InvalidToken",
     "MarketIsClosed",
     "Multiplexer",
+    "MultiplierContract",
+    "MultiplierSpec",
     "OpenContract",
+    "Order",
     "OutcomeUnknown",
     "PortfolioContract",
     "ProfitTableEntry",
@@ -142,9 +185,14 @@ __all__ = [
     "Subscription",
     "Tick",
     "Transaction",
+    "TurbosContract",
+    "TurbosSpec",
     "UsageError",
+    "VanillaContract",
+    "VanillaSpec",
     "WebsiteStatus",
     "backoff_delays",
+    "open_contract_from",
 ]
 
 

@@ -23,9 +23,11 @@ __all__ = [
 
 READ_ONLY_CALLS = frozenset(
     {
+        "account_list",
         "active_symbols",
         "asset_index",
         "balance",
+        "contract_update_history",
         "contracts_for",
         "exchange_rates",
         "get_account_status",
@@ -43,6 +45,7 @@ READ_ONLY_CALLS = frozenset(
         "residence_list",
         "statement",
         "ticks",
+        "ticks_batch",
         "ticks_history",
         "time",
         "trading_durations",

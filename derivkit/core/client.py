@@ -9,9 +9,11 @@ documented on :class:`DerivConnection`.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal, overload
+import enum
+from typing import Any, Final, Literal, overload
 
 from derivkit.core.connection import DerivConnection
+from derivkit.core.contracts import ContractUpdate, ContractUpdateEntry, open_contract_from
 from derivkit.core.exceptions import UsageError
 from derivkit.core.models import (
     AccountInfo,
@@ -20,7 +22,6 @@ from derivkit.core.models import (
     BuyReceipt,
     Candle,
     ContractOffer,
-    ContractSpec,
     History,
     OpenContract,
     PortfolioContract,
@@ -41,9 +42,18 @@ from derivkit.core.shapes import (
     payload_parser,
     shaped,
 )
+from derivkit.core.specs import AnySpec
 from derivkit.core.subscription import Subscription
 
-__all__ = ["DerivClient"]
+__all__ = ["KEEP", "DerivClient"]
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+#: ``update_contract`` default: leave that order as it is (``None`` removes it).
+KEEP: Final = _Keep.KEEP
 
 
 class DerivClient(DerivConnection):
@@ -139,20 +149,21 @@ class DerivClient(DerivConnection):
         payload = _history_payload(symbol, count, "candles", granularity, "latest")
         return await self.subscribe(payload, parse=parse_candles)
 
-    async def proposal(self, spec: ContractSpec) -> Proposal:
-        """The price of a contract (the proposal id is single-use)."""
+    async def proposal(self, spec: AnySpec) -> Proposal:
+        """The price of a contract of any product (the proposal id is single-use)."""
         reply = await self.request({"proposal": 1, **spec.parameters()})
         return one(reply, Proposal, "proposal")
 
-    async def watch_proposal(self, spec: ContractSpec) -> Subscription[Proposal]:
-        """A contract's price, re-quoted as the market moves."""
+    async def watch_proposal(self, spec: AnySpec) -> Subscription[Proposal]:
+        """A contract's price, re-quoted when it changes (Deriv sends nothing more for prices
+        that cannot change, such as digits)."""
         payload = {"proposal": 1, **spec.parameters()}
         return await self.subscribe(payload, parse=payload_parser(Proposal, "proposal"))
 
     async def buy(
-        self, contract: Proposal | ContractSpec | str, *, price: float | None = None
+        self, contract: Proposal | AnySpec | str, *, price: float | None = None
     ) -> BuyReceipt:
-        """Buy a contract, by proposal (or its id) or directly from a :class:`ContractSpec`.
+        """Buy a contract, by proposal (or its id) or directly from a spec of any product.
 
         ``price`` is the most you accept to pay (defaults to a proposal's ``ask_price``). Sent
         exactly once: if the reply is lost, ``OutcomeUnknown`` is raised.
@@ -162,10 +173,10 @@ class DerivClient(DerivConnection):
             payload = {"buy": contract.id, "price": contract.ask_price if price is None else price}
         elif price is None:
             raise UsageError("buy needs price= (the most you accept to pay)")
-        elif isinstance(contract, ContractSpec):
-            payload = {"buy": "1", "price": price, "parameters": contract.parameters()}
-        else:
+        elif isinstance(contract, str):
             payload = {"buy": contract, "price": price}
+        else:
+            payload = {"buy": "1", "price": price, "parameters": contract.parameters()}
         reply = await self.request(payload)
         return one(reply, BuyReceipt, "buy")
 
@@ -174,15 +185,53 @@ class DerivClient(DerivConnection):
         reply = await self.request({"sell": contract_id, "price": price})
         return one(reply, SellReceipt, "sell")
 
+    async def cancel_contract(self, contract_id: int) -> SellReceipt:
+        """Cancel a multiplier bought with deal cancellation while its window is open: the stake
+        comes back (not the fee). Sent exactly once, like ``sell``."""
+        reply = await self.request({"cancel": contract_id})
+        return one(reply, SellReceipt, "cancel")
+
+    async def update_contract(
+        self,
+        contract_id: int,
+        *,
+        take_profit: float | None | _Keep = KEEP,
+        stop_loss: float | None | _Keep = KEEP,
+    ) -> ContractUpdate:
+        """Set (an amount), remove (``None``) or keep (the default) the take profit and stop loss
+        of an open multiplier (turbos: take profit only). Sent exactly once."""
+        orders: dict[str, float | None] = {}
+        if not isinstance(take_profit, _Keep):
+            orders["take_profit"] = take_profit
+        if not isinstance(stop_loss, _Keep):
+            orders["stop_loss"] = stop_loss
+        if not orders:
+            raise UsageError("update_contract needs take_profit= or stop_loss= (None removes)")
+        reply = await self.request(
+            {"contract_update": 1, "contract_id": contract_id, "limit_order": orders}
+        )
+        return one(reply, ContractUpdate, "contract_update")
+
+    async def contract_update_history(
+        self, contract_id: int, *, limit: int | None = None
+    ) -> list[ContractUpdateEntry]:
+        """Every order set on a contract, newest first (those set at purchase included)."""
+        payload: dict[str, Any] = {"contract_update_history": 1, "contract_id": contract_id}
+        if limit is not None:
+            payload["limit"] = limit
+        reply = await self.request(payload)
+        return listed(reply, ContractUpdateEntry, "contract_update_history")
+
     async def portfolio(self) -> list[PortfolioContract]:
         reply = await self.request({"portfolio": 1})
         return listed(reply, PortfolioContract, "portfolio", "contracts")
 
     async def open_contract(self, contract_id: int) -> Subscription[OpenContract]:
-        """Live state of one contract; the stream ends after the message with ``is_sold``."""
+        """Live state of one contract, typed by product (:class:`MultiplierContract`,
+        :class:`AccumulatorContract`, ...); the stream ends after the message with ``is_sold``."""
         payload = {"proposal_open_contract": 1, "contract_id": contract_id}
         return await self.subscribe(
-            payload, parse=payload_parser(OpenContract, "proposal_open_contract")
+            payload, parse=payload_parser(_OpenContracts, "proposal_open_contract")
         )
 
     async def transactions(self) -> Subscription[Transaction]:
@@ -214,12 +263,21 @@ class DerivClient(DerivConnection):
             "offset": offset,
             "sort": "DESC",
         }
+        # The schema types both dates as strings (an epoch or YYYY-MM-DD); an integer is refused.
         if date_from is not None:
-            payload["date_from"] = date_from
+            payload["date_from"] = str(int(date_from))
         if date_to is not None:
-            payload["date_to"] = date_to
+            payload["date_to"] = str(int(date_to))
         reply = await self.request(payload)
         return listed(reply, ProfitTableEntry, "profit_table", "transactions")
+
+
+class _OpenContracts:
+    """``payload_parser`` model that picks each message's product class."""
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> OpenContract:
+        return open_contract_from(data)
 
 
 def _history_payload(

@@ -12,7 +12,11 @@ Reconnect: when the socket drops, calls in flight fail with ``ConnectionLost`` (
 with ``OutcomeUnknown``) except read-only calls, which are re-sent once. The client reconnects with
 capped, jittered exponential backoff, re-authorizes with the same token, re-issues every live
 subscription and keeps feeding the same :class:`Subscription` objects (their ``gaps`` counter
-tells that a gap happened).
+tells that a gap happened; a message a reader saw before the gap is not given to it again).
+A link found dead by the keepalive is dropped at once, without waiting for a closing handshake.
+
+Closing: ``close()`` takes at most about half a second whatever is in flight; a money-moving call
+still unanswered then fails with ``OutcomeUnknown``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ from derivkit.core.shapes import one
 from derivkit.core.subscription import Parser, Subscription
 from derivkit.core.transport import Transport, WebsocketsTransport, build_url
 
+#: Longest text of a server-sent field quoted in a log line.
+_LOGGED_FIELD = 80
+
 __all__ = ["ConnectionState", "DerivConnection"]
 
 logger = logging.getLogger("derivkit.core.connection")
@@ -64,6 +71,10 @@ T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
 
 _FORGET_TIMEOUT = 5.0
+
+
+class _LinkDead(ConnectionLost):
+    """The keepalive got no pong: the socket is open but nothing comes through."""
 
 
 class DerivConnection:
@@ -75,7 +86,8 @@ class DerivConnection:
         token: API token; when given, ``connect()`` authorizes (and re-authorizes after reconnects).
         lang: language of server messages.
         request_timeout: seconds a call may wait for its reply (``RequestTimeout``).
-        keepalive_interval: send ``{"ping": 1}`` after this many seconds without sending anything.
+        keepalive_interval: send ``{"ping": 1}`` every this many seconds; no pong within
+            ``retry.pong_timeout`` means the link is dead (it is dropped and re-opened).
         reconnect: reconnect automatically when the connection drops.
         retry: backoff and re-try settings (:class:`RetryPolicy`).
         buffer_size: per-consumer buffer of tick-like streams (oldest dropped beyond it).
@@ -118,7 +130,6 @@ class DerivConnection:
         self._transport: Transport | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._task_group: asyncio.TaskGroup | None = None
-        self._last_sent = 0.0
         self._loop_time: Callable[[], float] = lambda: 0.0
         self._expiry_at = math.inf
         self._expiry_timer: asyncio.TimerHandle | None = None
@@ -194,7 +205,7 @@ class DerivConnection:
             except Exception:
                 logger.exception("connection supervisor failed")
         if self._transport is not None:
-            await self._transport.close()
+            await self._transport.close(on_frame=self._route_frame)  # late replies still count
             self._transport = None
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
@@ -220,7 +231,12 @@ class DerivConnection:
         while True:
             lost = await self._run_connection(transport, restoring)
             self._ready.clear()
-            await transport.close()
+            if self._fatal is None and self.reconnect:
+                self._set_state("reconnecting")
+            if isinstance(lost, _LinkDead):
+                transport.abort()  # no closing handshake can pass a dead link
+            else:
+                await transport.close()
             self._transport = None
             self._apply_all(self._mux.connection_lost())
             if self._fatal is not None or not self.reconnect:
@@ -248,7 +264,6 @@ class DerivConnection:
     async def _run_connection(self, transport: Transport, restoring: bool) -> DerivError:
         """Run reader and keepalive until the connection fails; return why it failed."""
         self._transport = transport
-        self._last_sent = asyncio.get_running_loop().time()
         try:
             async with asyncio.TaskGroup() as group:
                 self._task_group = group
@@ -271,29 +286,41 @@ class DerivConnection:
             if isinstance(error, AuthError):
                 self._fatal = error
                 return error
-        for error in errors:
-            if isinstance(error, DerivError):
-                return error
+        for kind in (_LinkDead, DerivError):
+            for error in errors:
+                if isinstance(error, kind):
+                    return error
         logger.error("internal error in the connection tasks", exc_info=errors[0])
         self._fatal = ConnectionLost(f"internal error: {errors[0]!r}")
         return self._fatal
 
     async def _read_loop(self, transport: Transport) -> None:
-        """The only reader of the socket: decode each frame and let the multiplexer route it."""
-        receive = self._mux.receive
-        apply = self._apply
+        """The only reader of the socket: decode each frame and let the multiplexer route it.
+
+        No frame can end this loop: only the transport failing does.
+        """
+        route = self._route_frame
         while True:
-            raw = await transport.recv()
-            try:
-                message = decode(raw)
-            except ValueError:
-                self._report_malformed(raw)
-                continue
-            if not isinstance(message, dict):
-                self._report_malformed(raw)
-                continue
-            for action in receive(message):
-                apply(action)
+            route(await transport.recv())
+
+    def _route_frame(self, raw: str | bytes) -> None:
+        try:
+            message = decode(raw)
+        except ValueError:
+            self._report_malformed(raw)
+            return
+        if not isinstance(message, dict):
+            self._report_malformed(raw)
+            return
+        try:
+            actions = self._mux.receive(message)
+        except Exception:  # the multiplexer settles its calls itself; this is a last resort
+            logger.exception("a frame from the server could not be routed")
+            self._report_malformed(raw)
+            return
+        apply = self._apply
+        for action in actions:
+            apply(action)
 
     def _report_malformed(self, raw: str | bytes) -> None:
         error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")
@@ -320,8 +347,8 @@ class DerivConnection:
     def _report_unsolicited(self, message: dict[str, Any]) -> None:
         logger.info(
             "unsolicited message: msg_type=%s req_id=%s",
-            message.get("msg_type"),
-            message.get("req_id"),
+            _loggable(message.get("msg_type")),
+            _loggable(message.get("req_id")),
         )
         if self._on_unsolicited is not None:
             try:
@@ -330,19 +357,20 @@ class DerivConnection:
                 logger.exception("on_unsolicited hook failed")
 
     async def _keepalive_loop(self) -> None:
-        """Ping when nothing was sent for ``keepalive_interval``; a missing pong kills the link."""
-        loop = asyncio.get_running_loop()
+        """Ping every ``keepalive_interval``, whatever the traffic; a missing pong kills the link.
+
+        Traffic alone proves nothing: replies may stop while streams flow, or the other way
+        round. The wait for the pong covers sending the ping too (a stalled socket can block
+        the send).
+        """
+        limit = self.retry.pong_timeout
         while True:
-            idle = loop.time() - self._last_sent
-            if idle < self.keepalive_interval:
-                await asyncio.sleep(self.keepalive_interval - idle)
-                continue
+            await asyncio.sleep(self.keepalive_interval)
             try:
-                await self._call({"ping": 1}, "ping", self.retry.pong_timeout, gated=False)
-            except RequestTimeout as exc:
-                raise ConnectionLost(
-                    f"no pong within {self.retry.pong_timeout:g}s; connection presumed dead"
-                ) from exc
+                async with asyncio.timeout(limit):
+                    await self._call({"ping": 1}, "ping", limit, gated=False)
+            except (RequestTimeout, TimeoutError) as exc:
+                raise _LinkDead(f"no pong within {limit:g}s; connection presumed dead") from exc
 
     async def _restore(self) -> None:
         """After a reconnect: re-authorize, then re-send read-only calls and every stream."""
@@ -380,7 +408,6 @@ class DerivConnection:
             raise ConnectionLost("not connected")
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("send %s", json.dumps(mask_secrets(frame)))
-        self._last_sent = self._loop_time()
         await transport.send(encode(frame))
 
     def _check_usable(self) -> None:
@@ -555,8 +582,13 @@ class DerivConnection:
         if frame is not None:
             try:
                 await self._send(frame)
-            except ConnectionLost:
-                if is_money_moving(name) or not self.reconnect:
+            except ConnectionLost as exc:
+                if is_money_moving(name):
+                    await subscription.aclose()
+                    raise OutcomeUnknown(
+                        f"connection failed while sending {name!r}; its outcome is unknown"
+                    ) from exc
+                if not self.reconnect:
                     await subscription.aclose()
                     raise
         return subscription
@@ -571,6 +603,15 @@ class DerivConnection:
             await self._call({"forget": subscription_id}, "forget", _FORGET_TIMEOUT, gated=False)
         except DerivError as exc:
             logger.debug("forget %s failed: %s", subscription_id, exc)
+
+
+def _loggable(value: Any) -> object:
+    """A server-sent field as it may appear in a log line: short, and never a deep structure."""
+    if isinstance(value, str):
+        return value if len(value) <= _LOGGED_FIELD else value[:_LOGGED_FIELD] + "..."
+    if value is None or isinstance(value, int | float):
+        return value
+    return f"<{type(value).__name__}>"
 
 
 def _leaves(group: ExceptionGroup[Exception]) -> list[Exception]:

@@ -194,22 +194,46 @@ _TRANSIENT_CODES = frozenset({"CallError", "WrongResponse", "Timeout", "PriceMov
 
 
 def api_error_from_reply(
-    reply: Mapping[str, Any], request: Mapping[str, Any] | None = None
-) -> APIError:
-    """Build the typed error for a reply carrying ``error``."""
+    reply: Mapping[str, Any], request: Mapping[str, Any] | None = None, name: str | None = None
+) -> APIError | ProtocolError:
+    """The typed error for a reply carrying ``error``.
+
+    An error object of the wrong shape (not an object; ``code`` not a non-empty string;
+    ``message`` not a string; ``details`` not an object) is a :class:`ProtocolError`: the reply
+    says the call failed but not how. ``name`` is the call's name, for that error's text.
+    """
     error = reply.get("error")
-    if not isinstance(error, Mapping):
-        error = {}
-    code = str(error.get("code") or "UnknownError")
-    message = str(error.get("message") or "")
+    problem = _error_shape_problem(error)
+    if problem is not None:
+        about = f" to {name!r}" if name else ""
+        return ProtocolError(f"the server's error object in a reply{about} is malformed: {problem}")
+    assert isinstance(error, Mapping)
+    code: str = error["code"]
+    message: str = error.get("message", "")
     details = error.get("details")
     cls = _BY_CODE.get(code) or (_TransientAPIError if code in _TRANSIENT_CODES else APIError)
     req_id = reply.get("req_id")
+    msg_type = reply.get("msg_type")
+    echo = reply.get("echo_req")
     return cls(
         code,
         message,
-        details=details if isinstance(details, Mapping) else None,
-        msg_type=reply.get("msg_type") if isinstance(reply.get("msg_type"), str) else None,
-        req_id=req_id if isinstance(req_id, int) else None,
-        request=request if request is not None else reply.get("echo_req") or None,
+        details=details,
+        msg_type=msg_type if isinstance(msg_type, str) else None,
+        req_id=req_id if isinstance(req_id, int) and not isinstance(req_id, bool) else None,
+        request=request if request is not None else echo if isinstance(echo, Mapping) else None,
     )
+
+
+def _error_shape_problem(error: Any) -> str | None:
+    if not isinstance(error, Mapping):
+        return f"an object was expected, not {type(error).__name__}"
+    code = error.get("code")
+    if not isinstance(code, str) or not code:
+        return f"'code' must be a non-empty string, not {type(code).__name__}"
+    if not isinstance(error.get("message", ""), str):
+        return f"'message' must be a string, not {type(error['message']).__name__}"
+    details = error.get("details")
+    if details is not None and not isinstance(details, Mapping):
+        return f"'details' must be an object, not {type(details).__name__}"
+    return None

@@ -7,7 +7,7 @@ model does not name is still reachable. Numbers the API sends as strings (``ohlc
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -16,11 +16,13 @@ __all__ = [
     "ActiveSymbol",
     "Balance",
     "BuyReceipt",
+    "Cancellation",
     "Candle",
     "ContractOffer",
     "ContractSpec",
     "History",
     "OpenContract",
+    "Order",
     "PortfolioContract",
     "ProfitTableEntry",
     "Proposal",
@@ -41,11 +43,20 @@ def _float(value: Any) -> float | None:
         return None
 
 
+def _floats(value: Any) -> list[float]:
+    """A list of numbers the API may send as strings (``payout_choices``)."""
+    if not isinstance(value, list):
+        return []
+    return [x for x in (_float(v) for v in value) if x is not None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Model:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
     _floats: ClassVar[frozenset[str]] = frozenset()
+    #: field -> builder from the whole payload (fields named differently or nested).
+    _derived: ClassVar[Mapping[str, Callable[[Mapping[str, Any]], Any]]] = {}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -54,6 +65,10 @@ class _Model:
             raise TypeError(f"{cls.__name__} needs an object, got {type(data).__name__}")
         values: dict[str, Any] = {}
         for item in dataclasses.fields(cls):
+            derive = cls._derived.get(item.name)
+            if derive is not None:
+                values[item.name] = derive(data)
+                continue
             if item.name == "raw" or item.name not in data:
                 continue
             value = data[item.name]
@@ -169,6 +184,74 @@ class ContractOffer(_Model):
     max_contract_duration: str = ""
     sentiment: str = ""
     underlying_symbol: str = ""
+    contract_category_display: str = ""
+    barrier: str | None = None
+    high_barrier: str | None = None
+    low_barrier: str | None = None
+    last_digit_range: list[int] = field(default_factory=list)
+    multiplier_range: list[float] = field(default_factory=list)
+    cancellation_range: list[str] = field(default_factory=list)
+    growth_rate_range: list[float] = field(default_factory=list)
+    barrier_choices: list[str] = field(default_factory=list)
+    payout_choices: list[float] = field(default_factory=list)
+    min_stake: float | None = None
+    max_stake: float | None = None
+
+    _floats = frozenset({"min_stake", "max_stake"})
+    _derived = {"payout_choices": lambda d: _floats(d.get("payout_choices"))}
+
+    @property
+    def no_expiry(self) -> bool:
+        """Multipliers and accumulators: no duration (``min/max_contract_duration`` are "0")."""
+        return self.expiry_type == "no_expiry"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One limit order of a contract (take profit, stop loss, stop out): its signed amount in
+    the account currency and, for multipliers, the spot ``value`` it sits at. Numbers may arrive
+    as strings (``"-100.00"``); both are read."""
+
+    display_name: str = ""
+    amount: float | None = None
+    date: int | None = None
+    value: float | None = None
+
+    @classmethod
+    def from_payload(cls, data: Any) -> Order | None:
+        """The order in ``data``; None when it is absent or empty (an unset order is ``{}``)."""
+        if not isinstance(data, Mapping) or not data:
+            return None
+        date = _float(data.get("order_date"))
+        return cls(
+            display_name=str(data.get("display_name") or ""),
+            amount=_float(data.get("order_amount")),
+            date=None if date is None else int(date),
+            value=_float(data.get("value")),
+        )
+
+
+def _order(kind: str) -> Callable[[Mapping[str, Any]], Order | None]:
+    def build(data: Mapping[str, Any]) -> Order | None:
+        orders = data.get("limit_order")
+        return Order.from_payload(orders.get(kind)) if isinstance(orders, Mapping) else None
+
+    return build
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """Deal cancellation of a multiplier: its fee and when the window closes."""
+
+    ask_price: float | None = None
+    date_expiry: int | None = None
+
+    @classmethod
+    def from_payload(cls, data: Any) -> Cancellation | None:
+        if not isinstance(data, Mapping) or not data:
+            return None
+        expiry = _float(data.get("date_expiry"))
+        return cls(_float(data.get("ask_price")), None if expiry is None else int(expiry))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +267,7 @@ class ContractSpec:
     currency: str = "USD"
     barrier: str | None = None
     barrier2: str | None = None
+    selected_tick: int | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The spec as API parameters (``None`` fields left out)."""
@@ -200,6 +284,8 @@ class ContractSpec:
             params["barrier"] = self.barrier
         if self.barrier2 is not None:
             params["barrier2"] = self.barrier2
+        if self.selected_tick is not None:
+            params["selected_tick"] = self.selected_tick
         return params
 
 
@@ -214,8 +300,35 @@ class Proposal(_Model):
     date_expiry: int | None = None
     display_value: str = ""
     longcode: str = ""
+    contract_details: dict[str, Any] = field(default_factory=dict)
+    commission: float | None = None
+    multiplier: float | None = None
+    stop_out: Order | None = None
+    take_profit: Order | None = None
+    stop_loss: Order | None = None
+    cancellation: Cancellation | None = None
+    number_of_contracts: float | None = None
+    barrier_choices: list[str] = field(default_factory=list)
+    payout_choices: list[float] = field(default_factory=list)
+    min_stake: float | None = None
+    max_stake: float | None = None
 
-    _floats = frozenset({"ask_price", "payout", "spot"})
+    _floats = frozenset(
+        {"ask_price", "payout", "spot", "commission", "multiplier", "min_stake", "max_stake"}
+    )
+    _derived = {
+        "stop_out": _order("stop_out"),
+        "take_profit": _order("take_profit"),
+        "stop_loss": _order("stop_loss"),
+        "cancellation": lambda d: Cancellation.from_payload(d.get("cancellation")),
+        "number_of_contracts": lambda d: _float(d.get("display_number_of_contracts")),
+        "payout_choices": lambda d: _floats(d.get("payout_choices")),
+    }
+
+    @property
+    def barrier(self) -> float | None:
+        """The absolute barrier (or strike) the contract would have, when it has one."""
+        return _float(self.contract_details.get("barrier"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +383,9 @@ class OpenContract(_Model):
     contract_type: str = ""
     underlying: str = ""
     currency: str = ""
-    status: str = ""
+    #: ``open``, ``sold``, ``won``, ``lost``, ``cancelled``, or None: a non-binary contract that
+    #: the server closed (see :attr:`outcome`).
+    status: str | None = None
     buy_price: float = 0.0
     bid_price: float | None = None
     payout: float = 0.0
@@ -289,6 +404,12 @@ class OpenContract(_Model):
     sell_price: float | None = None
     sell_time: int | None = None
     longcode: str = ""
+    shortcode: str = ""
+    entry_tick_time: int | None = None
+    exit_tick_time: int | None = None
+    tick_count: int | None = None
+    is_valid_to_cancel: int = 0
+    validation_error: str | None = None
 
     _floats = frozenset(
         {
@@ -303,6 +424,17 @@ class OpenContract(_Model):
             "sell_price",
         }
     )
+
+    @property
+    def outcome(self) -> str:
+        """``open``, ``won``, ``lost``, ``sold`` or ``cancelled``; for a contract the server
+        closed without a status (multipliers, vanillas), won or lost by the sign of its profit,
+        as Deriv's own apps show it."""
+        if self.status:
+            return self.status
+        if not self.is_sold:
+            return "open"
+        return "won" if self.profit > 0 else "lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,12 @@ Routing of an incoming message, in order:
 Identical subscriptions (equal up to key order, ignoring ``req_id``, ``passthrough`` and
 ``subscribe``) share one upstream stream; each consumer has its own buffer. Tick-like streams keep a
 bounded buffer that drops the oldest message for a slow consumer (counted in ``Consumer.dropped``);
-account streams never drop.
+account streams never drop. No consumer is given the same message twice (see
+:mod:`derivkit.core.dedup`; counted in ``Consumer.duplicates``): a stream re-issued after a
+reconnect starts with the latest message, which its readers have usually seen.
+
+No message, however malformed, raises out of :meth:`Multiplexer.receive`: a reply that cannot be
+understood rejects its call with :class:`ProtocolError`, so no waiter is ever left behind.
 
 Not thread-safe: one event loop (or one test) drives it.
 """
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from derivkit.core.calls import ACCOUNT_STREAMS, call_name, is_money_moving, is_read_only
+from derivkit.core.dedup import Scope, Seen, scope_of
 from derivkit.core.exceptions import (
     ConnectionLost,
     DerivError,
@@ -127,19 +133,38 @@ class Consumer:
     layer points it at an ``asyncio.Event.set``.
     """
 
-    __slots__ = ("_buffer", "closed", "dropped", "ended", "error", "gaps", "notify", "stream")
+    __slots__ = (
+        "_buffer",
+        "closed",
+        "dropped",
+        "duplicates",
+        "ended",
+        "error",
+        "gaps",
+        "notify",
+        "seen",
+        "stream",
+    )
 
     def __init__(self, stream: Stream, maxlen: int | None) -> None:
         self.stream = stream
         self._buffer: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self.dropped = 0
+        self.duplicates = 0
         self.gaps = 0
         self.ended = False
         self.closed = False
         self.error: DerivError | None = None
         self.notify: Callable[[], None] = _nothing
+        self.seen = Seen()
 
     def push(self, message: dict[str, Any]) -> None:
+        """Buffer ``message`` unless this consumer has seen it already (then count it)."""
+        admitted = self.seen.admit(message, self.stream.scope)
+        if admitted is None:
+            self.duplicates += 1
+            return
+        message = admitted
         buffer = self._buffer
         if buffer.maxlen is not None and len(buffer) == buffer.maxlen:
             self.dropped += 1
@@ -182,6 +207,10 @@ class Stream:
     opening_type: str | None = None
     snapshot: dict[str, Any] | None = None
     consumers: list[Consumer] = field(default_factory=list)
+    scope: Scope = (None, None)
+
+    def __post_init__(self) -> None:
+        self.scope = scope_of(self.payload)
 
     @property
     def never_drops(self) -> bool:
@@ -337,31 +366,49 @@ class Multiplexer:
         if not isinstance(message, dict):
             return [Unsolicited({"raw": message})]
         req_id = message.get("req_id")
-        if isinstance(req_id, int):
+        if not isinstance(req_id, int) or isinstance(req_id, bool):
+            req_id = None
+        if req_id is not None:
             call = self._pending.pop(req_id, None)
             if call is not None:
-                return [self._settle(call, message)]
+                return [self._settle_safely(call, message)]
             stream = self._streams_by_req.get(req_id)
             if stream is not None:
-                return self._to_stream(stream, message)
+                return self._to_stream_safely(stream, message)
         subscription = message.get("subscription")
         sub_id = subscription.get("id") if isinstance(subscription, dict) else None
         if isinstance(sub_id, str):
             stream = self._streams_by_sub.get(sub_id)
             if stream is not None:
-                return self._to_stream(stream, message)
+                return self._to_stream_safely(stream, message)
             if sub_id in self._retired_sub_set:
                 return []
-        if isinstance(req_id, int) and req_id in self._retired_req_set:
+        if req_id is not None and req_id in self._retired_req_set:
             logger.debug("late message for finished request %d dropped", req_id)
             return []
         return [Unsolicited(dict(message))]
+
+    def _settle_safely(self, call: PendingCall, message: dict[str, Any]) -> Action:
+        """Settle ``call`` with ``message``; whatever goes wrong, the call is settled."""
+        try:
+            return self._settle(call, message)
+        except Exception as exc:  # a frame must never leave a waiter behind
+            logger.warning("reply to %r could not be read: %r", call.name, exc)
+            return Reject(call.waiter, ProtocolError(f"unreadable reply to {call.name!r}"))
+
+    def _to_stream_safely(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
+        try:
+            return self._to_stream(stream, message)
+        except Exception as exc:  # end the stream rather than the reader
+            logger.warning("message of stream %r could not be read: %r", stream.name, exc)
+            self._drop_stream(stream, ProtocolError(f"unreadable message on {stream.name!r}"))
+            return []
 
     def _settle(self, call: PendingCall, message: dict[str, Any]) -> Action:
         if not SENSITIVE_KEYS.isdisjoint(call.payload) and "echo_req" in message:
             message["echo_req"] = mask_secrets(message["echo_req"])  # whatever the server did
         if "error" in message:
-            return Reject(call.waiter, api_error_from_reply(message, call.payload))
+            return Reject(call.waiter, api_error_from_reply(message, call.payload, call.name))
         if not isinstance(message.get("msg_type"), str):
             return Reject(call.waiter, ProtocolError(f"reply to {call.name!r} has no msg_type"))
         return Resolve(call.waiter, message)
@@ -369,7 +416,7 @@ class Multiplexer:
     def _to_stream(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
         actions: list[Action] = []
         if "error" in message:
-            error = api_error_from_reply(message, stream.payload)
+            error = api_error_from_reply(message, stream.payload, stream.name)
             if (
                 stream.state == "live"
                 and stream.name == "proposal_open_contract"
@@ -479,12 +526,24 @@ class Multiplexer:
         return frames
 
     def close(self, error: DerivError | None = None) -> list[Action]:
-        """The client is closing: fail every pending call and end every stream."""
+        """The client is closing: fail every pending call and end every stream.
+
+        A money-moving call still awaiting its reply (a ``buy`` stream still opening included)
+        fails with ``OutcomeUnknown``: it was sent and may have executed.
+        """
         reason = error or ConnectionLost("client closed")
-        actions: list[Action] = [Reject(call.waiter, reason) for call in self._pending.values()]
+        actions: list[Action] = []
+        for call in self._pending.values():
+            if is_money_moving(call.name):
+                actions.append(Reject(call.waiter, _closed_unknown(call.name)))
+            else:
+                actions.append(Reject(call.waiter, reason))
         self._pending.clear()
         for stream in list(self._streams_by_key.values()):
-            self._drop_stream(stream, error)
+            if stream.state == "opening" and is_money_moving(stream.name):
+                self._drop_stream(stream, _closed_unknown(stream.name))
+            else:
+                self._drop_stream(stream, error)
         return actions
 
     # -- bounded memory of given-up ids --------------------------------------------------
@@ -500,6 +559,13 @@ class Multiplexer:
             self._retired_sub_set.discard(self._retired_subs[0])
         self._retired_subs.append(sub_id)
         self._retired_sub_set.add(sub_id)
+
+
+def _closed_unknown(name: str) -> OutcomeUnknown:
+    return OutcomeUnknown(
+        f"the connection closed before {name!r} was answered; its outcome is unknown - "
+        "check the portfolio or statement before trying again"
+    )
 
 
 def _timeout_error(call: PendingCall) -> DerivError:

@@ -2,11 +2,13 @@
 
 Sliding windows per call group (a minute and an hour each). The limiter only computes how long a
 call must wait; the asyncio layer does the waiting. Until the server has announced its limits the
-limiter lets everything through. Not thread-safe.
+limiter lets everything through. A fractional limit (0.5 a minute) means one call per longer
+window (two minutes); a limit that is not a positive finite number is ignored. Not thread-safe.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +23,17 @@ _GROUP_CALLS: dict[str, frozenset[str] | None] = {
     "max_requests_pricing": frozenset({"proposal", "proposal_open_contract"}),
 }
 _WINDOWS = {"minutely": 60.0, "hourly": 3600.0}
+
+
+def _budget(limit: Any, span: float) -> tuple[int, float] | None:
+    """``limit`` calls per ``span`` seconds as a whole number of calls per window, or None."""
+    if isinstance(limit, bool) or not isinstance(limit, int | float):
+        return None
+    if (isinstance(limit, float) and not math.isfinite(limit)) or limit <= 0:
+        return None
+    if limit >= 1:
+        return int(limit), span
+    return 1, span / limit
 
 
 class _Window:
@@ -62,11 +75,12 @@ class RateLimiter:
                 continue
             windows = []
             for field, span in _WINDOWS.items():
-                limit = spec.get(field)
-                if not isinstance(limit, int | float) or limit <= 0:
+                budget = _budget(spec.get(field), span)
+                if budget is None:
                     continue
-                window = self._windows.setdefault((group, field), _Window(int(limit), span))
-                window.limit = int(limit)
+                calls, window_span = budget
+                window = self._windows.setdefault((group, field), _Window(calls, window_span))
+                window.limit, window.span = calls, window_span
                 windows.append(window)
             if windows:
                 groups.append((_GROUP_CALLS[group], windows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MASK", "SENSITIVE_KEYS", "mask_secrets", "mask_token"]
+__all__ = ["MASK", "MAX_DEPTH", "SENSITIVE_KEYS", "mask_secrets", "mask_token"]
 
 MASK = "<not shown>"
 
@@ -32,15 +32,27 @@ SENSITIVE_KEYS = frozenset(
 )
 
 
-def mask_secrets(value: Any) -> Any:
-    """Return a copy of ``value`` with every sensitive field (at any depth) replaced by ``MASK``."""
+#: Containers nested deeper than this are masked whole: a secret cannot hide below, and masking
+#: never recurses without bound (a server may send anything).
+MAX_DEPTH = 64
+
+
+def mask_secrets(value: Any, _depth: int = 0) -> Any:
+    """Return a copy of ``value`` with every sensitive field (at any depth) replaced by ``MASK``.
+
+    A dict or list nested more than :data:`MAX_DEPTH` levels down is replaced by ``MASK`` whole.
+    """
     if isinstance(value, dict):
+        if _depth >= MAX_DEPTH:
+            return MASK
         return {
-            key: MASK if key in SENSITIVE_KEYS else mask_secrets(item)
+            key: MASK if key in SENSITIVE_KEYS else mask_secrets(item, _depth + 1)
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
+        if _depth >= MAX_DEPTH:
+            return MASK
+        return [mask_secrets(item, _depth + 1) for item in value]
     return value
 
 

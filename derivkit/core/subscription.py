@@ -30,6 +30,8 @@ class Subscription(Generic[T]):
         dropped: messages dropped because this consumer fell behind (tick-like streams only).
         gaps: times the connection dropped and the stream was re-established; messages sent
             upstream during a gap are not recovered.
+        duplicates: messages left out because this consumer had seen them already (the first
+            message of a stream re-issued after a reconnect, usually).
     """
 
     def __init__(
@@ -65,6 +67,10 @@ class Subscription(Generic[T]):
     @property
     def gaps(self) -> int:
         return self._consumer.gaps
+
+    @property
+    def duplicates(self) -> int:
+        return self._consumer.duplicates
 
     @property
     def closed(self) -> bool:

@@ -1,12 +1,14 @@
 """The socket under the client: a small Transport protocol and its websockets implementation.
 
 Every error of the websockets library or the OS is mapped to derivkit's tree in one place,
-:func:`mapped_errors`. ``recv`` is only ever called by the client's single reader task.
+:func:`mapped_errors`. ``recv`` is only ever called by the client's single reader task, and
+``close`` only once that task has stopped (``close`` reads what still arrives itself).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -14,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+from websockets.protocol import State
 
 from derivkit.core.exceptions import ConnectionLost, UsageError
 
@@ -27,6 +30,10 @@ __all__ = [
 
 DEFAULT_ENDPOINT = "wss://ws.derivws.com/websockets/v3"
 MAX_FRAME = 16 * 1024 * 1024
+#: The longest a closing handshake may take before the socket is simply dropped.
+CLOSE_TIMEOUT = 0.5
+
+FrameSink = Callable[[str | bytes], None]
 
 
 class Transport(Protocol):
@@ -38,7 +45,13 @@ class Transport(Protocol):
 
     async def recv(self) -> str | bytes: ...
 
-    async def close(self) -> None: ...
+    async def close(self, on_frame: FrameSink | None = None) -> None:
+        """Close within :data:`CLOSE_TIMEOUT` seconds; frames still arriving go to ``on_frame``."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the connection now, without a closing handshake (the link is dead)."""
+        ...
 
 
 def build_url(endpoint: str | None, app_id: int, lang: str) -> str:
@@ -85,7 +98,9 @@ class WebsocketsTransport:
     @classmethod
     async def open(cls, url: str, *, open_timeout: float = 10.0) -> WebsocketsTransport:
         async with mapped_errors("connect"):
-            connection = await ws_connect(url, open_timeout=open_timeout, max_size=MAX_FRAME)
+            connection = await ws_connect(
+                url, open_timeout=open_timeout, close_timeout=CLOSE_TIMEOUT, max_size=MAX_FRAME
+            )
         return cls(connection)
 
     async def send(self, data: bytes) -> None:
@@ -100,9 +115,37 @@ class WebsocketsTransport:
         except Exception as exc:
             raise _mapped(exc, "receive") from exc
 
-    async def close(self) -> None:
-        with suppress(OSError, websockets.exceptions.WebSocketException):
-            await self._connection.close()
+    async def close(self, on_frame: FrameSink | None = None) -> None:
+        """The closing handshake, bounded by :data:`CLOSE_TIMEOUT`, then the socket is dropped.
+
+        Frames that arrive meanwhile are read (and handed to ``on_frame``): left unread, they
+        would fill the receive buffer, stop the reading, and hide the peer's close frame.
+        """
+        connection = self._connection
+        reading = asyncio.create_task(self._read_until_closed(on_frame), name="derivkit-closing")
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await connection.close()
+                await reading
+        except (TimeoutError, OSError, websockets.exceptions.WebSocketException):
+            pass
+        finally:
+            if not reading.done():
+                reading.cancel()
+            if connection.state is not State.CLOSED:
+                self.abort()
+
+    async def _read_until_closed(self, on_frame: FrameSink | None) -> None:
+        with suppress(websockets.exceptions.WebSocketException, RuntimeError, OSError):
+            while True:
+                frame = await self._connection.recv(decode=False)
+                if on_frame is not None:
+                    on_frame(frame)
+
+    def abort(self) -> None:
+        transport = self._connection.transport
+        if transport is not None:
+            transport.abort()
 
     def __repr__(self) -> str:
         return f"<WebsocketsTransport {self._connection.remote_address!r}>"

@@ -21,12 +21,22 @@ currency="USD", speed=1.0, rate_limits=None, idle_timeout=120.0, start_epoch=Non
   ``speed``: clients keep alive by the clock) are closed.
 * Rate limits: :class:`RateLimits` per connection, real time; ``ping``, ``time``, ``forget`` and
   ``forget_all`` are exempt. ``RateLimits.unlimited()`` switches them off.
-* Pricing: fair model probability plus ``COMMISSION`` (``derivkit.sim.pricing``, 0.015 = 1.5
-  percentage points of win probability), ask probability at least 0.05; contracts above 0.98 are
-  refused.
-* Settlement: entry tick = first tick strictly after purchase; tick contracts exit on the N-th tick
-  after entry; timed contracts on the last tick at or before expiry; touch contracts end at the
-  touch. Digit contracts use the last digit of the quote formatted to the symbol's pip size.
+* Products (:mod:`derivkit.sim.products`, products doc §2-§6): binaries (Rise/Fall and Equal,
+  Higher/Lower, Touch/No Touch, Ends/Stays between, digits, Asians, High/Low ticks, Only
+  ups/downs), Multipliers (commission, stop out, take profit/stop loss, deal cancellation),
+  Accumulators, Turbos and Vanillas, with ``cancel``, ``contract_update`` and
+  ``contract_update_history``. Binaries cost the fair model probability plus the doc's
+  commission (``BASE_COMMISSION`` 1.2 % of payout, digits 1 %, ...); fair means fair to the
+  simulator's own settlement (rounded quotes, barriers checked on ticks).
+* Settlement: entry tick = first tick strictly after purchase (turbos, vanillas: the purchase
+  tick); Rise/Fall exit on the N-th tick after entry, digits and Asians on the N-th counting the
+  entry; timed contracts on the last tick at or before expiry (days: 23:59:59 UTC); path
+  dependent contracts end at the deciding tick. Digit contracts use the last digit of the quote
+  formatted to the symbol's pip size.
+* Requests are checked as strictly as the official v3 send schemas (unknown or mistyped fields
+  are ``InputValidationFailed`` naming them); errors carry the codes of the stage that refused.
+  All accounts belong to one user: ``authorize`` with ``tokens`` enables ``loginid``, and
+  ``balance`` with ``account: "all"`` reports each.
 
 Fault hooks (``sim.faults``, see :mod:`derivkit.sim.faults`): ``drop_connections()``, ``delay``
 (seconds), ``mute`` (bool), ``pause_symbol(symbol)`` / ``resume_symbol(symbol)``, ``reset()``.
@@ -34,8 +44,8 @@ Fault hooks (``sim.faults``, see :mod:`derivkit.sim.faults`): ``drop_connections
 now.
 """
 
-from derivkit.sim.pricing import COMMISSION
+from derivkit.sim.pricing import BASE_COMMISSION
 from derivkit.sim.ratelimit import RateLimits
 from derivkit.sim.server import Simulator
 
-__all__ = ["COMMISSION", "RateLimits", "Simulator"]
+__all__ = ["BASE_COMMISSION", "RateLimits", "Simulator"]

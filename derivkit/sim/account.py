@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from derivkit.sim.clock import SimClock
-from derivkit.sim.contracts import Contract
 from derivkit.sim.errors import ApiError
 from derivkit.sim.feed import Market, Tick
-from derivkit.sim.pricing import Terms, longcode, quote, shortcode
+from derivkit.sim.products.base import Context, Contract, Product
 
 log = logging.getLogger("derivkit.sim")
 
@@ -82,8 +81,9 @@ class Transaction:
                 purchase_time=c.date_start,
                 date_expiry=c.date_expiry,
             )
-            if c.barrier is not None:
-                out["barrier"] = c.spec.fmt(c.barrier)
+            if c.barrier_text is not None:
+                out["barrier"] = c.barrier_text
+            out.update(c.transaction_extras())
         return out
 
 
@@ -129,15 +129,22 @@ class Account:
     def open_contracts(self) -> list[Contract]:
         return [c for c in self.contracts.values() if not c.is_sold]
 
-    def info(self) -> dict[str, Any]:
+    @property
+    def landing_company(self) -> str:
+        return "virtual" if self.is_virtual else "svg"
+
+    def list_item(self) -> dict[str, Any]:
+        """This account as an item of ``account_list`` (in ``authorize`` and ``account_list``)."""
         return {
-            "loginid": self.loginid,
-            "currency": self.currency,
-            "is_virtual": int(self.is_virtual),
-            "is_disabled": 0,
             "account_category": "trading",
             "account_type": "binary",
-            "landing_company_name": "virtual" if self.is_virtual else "svg",
+            "broker": self.loginid.rstrip("0123456789"),
+            "currency": self.currency,
+            "currency_type": "fiat",
+            "is_disabled": 0,
+            "is_virtual": int(self.is_virtual),
+            "landing_company_name": self.landing_company,
+            "loginid": self.loginid,
         }
 
 
@@ -185,66 +192,117 @@ class Broker:
         return txn
 
     # -- trading --------------------------------------------------------------------------------
-    def buy(self, account: Account, terms: Terms, max_price: float) -> tuple[Contract, Transaction]:
+    def buy(
+        self,
+        account: Account,
+        product: Product,
+        terms: Any,
+        max_price: float,
+        ctx: Context,
+        by_parameters: bool = False,
+    ) -> tuple[Contract, Transaction]:
+        """Price at the latest tick and buy; raises the API's transaction-time errors."""
         feed = self.market.feed(terms.symbol)
         tick = feed.latest()
-        q = quote(terms, feed.spec, tick.quote)
-        if q.ask_price > max_price + 1e-9:
+        spot = (tick.epoch, tick.quote)
+        quote = product.quote(terms, feed.spec, spot, ctx)
+        cur = account.currency
+        if quote.ask_price > max_price + 1e-9:
+            if by_parameters and getattr(terms, "basis", "stake") == "stake":
+                raise ApiError(
+                    "ContractCreationFailure",
+                    "Contract's stake amount is more than the maximum purchase price.",
+                )
             raise ApiError(
                 "PriceMoved",
-                f"The contract price has changed from {max_price:.2f} to {q.ask_price:.2f}.",
+                "The underlying market has moved too much since you priced the contract. The "
+                f"contract price has changed from {max_price:.2f} {cur} to "
+                f"{quote.ask_price:.2f} {cur}.",
             )
-        if q.ask_price > account.balance + 1e-9:
+        if quote.ask_price > account.balance + 1e-9:
             raise ApiError(
                 "InsufficientBalance",
-                f"Your account balance ({account.balance:.2f} {account.currency}) is insufficient "
-                f"to buy this contract ({q.ask_price:.2f} {account.currency}).",
+                f"Your account balance ({account.balance:.2f} {cur}) is insufficient "
+                f"to buy this contract ({quote.ask_price:.2f} {cur}).",
             )
+        limit = getattr(product, "max_open_per_symbol", None)
+        if limit is not None:
+            same = [
+                c
+                for c in account.open_contracts()
+                if c.spec.symbol == terms.symbol and c.contract_type in product.contract_types
+            ]
+            if len(same) >= limit:
+                raise ApiError(
+                    "OpenPositionLimitExceeded",
+                    "You have too many open positions for this contract type.",
+                )
         now = self.clock.now()
-        cid = next(self._contract_ids)
-        txn_id_peek = next(self._transaction_ids)
-        contract = Contract(
-            cid,
-            txn_id_peek,
-            terms,
-            feed.spec,
-            q.ask_price,
-            q.payout,
-            now,
-            (tick.epoch, tick.quote),
-            longcode(terms, feed.spec),
-            shortcode(terms, feed.spec, q.payout, int(now)),
-        )
-        account.balance = round(account.balance - q.ask_price, 2)
+        ids = (next(self._contract_ids), next(self._transaction_ids))
+        contract = product.open(ids, terms, feed.spec, quote, spot, now)
+        account.balance = round(account.balance - contract.buy_price, 2)
         txn = Transaction(
-            txn_id_peek, int(now), "buy", -q.ask_price, account.balance, contract, None
+            ids[1], int(now), "buy", -contract.buy_price, account.balance, contract, None
         )
         account.transactions.append(txn)
-        account.contracts[cid] = contract
+        account.contracts[contract.contract_id] = contract
         self._watch(account, contract)
         account.emit("transaction", txn)
         return contract, txn
 
-    def sell(self, account: Account, contract_id: int, min_price: float) -> Transaction:
-        contract = account.contracts.get(contract_id)
+    def _open_contract(
+        self, account: Account, contract_id: Any, code: str, message: str
+    ) -> Contract:
+        contract = account.contracts.get(contract_id) if isinstance(contract_id, int) else None
         if contract is None:
-            raise ApiError("InvalidSellContractProposal", "No open position with this contract id.")
+            raise ApiError(code, message)
         self.market.feed(contract.spec.symbol)  # advance: may settle the contract first
+        return contract
+
+    def sell(self, account: Account, contract_id: int, min_price: float) -> Transaction:
+        contract = self._open_contract(
+            account, contract_id, "InvalidSellContractProposal", "Unknown contract sell proposal"
+        )
         if contract.is_sold:
-            raise ApiError(
-                "InvalidSellContractProposal", "This contract has already been sold or expired."
-            )
-        if contract.entry is None:
-            raise ApiError("InvalidSellContractProposal", "Waiting for entry tick.")
-        bid = contract.bid_price()
+            raise ApiError("InvalidSellContractProposal", "Unknown contract sell proposal")
+        now = self.clock.now()
+        reason = contract.sell_error(now)
+        if reason is not None:
+            raise ApiError("InvalidtoSell", reason)
+        bid = contract.bid_price(now)
         if min_price > 0 and bid + 1e-9 < min_price:
+            cur = account.currency
             raise ApiError(
                 "PriceMoved",
-                f"The contract sell price has changed from {min_price:.2f} to {bid:.2f}.",
+                "The underlying market has moved too much since you priced the contract. The "
+                f"contract sell price has changed from {min_price:.2f} {cur} to {bid:.2f} {cur}.",
             )
-        contract.mark_sold(bid, self.clock.epoch())
-        txn = self._close(account, contract)
-        return txn
+        status = "won" if contract.contract_type == "ACCU" else "sold"
+        contract.mark_sold(bid, self.clock.epoch(), status)
+        return self._close(account, contract)
+
+    def cancel(self, account: Account, contract_id: int) -> Transaction:
+        contract = self._open_contract(
+            account,
+            contract_id,
+            "ContractNotFound",
+            f"Contract not found for contract id: {contract_id}.",
+        )
+        contract.cancel(self.clock.now())
+        return self._close(account, contract)
+
+    def update(self, account: Account, contract_id: int, orders: dict[str, Any]) -> dict[str, Any]:
+        contract = self._open_contract(
+            account,
+            contract_id,
+            "ContractNotFound",
+            "This contract was not found among your open positions.",
+        )
+        if contract.is_sold:
+            raise ApiError("ContractIsSold", "Contract has expired.")
+        result = contract.update(orders, self.clock.now())
+        account.emit("contract", contract)
+        return result
 
     def _close(self, account: Account, contract: Contract) -> Transaction:
         """Credit the sale/settlement, unwatch, notify (transaction before the final contract)."""
@@ -327,7 +385,7 @@ def profit_table(
         c
         for c in account.contracts.values()
         if c.is_sold
-        and (contract_types is None or c.terms.contract_type in contract_types)
+        and (contract_types is None or c.contract_type in contract_types)
         and (date_from is None or (c.sell_time or 0) >= date_from)
         and (date_to is None or (c.sell_time or 0) <= date_to)
     ]
@@ -337,20 +395,23 @@ def profit_table(
     for c in page:
         row: dict[str, Any] = {
             "app_id": app_id,
-            "contract_id": c.contract_id,
-            "contract_type": c.terms.contract_type,
-            "transaction_id": c.sell_transaction_id,
             "buy_price": c.buy_price,
-            "sell_price": c.sell_price,
+            "contract_id": c.contract_id,
             "payout": c.payout,
             "purchase_time": c.date_start,
+            "sell_price": c.sell_price,
             "sell_time": c.sell_time,
-            "shortcode": c.shortcode,
-            "underlying_symbol": c.spec.symbol,
-            "profit": round(float(c.sell_price or 0.0) - c.buy_price, 2),
+            "transaction_id": c.sell_transaction_id,
         }
         if description:
-            row["longcode"] = c.longcode
+            row.update(
+                contract_type=c.contract_type,
+                duration_type=c.duration_type(),
+                longcode=c.longcode,
+                shortcode=c.shortcode,
+                underlying_symbol=c.spec.symbol,
+                **c.profit_table_extras(),
+            )
         rows.append(row)
     return {"count": len(rows), "transactions": rows}
 
@@ -358,13 +419,13 @@ def profit_table(
 def portfolio(account: Account, contract_types: list[str] | None = None) -> dict[str, Any]:
     out = []
     for c in account.open_contracts():
-        if contract_types is not None and c.terms.contract_type not in contract_types:
+        if contract_types is not None and c.contract_type not in contract_types:
             continue
         out.append(
             {
                 "contract_id": c.contract_id,
                 "transaction_id": c.transaction_id,
-                "contract_type": c.terms.contract_type,
+                "contract_type": c.contract_type,
                 "symbol": c.spec.symbol,
                 "currency": account.currency,
                 "buy_price": c.buy_price,

@@ -191,6 +191,18 @@ class SymbolFeed:
             return [], []
         return list(self.epochs[lo:hi]), list(self.quotes[lo:hi])
 
+    def first_at_or_after(self, epoch: int) -> tuple[int, float]:
+        """The first tick at or after ``epoch`` (the oldest known one if none is older; the
+        latest if none is newer)."""
+        self.advance()
+        i = min(bisect_left(self.epochs, epoch), len(self.epochs) - 1)
+        return self.epochs[i], self.quotes[i]
+
+    def recent(self, n: int) -> list[float]:
+        """The last ``n`` quotes, oldest first."""
+        self.advance()
+        return list(self.quotes[-n:])
+
     def ticks_since(self, start: int) -> tuple[list[int], list[float]]:
         lo = bisect_left(self.epochs, start)
         return list(self.epochs[lo:]), list(self.quotes[lo:])

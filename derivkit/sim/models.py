@@ -145,56 +145,52 @@ FOLDED_MEAN = math.sqrt(2 / math.pi) * math.exp(-0.5) + (1 - 2 * _N.cdf(-1))
 
 @dataclass(frozen=True)
 class CrashBoom(MultiplicativeModel):
-    """Crash/Boom N: with probability ``1 - 1/N`` a small move with the trend, else a spike.
+    """Crash/Boom N: with probability ``1/N`` a spike (down for crash, up for boom), else a small
+    move that goes either way.
 
-    Moves are ``exp(M |N(1,1)| / mu_f sqrt(dt))``. The spike parameter is ``ln(0.999)/sqrt(dt)``
-    (crash, downwards) or its negative (boom, upwards); the small-move parameter is solved so that
-    ``E[S_t / S_{t-1}] = 1`` (no long-run drift).
+    Spikes are ``exp(M |N(1,1)| / mu_f sqrt(dt))`` with ``M = ln(0.999)/sqrt(dt)`` (crash) or its
+    negative (boom). Between spikes the log-price moves by ``N(m, s^2)``: ``s`` gives the small
+    moves as much variance over N ticks as the spikes have (a modelling assumption: Deriv
+    publishes no small-move size), and ``m`` is solved so that ``E[S_t / S_{t-1}] = 1`` (no
+    long-run drift), which tilts the small moves against the spikes.
     """
 
     n: int
     boom: bool = False
     interval: int = 1
     _spike: float = field(init=False, repr=False)
-    _small: float = field(init=False, repr=False)
+    _small_mean: float = field(init=False, repr=False)
+    _small_sd: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         sq = math.sqrt(year_fraction(self.interval))
         spike = math.log(0.999) / sq * (-1 if self.boom else 1)
         p = 1 / self.n
-
-        def excess(m: float) -> float:
-            return (
-                (1 - p) * _folded_mgf(m * sq / FOLDED_MEAN)
-                + p * _folded_mgf(spike * sq / FOLDED_MEAN)
-                - 1
-            )
-
-        # The small move has the opposite sign to the spike; bisect on its magnitude.
-        sign = 1.0 if spike < 0 else -1.0
-        lo, hi = 0.0, abs(spike)
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if (excess(sign * mid) < 0) == (sign > 0):
-                lo = mid
-            else:
-                hi = mid
-        small = sign * (lo + hi) / 2
-        object.__setattr__(self, "_spike", spike * sq / FOLDED_MEAN)
-        object.__setattr__(self, "_small", small * sq / FOLDED_MEAN)
+        k = spike * sq / FOLDED_MEAN  # log move of a spike per unit of |N(1, 1)|
+        small_sd = math.sqrt(p * 2.0 * k * k)  # E[Y^2] = 2 for Y ~ N(1, 1)
+        small_mean = math.log((1 - p * _folded_mgf(k)) / (1 - p)) - small_sd**2 / 2
+        object.__setattr__(self, "_spike", k)
+        object.__setattr__(self, "_small_mean", small_mean)
+        object.__setattr__(self, "_small_sd", small_sd)
 
     @property
     def spike_probability(self) -> float:
         return 1 / self.n
 
+    def expected_factor(self) -> float:
+        """``E[S_t / S_{t-1}]`` (1 by construction)."""
+        p = 1 / self.n
+        small = math.exp(self._small_mean + self._small_sd**2 / 2)
+        return (1 - p) * small + p * _folded_mgf(self._spike)
+
     def _factor(self, rng: random.Random) -> tuple[float, bool]:
-        x = abs(rng.gauss(1.0, 1.0))
         if rng.random() < 1 / self.n:
-            return math.exp(self._spike * x), True
-        return math.exp(self._small * x), False
+            return math.exp(self._spike * abs(rng.gauss(1.0, 1.0))), True
+        return math.exp(rng.gauss(self._small_mean, self._small_sd)), False
 
     def tick_log_sd(self, price: float) -> float:
         p = 1 / self.n
-        e_x2 = 2.0  # E[Y^2] for Y ~ N(1, 1)
-        var = e_x2 * (p * self._spike**2 + (1 - p) * self._small**2)
-        return math.sqrt(var)
+        m, s, k = self._small_mean, self._small_sd, self._spike
+        mean = (1 - p) * m + p * k * FOLDED_MEAN
+        second = (1 - p) * (s * s + m * m) + p * 2.0 * k * k
+        return math.sqrt(max(0.0, second - mean * mean))

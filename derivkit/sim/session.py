@@ -4,9 +4,11 @@ writer.
 Concurrency: per connection there are two coroutines, the reader (``run``) and the writer task it
 owns. Requests are handled synchronously in arrival order by the reader, so handlers never
 interleave; replies and stream messages go through one FIFO that the writer drains (applying
-``faults.delay``). Feed and account callbacks enqueue into the same FIFO from the event loop. When
-the reader ends (client close, idle timeout, server stop, abort) every stream is closed and the
-writer is cancelled and awaited.
+``faults.delay``). No request can end its connection: every one gets a reply, an error one when
+nothing better can be said (a request nested deeper than :data:`MAX_NESTING` levels gets
+``SanityCheckFailed``). Feed and account callbacks enqueue into the same FIFO from the event
+loop. When the reader ends (client close, idle timeout, server stop, abort) every stream is
+closed and the writer is cancelled and awaited.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from derivkit.sim.validation import SPECS, check_fields, mask, sanity_check
 
 if TYPE_CHECKING:
     from derivkit.sim.account import Account
-    from derivkit.sim.pricing import Terms
+    from derivkit.sim.products.base import Product
     from derivkit.sim.server import Simulator
 
 log = logging.getLogger("derivkit.sim")
@@ -39,6 +42,9 @@ log = logging.getLogger("derivkit.sim")
 MAX_BACKLOG = 20_000
 #: Unsubscribed proposals remembered per connection (oldest forgotten first).
 MAX_PROPOSALS = 200
+#: Deepest nesting of objects and lists a request may have (the request object itself is 1).
+#: Real requests are a few levels deep; a deeper one could not be echoed back in ``echo_req``.
+MAX_NESTING = 100
 ACCOUNT_STREAMS = ("balance", "transaction", "proposal_open_contract")
 
 
@@ -55,8 +61,9 @@ class Request:
 
 @dataclass(slots=True)
 class ProposalEntry:
-    terms: Terms
+    terms: Any  # the product's terms
     stream: Stream | None
+    product: Product | None = None
 
 
 def _finite_float(text: str) -> float:
@@ -68,6 +75,20 @@ def _finite_float(text: str) -> float:
 
 def _no_constants(text: str) -> Any:
     raise ValueError(f"invalid constant {text}")
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """True when ``value`` nests dicts and lists more than ``limit`` levels deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def reply_msg_type(call: str | None, args: dict[str, Any]) -> str:
@@ -87,6 +108,8 @@ class Session:
         self.sim = sim
         self.ws = ws
         self.account: Account | None = None
+        #: Every account this connection authorized (the first token and ``tokens``), by loginid.
+        self.accounts: dict[str, Account] = {}
         self.streams: dict[str, Stream] = {}
         self.keys: dict[Hashable, Stream] = {}
         self.proposals: OrderedDict[str, ProposalEntry] = OrderedDict()
@@ -205,15 +228,30 @@ class Session:
 
     # -- dispatch -------------------------------------------------------------------------------
     def handle(self, raw: str | bytes) -> None:
+        """Answer one request; whatever goes wrong, the connection lives on."""
+        try:
+            self._handle(raw)
+        except Exception:
+            log.exception("request could not be answered")
+            self._after.clear()
+            self.enqueue(dumps({"echo_req": {}, "msg_type": "error", **_call_error()}))
+
+    def _handle(self, raw: str | bytes) -> None:
         if self.sim.faults.mute:
             return
         try:
             req = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants)
-        except (ValueError, RecursionError, TypeError):
+        except RecursionError:  # too deep for the parser: valid JSON all the same
+            self._send_too_deep({"req_id": _req_id_in(raw)})
+            return
+        except (ValueError, TypeError):
             self._send_error(None, ApiError("BadRequest"), "error")
             return
         if not isinstance(req, dict):
             self._send_error(None, ApiError("BadRequest"), "error")
+            return
+        if nesting_exceeds(req, MAX_NESTING):
+            self._send_too_deep(req)
             return
         bad: dict[str, str] = {}
         req_id = req.get("req_id")
@@ -241,6 +279,7 @@ class Session:
             handler, needs_auth = handlers[call]
             if needs_auth and self.account is None:
                 raise ApiError("AuthorizationRequired")
+            self._check_loginid(req)
             result = handler(self, r)
         except ApiError as exc:
             self._send_error(r, exc, msg_type)
@@ -258,6 +297,18 @@ class Session:
             except Exception:
                 log.exception("post-reply hook failed")
 
+    def _check_loginid(self, req: dict[str, Any]) -> None:
+        """A ``loginid`` must name an account this connection authorized."""
+        loginid = req.get("loginid")
+        if loginid is None:
+            return
+        if self.account is None:
+            raise ApiError("AuthorizationRequired")
+        if loginid not in self.accounts:
+            raise ApiError(
+                "PermissionDenied", f"Permission denied: {loginid} was not authorized here."
+            )
+
     def reply(self, r: Request | None, body: dict[str, Any]) -> None:
         msg: dict[str, Any] = {"echo_req": r.echo_req if r is not None else {}}
         msg.update(body)
@@ -268,7 +319,31 @@ class Session:
                 msg["req_id"] = r.req_id
         self.enqueue(dumps(msg), hold=r is None or r.call != "authorize")
 
+    def _send_too_deep(self, req: dict[str, Any]) -> None:
+        """``SanityCheckFailed`` for a request nested too deeply; only its flat fields are
+        echoed (the rest cannot be)."""
+        flat = {k: v for k, v in mask(req).items() if not isinstance(v, dict | list)}
+        req_id = flat.get("req_id")
+        if not isinstance(req_id, int) or isinstance(req_id, bool):
+            req_id = None
+        r = Request("", {}, flat, req_id, None)
+        message = f"Parameters sanity check failed: nested deeper than {MAX_NESTING} levels."
+        self._send_error(r, ApiError("SanityCheckFailed", message), "error")
+
     def _send_error(self, r: Request | None, exc: ApiError, msg_type: str) -> None:
         if exc.code in FRAMEWORK_CODES:
             msg_type = "error"
         self.reply(r, {"msg_type": msg_type, "error": exc.to_json()})
+
+
+_REQ_ID = re.compile(rb'"req_id"\s*:\s*(\d{1,18})[\s,}]')
+
+
+def _req_id_in(raw: str | bytes) -> int | None:
+    """The ``req_id`` of a request too deep to parse, found in its text (the first one)."""
+    found = _REQ_ID.search(raw.encode() if isinstance(raw, str) else raw)
+    return int(found.group(1)) if found else None
+
+
+def _call_error() -> dict[str, Any]:
+    return {"error": ApiError("CallError").to_json()}

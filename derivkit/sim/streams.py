@@ -65,6 +65,11 @@ class Stream:
         payload["id"] = self.id
         self.session.enqueue(f"{self.prefix}{dumps(payload)}}}")
 
+    def emit_list(self, payload: list[Any]) -> None:
+        """Send a list payload (``ticks_batch``); the stream id is in ``subscription`` only."""
+        if not self.closed:
+            self.session.enqueue(f"{self.prefix}{dumps(payload)}}}")
+
     def emit_core(self, core: str) -> None:
         """Fast path for ticks: ``core`` ends with ``"id":"``."""
         if not self.closed:

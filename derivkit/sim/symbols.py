@@ -9,9 +9,20 @@ from dataclasses import dataclass
 
 from derivkit.sim.models import GBM, CrashBoom, Jump, PriceModel, Step
 
+# contracts_for categories (products doc §7).
 CALLPUT = "callput"
+CALLPUTEQUAL = "callputequal"
 TOUCH = "touchnotouch"
+ENDSINOUT = "endsinout"
+STAYSINOUT = "staysinout"
 DIGITS = "digits"
+ASIAN = "asian"
+HIGHLOWTICKS = "highlowticks"
+RUNS = "runs"
+MULTIPLIER = "multiplier"
+ACCUMULATOR = "accumulator"
+TURBOS = "turbos"
+VANILLA = "vanilla"
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,17 @@ class SymbolSpec:
     subgroup_display_name: str = "Synthetics"
 
     @property
+    def is_volatility(self) -> bool:
+        """A Volatility index (``R_*``, ``1HZ*V``): the symbols deal cancellation, accumulators,
+        turbos and vanillas are offered on."""
+        return self.submarket == "random_index"
+
+    @property
+    def sigma(self) -> float:
+        """Nominal annual volatility of the index's model."""
+        return float(getattr(self.model, "sigma", 0.0))
+
+    @property
     def pip(self) -> float:
         return float(10.0**-self.pip_size)
 
@@ -52,7 +74,21 @@ def _build() -> dict[str, SymbolSpec]:
         order += 1
         specs.append(SymbolSpec(display_order=order, **kw))  # type: ignore[arg-type]
 
-    all3 = (CALLPUT, TOUCH, DIGITS)
+    volatility = (
+        CALLPUT,
+        CALLPUTEQUAL,
+        TOUCH,
+        ENDSINOUT,
+        STAYSINOUT,
+        DIGITS,
+        ASIAN,
+        HIGHLOWTICKS,
+        RUNS,
+        MULTIPLIER,
+        ACCUMULATOR,
+        TURBOS,
+        VANILLA,
+    )
     vol_pips = {10: 3, 25: 3, 50: 4, 75: 4, 100: 2}
     vol_levels = {10: 6300.0, 25: 2800.0, 50: 218.0, 75: 48000.0, 100: 1417.0}
     for n in (10, 25, 50, 75, 100):
@@ -65,7 +101,7 @@ def _build() -> dict[str, SymbolSpec]:
             interval=2,
             start_level=vol_levels[n],
             model=GBM(sigma=n / 100, interval=2),
-            categories=all3,
+            categories=volatility,
         )
     for n in (10, 25, 50, 75, 100):
         add(
@@ -77,7 +113,7 @@ def _build() -> dict[str, SymbolSpec]:
             interval=1,
             start_level={10: 9100.0, 25: 6900.0, 50: 2600.0, 75: 5200.0, 100: 1650.0}[n],
             model=GBM(sigma=n / 100, interval=1),
-            categories=all3,
+            categories=volatility,
         )
     for kind, boom in (("Boom", True), ("Crash", False)):
         for n in (500, 1000):
@@ -90,7 +126,7 @@ def _build() -> dict[str, SymbolSpec]:
                 interval=1,
                 start_level=6000.0 if boom else 9000.0,
                 model=CrashBoom(n=n, boom=boom),
-                categories=(CALLPUT, TOUCH),
+                categories=(CALLPUT, TOUCH, MULTIPLIER),
             )
     for n in (10, 25, 50, 75, 100):
         add(
@@ -102,7 +138,7 @@ def _build() -> dict[str, SymbolSpec]:
             interval=1,
             start_level=float(10000 + 1000 * n // 10),
             model=Jump(sigma=n / 100),
-            categories=all3,
+            categories=(CALLPUT, CALLPUTEQUAL, TOUCH, DIGITS, MULTIPLIER),
         )
     add(
         symbol="stpRNG",
@@ -113,7 +149,8 @@ def _build() -> dict[str, SymbolSpec]:
         interval=1,
         start_level=8000.0,
         model=Step(size=0.1, decimals=1),
-        categories=all3,
+        # Every step flips the last digit's parity, so Deriv offers no digit contracts here.
+        categories=(CALLPUT, CALLPUTEQUAL, TOUCH, MULTIPLIER),
     )
     add(
         symbol="RDBULL",
@@ -124,7 +161,7 @@ def _build() -> dict[str, SymbolSpec]:
         interval=2,
         start_level=1000.0,
         model=GBM(sigma=1.75, interval=2, drift=35.0),
-        categories=(CALLPUT, TOUCH),
+        categories=(CALLPUT, CALLPUTEQUAL, TOUCH),
         daily_reset=True,
     )
     add(
@@ -136,7 +173,7 @@ def _build() -> dict[str, SymbolSpec]:
         interval=2,
         start_level=1000.0,
         model=GBM(sigma=1.55, interval=2, drift=-20.0),
-        categories=(CALLPUT, TOUCH),
+        categories=(CALLPUT, CALLPUTEQUAL, TOUCH),
         daily_reset=True,
     )
     return {s.symbol: s for s in specs}

@@ -1,4 +1,10 @@
-"""Request-shape checks: JSON sanity, per-call field types, token masking for ``echo_req``.
+"""Request-shape checks: JSON sanity, per-call field types as strict as the official v3 send
+schemas, token masking for ``echo_req``.
+
+Every call's schema sets ``additionalProperties: false``: a field the call does not take, a field
+of the wrong type, a value outside its enum or pattern, or a missing required field is
+``InputValidationFailed`` with ``details`` naming each offending field (nested objects such as
+``limit_order`` and ``buy.parameters`` are checked the same way). Account calls take ``loginid``.
 
 Pure functions; the session calls them before any handler runs.
 """
@@ -11,14 +17,54 @@ from collections.abc import Callable
 from typing import Any
 
 from derivkit.sim.errors import ApiError, validation_error
-from derivkit.sim.pricing import CATEGORY
+from derivkit.sim.products.registry import ALL_CONTRACT_TYPES
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _TOKEN = re.compile(r"^[\w\-]{1,128}$")
+_SYMBOL = re.compile(r"^\w{2,30}$")
+_CURRENCY = re.compile(r"^[a-zA-Z0-9]{2,20}$")
+_BARRIER = re.compile(r"^(?=.{1,20}$)[+-]?[0-9]+\.?[0-9]*$")
+_LOGINID = re.compile(r"^[A-Za-z]+[0-9]+$")
+_STREAM_ID = re.compile(r"^[\w-]{32,128}$")
+_PROPOSAL_ID = re.compile(r"^(?:[\w-]{32,128}|1)$")
+_END = re.compile(r"^(latest|[0-9]{1,10})$")
+_DATE = re.compile(r"^([0-9]{4}-(0?[1-9]|1[012])-(0?[1-9]|[12][0-9]|3[01])|[0-9]{1,10})$")
+_TRADING_DAY = re.compile(r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|today)$")
+_ACCOUNT = re.compile(r"^(current|all|[A-Z]{2,4}[0-9]{1,10})$")
+_CANCELLATION = re.compile(r"^\w+$")
 MAX_STRING = 300
+MAX_EPOCH = 9_999_999_999
 SENSITIVE = ("authorize", "tokens", "new_password", "old_password")
+ENVELOPE = ("req_id", "passthrough")
+LANDING_COMPANIES = (
+    "iom",
+    "malta",
+    "maltainvest",
+    "svg",
+    "virtual",
+    "vanuatu",
+    "champion",
+    "champion-virtual",
+)
+FORGET_TYPES = (
+    "balance",
+    "candles",
+    "cashier_payments",
+    "p2p_advert",
+    "p2p_advertiser",
+    "p2p_order",
+    "proposal",
+    "proposal_open_contract",
+    "ticks",
+    "transaction",
+    "trading_platform_asset_listing",
+    "website_status",
+    "p2p_settings",
+    "crypto_estimations",
+)
 
 Check = Callable[[Any], str | None]  # returns an error message or None
+Spec = dict[str, tuple[Check, bool]]  # field -> (check, required)
 
 
 def _is_int(v: Any) -> bool:
@@ -46,6 +92,21 @@ def integer(v: Any) -> str | None:
     return None if _is_int(v) else "Must be an integer."
 
 
+def int_range(lo: int, hi: int | None = None) -> Check:
+    def check(v: Any) -> str | None:
+        if not _is_int(v):
+            return "Must be an integer."
+        if v < lo or (hi is not None and v > hi):
+            return f"Must be between {lo} and {hi}." if hi is not None else f"Must be >= {lo}."
+        return None
+
+    return check
+
+
+def epoch(v: Any) -> str | None:
+    return int_range(0, MAX_EPOCH)(v)
+
+
 def nonneg(v: Any) -> str | None:
     return None if _is_int(v) and v >= 0 else "Must be a non-negative integer."
 
@@ -54,36 +115,53 @@ def number(v: Any) -> str | None:
     return None if _is_num(v) else "Must be a number."
 
 
+def num_range(lo: float | None = None, hi: float | None = None) -> Check:
+    def check(v: Any) -> str | None:
+        if not _is_num(v):
+            return "Must be a number."
+        if lo is not None and v < lo:
+            return f"must be greater than or equal to minimum value {lo:g}"
+        if hi is not None and v > hi:
+            return f"must be less than or equal to maximum value {hi:g}"
+        return None
+
+    return check
+
+
+def nullable_number(v: Any) -> str | None:
+    return None if v is None or _is_num(v) else "Please enter a number or a null value."
+
+
 def string(v: Any) -> str | None:
     return None if isinstance(v, str) and v else "Must be a non-empty string."
+
+
+def pattern(regex: re.Pattern[str], what: str = "value") -> Check:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, str):
+            return "Must be a string."
+        return None if regex.match(v) else f"Invalid {what}."
+
+    return check
 
 
 def token(v: Any) -> str | None:
     return None if isinstance(v, str) and _TOKEN.match(v) else "Invalid token format."
 
 
-def int_or_digits(v: Any) -> str | None:
-    if _is_int(v) or (isinstance(v, str) and v.isdigit() and len(v) <= 12):
+def list_of(item: Check, max_items: int | None = None) -> Check:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, list):
+            return "Must be a list."
+        if max_items is not None and len(v) > max_items:
+            return f"At most {max_items} items."
+        for x in v:
+            msg = item(x)
+            if msg:
+                return msg
         return None
-    return "Must be an integer."
 
-
-def str_or_num(v: Any) -> str | None:
-    return None if (isinstance(v, str) and v) or _is_num(v) else "Must be a string."
-
-
-def string_list(v: Any) -> str | None:
-    if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
-        return None
-    return "Must be a non-empty list of strings."
-
-
-def str_or_list(v: Any) -> str | None:
-    return string(v) if isinstance(v, str) else string_list(v)
-
-
-def obj(v: Any) -> str | None:
-    return None if isinstance(v, dict) else "Must be an object."
+    return check
 
 
 def enum(*values: Any) -> Check:
@@ -94,92 +172,187 @@ def enum(*values: Any) -> Check:
     return check
 
 
-def end_value(v: Any) -> str | None:
-    return None if v == "latest" else int_or_digits(v)
+def obj(v: Any) -> str | None:
+    return None if isinstance(v, dict) else "Must be an object."
 
 
-def date_value(v: Any) -> str | None:
-    if int_or_digits(v) is None:
+def obj_of(spec: Spec) -> Check:
+    """An object with exactly the fields of ``spec`` (additionalProperties: false)."""
+
+    def check(v: Any) -> str | None:
+        if not isinstance(v, dict):
+            return "Must be an object."
+        problems = field_problems(spec, v, ())
+        if problems:
+            return "; ".join(f"{k}: {m}" for k, m in sorted(problems.items()))
         return None
-    if isinstance(v, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", v):
-        return None
-    return "Must be an epoch or YYYY-MM-DD."
+
+    return check
 
 
-CONTRACT_FIELDS: dict[str, tuple[Check, bool]] = {
-    "contract_type": (enum(*CATEGORY), True),
-    "currency": (string, False),
-    "symbol": (string, True),
-    "amount": (number, False),
-    "basis": (enum("stake", "payout"), False),
-    "duration": (integer, False),
-    "duration_unit": (enum("t", "s", "m", "h", "d"), False),
-    "date_expiry": (integer, False),
-    "barrier": (str_or_num, False),
-    "product_type": (string, False),
-}
+symbol = pattern(_SYMBOL, "symbol")
+loginid = pattern(_LOGINID, "loginid")
+contract_type = enum(*ALL_CONTRACT_TYPES)
+barrier = pattern(_BARRIER, "barrier")
+LOGIN: Spec = {"loginid": (loginid, False)}
 
-#: Per-call field checks: ``{field: (check, required)}``. Unknown fields are ignored.
-SPECS: dict[str, dict[str, tuple[Check, bool]]] = {
+
+def symbols(v: Any) -> str | None:
+    return symbol(v) if isinstance(v, str) else list_of(symbol)(v)
+
+
+def forget_types(v: Any) -> str | None:
+    kinds = enum(*FORGET_TYPES)
+    return kinds(v) if isinstance(v, str) else list_of(kinds)(v)
+
+
+def _contract_fields(for_buy: bool) -> Spec:
+    spec: Spec = {
+        "amount": (num_range(0), False),
+        "barrier": (barrier, False),
+        "barrier2": (barrier, False),
+        "barrier_range": (enum("tight", "middle", "wide"), False),
+        "basis": (enum("payout", "stake"), False),
+        "cancellation": (pattern(_CANCELLATION, "cancellation"), False),
+        "contract_type": (contract_type, True),
+        "currency": (pattern(_CURRENCY, "currency"), True),
+        "date_expiry": (int_range(1 if for_buy else 0, MAX_EPOCH), False),
+        "date_start": (epoch, False),
+        "duration": (int_range(0, 99_999_999), False),
+        "duration_unit": (enum("d", "m", "s", "h", "t"), False),
+        "growth_rate": (number, False),
+        "limit_order": (
+            obj_of({"stop_loss": (number, False), "take_profit": (number, False)}),
+            False,
+        ),
+        "multiplier": (num_range(0), False),
+        "payout_per_point": (number, False),
+        "product_type": (enum("basic"), False),
+        "selected_tick": (integer, False),
+        "symbol": (symbol, True),
+        "trade_risk_profile": (enum("low", "medium", "high"), False),
+        "trading_period_start": (int_range(1, MAX_EPOCH), False),
+    }
+    if for_buy:
+        spec["app_markup_percentage"] = (number, False)
+    return spec
+
+
+#: The fields of a contract: ``proposal`` and ``buy.parameters``.
+CONTRACT_FIELDS: Spec = _contract_fields(for_buy=False)
+BUY_PARAMETERS: Spec = _contract_fields(for_buy=True)
+
+#: Per-call field checks, after the official v3 send schemas. Fields not listed are refused.
+SPECS: dict[str, Spec] = {
     "authorize": {
         "authorize": (token, True),
         "add_to_login_history": (flag, False),
-        "tokens": (string_list, False),
+        "tokens": (list_of(token, max_items=25), False),
     },
     "logout": {"logout": (one, True)},
     "balance": {
         "balance": (one, True),
+        "account": (pattern(_ACCOUNT, "account"), False),
         "subscribe": (flag, False),
-        "account": (string, False),
+        **LOGIN,
     },
-    "ticks": {"ticks": (str_or_list, True), "subscribe": (flag, False)},
+    "ticks": {"ticks": (symbols, True), "subscribe": (enum(1), False)},
+    "ticks_batch": {
+        "ticks_batch": (one, True),
+        "market": (
+            enum("forex", "indices", "commodities", "stocks", "cryptocurrency", "synthetic_index"),
+            True,
+        ),
+        "subscribe": (enum(1), False),
+    },
     "ticks_history": {
-        "ticks_history": (string, True),
-        "end": (end_value, True),
-        "start": (int_or_digits, False),
-        "count": (int_or_digits, False),
-        "style": (enum("ticks", "candles"), False),
+        "ticks_history": (symbol, True),
+        "end": (pattern(_END, "end"), True),
+        "start": (epoch, False),
+        "count": (integer, False),
+        "style": (enum("candles", "ticks"), False),
         "granularity": (
             enum(60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400),
             False,
         ),
-        "adjust_start_time": (flag, False),
-        "subscribe": (flag, False),
+        "adjust_start_time": (enum(1), False),
+        "subscribe": (enum(1), False),
     },
     "active_symbols": {
         "active_symbols": (enum("brief", "full"), True),
-        "product_type": (string, False),
-        "landing_company": (string, False),
-        "landing_company_short": (string, False),
+        "landing_company": (enum(*LANDING_COMPANIES), False),
+        "landing_company_short": (enum(*LANDING_COMPANIES), False),
+        "product_type": (enum("basic"), False),
+        "contract_type": (list_of(contract_type), False),
+        "barrier_category": (list_of(string), False),
+        **LOGIN,
     },
     "contracts_for": {
-        "contracts_for": (string, True),
-        "currency": (string, False),
-        "landing_company": (string, False),
-        "landing_company_short": (string, False),
-        "product_type": (string, False),
+        "contracts_for": (symbol, True),
+        "currency": (pattern(_CURRENCY, "currency"), False),
+        "landing_company": (enum(*LANDING_COMPANIES), False),
+        "landing_company_short": (enum(*LANDING_COMPANIES), False),
+        "product_type": (enum("basic"), False),
+        **LOGIN,
     },
-    "proposal": {"proposal": (one, True), "subscribe": (flag, False), **CONTRACT_FIELDS},
+    "trading_times": {"trading_times": (pattern(_TRADING_DAY, "date"), True)},
+    "trading_durations": {
+        "trading_durations": (one, True),
+        "landing_company": (enum(*LANDING_COMPANIES), False),
+        "landing_company_short": (enum(*LANDING_COMPANIES), False),
+        **LOGIN,
+    },
+    "payout_currencies": {"payout_currencies": (one, True), **LOGIN},
+    "proposal": {
+        "proposal": (one, True),
+        "subscribe": (enum(1), False),
+        **CONTRACT_FIELDS,
+        **LOGIN,
+    },
     "buy": {
-        "buy": (string, True),
-        "price": (number, True),
+        "buy": (pattern(_PROPOSAL_ID, "proposal id"), True),
+        "price": (num_range(0), True),
         "parameters": (obj, False),
-        "subscribe": (flag, False),
+        "subscribe": (enum(1), False),
+        **LOGIN,
     },
-    "sell": {"sell": (integer, True), "price": (number, True)},
-    "portfolio": {"portfolio": (one, True), "contract_type": (string_list, False)},
+    "sell": {"sell": (integer, True), "price": (num_range(0), True), **LOGIN},
+    "cancel": {"cancel": (integer, True), **LOGIN},
+    "contract_update": {
+        "contract_update": (one, True),
+        "contract_id": (integer, True),
+        "limit_order": (
+            obj_of(
+                {"stop_loss": (nullable_number, False), "take_profit": (nullable_number, False)}
+            ),
+            True,
+        ),
+        **LOGIN,
+    },
+    "contract_update_history": {
+        "contract_update_history": (one, True),
+        "contract_id": (integer, True),
+        "limit": (num_range(1, 999), False),
+        **LOGIN,
+    },
+    "portfolio": {
+        "portfolio": (one, True),
+        "contract_type": (list_of(contract_type), False),
+        **LOGIN,
+    },
     "proposal_open_contract": {
         "proposal_open_contract": (one, True),
         "contract_id": (integer, False),
-        "subscribe": (flag, False),
+        "subscribe": (enum(1), False),
+        **LOGIN,
     },
-    "transaction": {"transaction": (one, True), "subscribe": (enum(1), True)},
+    "transaction": {"transaction": (one, True), "subscribe": (enum(1), True), **LOGIN},
     "statement": {
         "statement": (one, True),
-        "limit": (number, False),
+        "limit": (num_range(0, 999), False),
         "offset": (nonneg, False),
-        "date_from": (integer, False),
-        "date_to": (integer, False),
+        "date_from": (epoch, False),
+        "date_to": (epoch, False),
         "action_type": (
             enum(
                 "buy",
@@ -194,37 +367,51 @@ SPECS: dict[str, dict[str, tuple[Check, bool]]] = {
             False,
         ),
         "description": (flag, False),
+        **LOGIN,
     },
     "profit_table": {
         "profit_table": (one, True),
-        "limit": (number, False),
+        "limit": (num_range(0, 500), False),
         "offset": (nonneg, False),
-        "date_from": (date_value, False),
-        "date_to": (date_value, False),
+        "date_from": (pattern(_DATE, "date"), False),
+        "date_to": (pattern(_DATE, "date"), False),
         "sort": (enum("ASC", "DESC"), False),
-        "contract_type": (string_list, False),
+        "contract_type": (list_of(contract_type), False),
         "description": (flag, False),
+        **LOGIN,
     },
+    "get_limits": {"get_limits": (one, True), **LOGIN},
+    "get_account_status": {"get_account_status": (one, True), **LOGIN},
+    "account_list": {"account_list": (one, True), **LOGIN},
     "website_status": {"website_status": (one, True), "subscribe": (flag, False)},
     "time": {"time": (one, True)},
     "ping": {"ping": (one, True)},
-    "forget": {"forget": (string, True)},
-    "forget_all": {"forget_all": (str_or_list, True)},
-    "topup_virtual": {"topup_virtual": (one, True)},
+    "forget": {"forget": (pattern(_STREAM_ID, "subscription id"), True)},
+    "forget_all": {"forget_all": (forget_types, True)},
+    "topup_virtual": {"topup_virtual": (one, True), **LOGIN},
 }
 
 
-def check_fields(spec: dict[str, tuple[Check, bool]], req: dict[str, Any]) -> None:
-    """Raise ``InputValidationFailed`` with per-field ``details`` for missing or mistyped fields."""
+def field_problems(spec: Spec, req: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
+    """``{field: message}`` for unknown, missing or mistyped fields of ``req``."""
     details: dict[str, str] = {}
-    for field, (check, required) in spec.items():
-        if field not in req:
+    for key in req:
+        if key not in spec and key not in allowed:
+            details[str(key)] = "Properties not allowed."
+    for name, (check, required) in spec.items():
+        if name not in req:
             if required:
-                details[field] = "This field is required."
+                details[name] = "This field is required."
             continue
-        msg = check(req[field])
+        msg = check(req[name])
         if msg:
-            details[field] = msg
+            details[name] = msg
+    return details
+
+
+def check_fields(spec: Spec, req: dict[str, Any], allowed: tuple[str, ...] = ENVELOPE) -> None:
+    """Raise ``InputValidationFailed`` naming every unknown, missing or mistyped field."""
+    details = field_problems(spec, req, allowed)
     if details:
         raise validation_error(details)
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, event, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from derivkit.storage.crypto import TokenCipher
 from derivkit.storage.records import (
@@ -102,7 +103,13 @@ class Storage:
         if url.startswith("sqlite"):
             # SQLite runs one writer at a time anyway: two connections (each a thread with its
             # own page cache under aiosqlite) serve any number of concurrent callers.
-            engine = create_async_engine(url, pool_size=2, max_overflow=0, pool_timeout=60)
+            engine = create_async_engine(
+                url,
+                poolclass=AsyncAdaptedQueuePool,  # explicit: older SQLAlchemy picks NullPool
+                pool_size=2,
+                max_overflow=0,
+                pool_timeout=60,
+            )
         else:
             engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":

@@ -8,14 +8,17 @@ caller's job.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from derivkit.core import DerivClient
+from derivkit.tui.account_link import AccountLink
 from derivkit.tui.relay import StateRelay
 from derivkit.tui.screens.main import WatchlistScreen
+from derivkit.tui.state import DashboardState, load_state, save_state
 
 __all__ = ["DEFAULT_SYMBOLS", "DerivDashboard", "run_dashboard"]
 
@@ -24,12 +27,19 @@ DEFAULT_SYMBOLS = ("R_100", "R_50", "1HZ100V", "stpRNG", "BOOM1000")
 
 
 class DerivDashboard(App[None], inherit_bindings=False):
-    """A live watchlist, price detail, sparkline, account balance and connection status.
+    """A live watchlist, price, chart, last digits, account, contracts and a trade ticket.
 
     Args:
-        client: a connected :class:`~derivkit.core.DerivClient` (authorized or not).
-        symbols: the initial watchlist (duplicates ignored); ``DEFAULT_SYMBOLS`` if empty.
-        relay: the :class:`StateRelay` given to the client as ``on_state_change``, if any.
+        client: a connected :class:`~derivkit.core.DerivClient` for market data (its token, if
+            any, is not used for the account: that is ``account``'s job).
+        symbols: the initial watchlist (duplicates ignored); if empty, the remembered one, else
+            ``DEFAULT_SYMBOLS``.
+        relay: the :class:`StateRelay` given to ``client`` as ``on_state_change``, if any.
+        account: the :class:`AccountLink` (opened) for the balance, contracts and trading;
+            None for market data only.
+        real_money: allow trading on a real-money account (as the CLI's ``--real-money``).
+        state_path: where the watchlist, timeframe and digit window are remembered (None: not).
+        status_interval: seconds between pings for the latency and server time (None: none).
     """
 
     CSS_PATH = "dashboard.tcss"
@@ -62,10 +72,32 @@ class DerivDashboard(App[None], inherit_bindings=False):
         symbols: Iterable[str] = (),
         *,
         relay: StateRelay | None = None,
+        account: AccountLink | None = None,
+        real_money: bool = False,
+        state_path: Path | None = None,
+        status_interval: float | None = 5.0,
     ) -> None:
         super().__init__()
         self.client = client
-        self.main_screen = WatchlistScreen(client, list(symbols) or DEFAULT_SYMBOLS, relay)
+        self.account = account
+        self.state_path = state_path
+        state = load_state(state_path) if state_path is not None else DashboardState()
+        watch = list(symbols) or state.symbols or list(DEFAULT_SYMBOLS)
+        self.main_screen = WatchlistScreen(
+            client,
+            watch,
+            relay,
+            account=account,
+            real_money=real_money,
+            granularity=state.granularity,
+            digit_window=state.digit_window,
+            status_interval=status_interval,
+            on_state_saved=self._save_state,
+        )
+
+    def _save_state(self, state: DashboardState) -> None:
+        if self.state_path is not None:
+            save_state(self.state_path, state)
 
     def get_default_screen(self) -> WatchlistScreen:
         return self.main_screen
@@ -77,7 +109,11 @@ class DerivDashboard(App[None], inherit_bindings=False):
 
 
 async def run_dashboard(
-    client: DerivClient, symbols: Iterable[str] = (), *, relay: StateRelay | None = None
+    client: DerivClient,
+    symbols: Iterable[str] = (),
+    *,
+    relay: StateRelay | None = None,
+    account: AccountLink | None = None,
 ) -> None:
     """Run the dashboard on the current event loop until the user quits."""
-    await DerivDashboard(client, symbols, relay=relay).run_async()
+    await DerivDashboard(client, symbols, relay=relay, account=account).run_async()

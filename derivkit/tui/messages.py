@@ -13,11 +13,22 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from derivkit.tui.candles import Bar
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import SymbolInfo
 
 __all__ = [
+    "AccountReopened",
+    "AccountStateChanged",
     "BalanceChanged",
+    "BuyFinished",
+    "BuyResolved",
+    "CandlesReceived",
+    "CandlesFailed",
+    "QuoteFailed",
+    "QuoteReceived",
+    "SellFinished",
+    "ServerClock",
     "BalanceFailed",
     "ConnectionStateChanged",
     "ContractBought",
@@ -55,10 +66,12 @@ class TickReceived(Message, bubble=False):
 
 @dataclass
 class HistoryLoaded(Message, bubble=False):
-    """Recent prices of a watched symbol, up to ``epoch``, to start its sparkline with."""
+    """Recent ticks of a watched symbol (``times`` and ``prices``, oldest first), up to
+    ``epoch``, to start its chart and digit statistics with."""
 
     symbol: str
     prices: list[float]
+    times: list[int]
     epoch: int
     pip_size: int | None
     stream: int
@@ -86,9 +99,10 @@ class BalanceChanged(Message, bubble=False):
 
 @dataclass
 class BalanceFailed(Message, bubble=False):
-    """The balance stream ended with an error."""
+    """The balance stream ended with an error; ``rejected`` if the token was refused."""
 
     reason: str
+    rejected: bool = False
 
 
 @dataclass
@@ -148,3 +162,107 @@ class PositionFailed(Message, bubble=False):
 
     contract_id: int
     reason: str
+
+
+@dataclass
+class AccountStateChanged(Message, bubble=False):
+    """The account client's connection state; ``serial`` tells which of the link's clients."""
+
+    state: str
+    serial: int
+
+
+@dataclass
+class AccountReopened(Message, bubble=False):
+    """A retry of the account connection ended: ``error`` is None if it is back."""
+
+    error: str | None
+    rejected: bool = False
+
+
+@dataclass
+class ServerClock(Message, bubble=False):
+    """One ping: round-trip ``latency`` (s) and the server's clock (epoch) when it answered;
+    ``error`` if the ping failed."""
+
+    latency: float | None
+    server_epoch: int | None
+    error: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ServerClock)
+
+
+@dataclass
+class CandlesReceived(Message, bubble=False):
+    """Candles of the chart's symbol at ``granularity``: the history, then each update."""
+
+    symbol: str
+    granularity: int
+    bars: list[Bar]
+    stream: int
+
+    def can_replace(self, message: Message) -> bool:
+        # an update of the same forming candle supersedes the queued one; a history never goes
+        return (
+            isinstance(message, CandlesReceived)
+            and message.stream == self.stream
+            and len(message.bars) == len(self.bars) == 1
+            and message.bars[0].epoch == self.bars[0].epoch
+        )
+
+
+@dataclass
+class CandlesFailed(Message, bubble=False):
+    symbol: str
+    granularity: int
+    reason: str
+    stream: int
+
+
+@dataclass
+class QuoteReceived(Message, bubble=False):
+    """The ticket's live price; ``quote`` is the core's Proposal (opaque to widgets)."""
+
+    quote: object
+    serial: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, QuoteReceived) and message.serial == self.serial
+
+
+@dataclass
+class QuoteFailed(Message, bubble=False):
+    reason: str
+    serial: int
+
+
+@dataclass
+class BuyFinished(Message, bubble=False):
+    """A buy from the ticket ended: ``contract_id`` if bought, else ``error``; ``unknown`` if the
+    reply was lost (the buy may or may not have happened; it was not re-sent)."""
+
+    order: object
+    contract_id: int | None = None
+    buy_price: float | None = None
+    balance_after: float | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class BuyResolved(Message, bubble=False):
+    """An outcome-unknown buy, looked up after the reconnect: bought as ``contract_id``, or not
+    found (None); ``error`` if the look-up failed."""
+
+    order: object
+    contract_id: int | None
+    error: str | None = None
+
+
+@dataclass
+class SellFinished(Message, bubble=False):
+    contract_id: int
+    sold_for: float | None = None
+    error: str | None = None
+    unknown: bool = False

@@ -7,30 +7,38 @@ cancelling is safe at any await, and a stream's ``async with`` forgets it on the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, DerivClient, DerivError, OpenContract
+from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract
 from derivkit.formatting import describe_error
+from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
+    CandlesFailed,
+    CandlesReceived,
     ContractBought,
     HistoryLoaded,
     PortfolioLoaded,
     PositionFailed,
     PositionsFailed,
     PositionUpdated,
+    ServerClock,
     StreamFailed,
     SymbolsLoaded,
     TickReceived,
 )
 from derivkit.tui.positions import ContractUpdate
-from derivkit.tui.watchlist import HISTORY, SymbolInfo
+from derivkit.tui.ticklog import KEEP
+from derivkit.tui.watchlist import SymbolInfo
 
 __all__ = [
     "follow_contract",
+    "stream_candles",
+    "watch_server_clock",
     "load_portfolio",
     "load_symbols",
     "stream_balance",
@@ -39,12 +47,17 @@ __all__ = [
 ]
 
 Post = Callable[[Message], object]
+#: Called with (epoch, quote, pip_size) for every tick, before the (coalescing) message is posted.
+Record = Callable[[int, float, int | None], object]
 
 
-async def stream_ticks(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
+async def stream_ticks(
+    client: DerivClient, symbol: str, stream: int, post: Post, record: Record | None = None
+) -> None:
     """Post recent prices, then every tick of ``symbol``; ``stream`` tags each message.
 
-    A refused symbol (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
+    ``record`` sees every tick, even those whose messages are coalesced away. A refused symbol
+    (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
     """
     try:
         await _post_history(client, symbol, stream, post)
@@ -52,6 +65,8 @@ async def stream_ticks(client: DerivClient, symbol: str, stream: int, post: Post
             received = 0
             async for tick in ticks:
                 received += 1
+                if record is not None:
+                    record(tick.epoch, tick.quote, tick.pip_size)
                 post(
                     TickReceived(
                         symbol, tick.quote, tick.epoch, tick.pip_size, received, ticks.gaps, stream
@@ -62,13 +77,23 @@ async def stream_ticks(client: DerivClient, symbol: str, stream: int, post: Post
 
 
 async def _post_history(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
-    """Recent prices for the sparkline; skipped if refused (the tick stream reports that)."""
+    """Recent ticks for the chart and the digits; skipped if refused (the tick stream reports
+    that)."""
     try:
-        history = await client.ticks_history(symbol, count=HISTORY)
+        history = await client.ticks_history(symbol, count=KEEP)
     except APIError:
         return
     if history.prices and history.times:
-        post(HistoryLoaded(symbol, history.prices, history.times[-1], history.pip_size, stream))
+        post(
+            HistoryLoaded(
+                symbol,
+                history.prices,
+                history.times,
+                history.times[-1],
+                history.pip_size,
+                stream,
+            )
+        )
 
 
 async def stream_balance(client: DerivClient, post: Post) -> None:
@@ -78,7 +103,7 @@ async def stream_balance(client: DerivClient, post: Post) -> None:
             async for balance in balances:
                 post(BalanceChanged(balance.balance, balance.currency, balances.gaps))
     except DerivError as error:
-        post(BalanceFailed(describe_error(error)))
+        post(BalanceFailed(describe_error(error), rejected=isinstance(error, AuthError)))
 
 
 async def load_symbols(client: DerivClient, post: Post) -> None:
@@ -158,3 +183,29 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
         status=contract.status or ("sold" if settled else "open"),
         settled=settled,
     )
+
+
+async def stream_candles(
+    client: DerivClient, symbol: str, granularity: int, stream: int, post: Post
+) -> None:
+    """Post the last candles of ``symbol``, then every update (the forming candle repeats)."""
+    try:
+        async with await client.candles(symbol, granularity=granularity, count=CANDLES) as feed:
+            async for candle in feed:  # the history candle by candle, then each update
+                bar = Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close)
+                post(CandlesReceived(symbol, granularity, [bar], stream))
+    except DerivError as error:
+        post(CandlesFailed(symbol, granularity, describe_error(error), stream))
+
+
+async def watch_server_clock(client: DerivClient, post: Post, interval: float) -> None:
+    """Every ``interval`` seconds: ping (round-trip latency) and read the server's clock."""
+    while True:
+        try:
+            latency = await client.ping()
+            epoch = await client.server_time()
+        except DerivError as error:
+            post(ServerClock(None, None, describe_error(error)))
+        else:
+            post(ServerClock(latency, epoch))
+        await asyncio.sleep(interval)

@@ -58,7 +58,9 @@ def test_quote_with_bad_input(cli):
     bad_duration = cli("--sim", "quote", "R_100", "--type", "CALL", "--duration", "5x")
     assert bad_duration.exit_code == 2 and "not a duration" in bad_duration.stderr
     bad_type = cli("--sim", "quote", "R_100", "--type", "NOPE")
-    assert bad_type.exit_code == 1 and "Error:" in bad_type.stderr
+    assert bad_type.exit_code == 2
+    assert bad_type.stderr.startswith("Error: unknown contract type 'NOPE'; one of: CALL, PUT,")
+    assert "DIGITUNDER" in bad_type.stderr
 
 
 def test_trading_lifecycle_buy_watch_profit_statement(cli, sim):
@@ -71,13 +73,16 @@ def test_trading_lifecycle_buy_watch_profit_statement(cli, sim):
     assert updates.exit_code == 0, updates.stderr
     lines = [json.loads(line) for line in updates.stdout.splitlines()]
     assert lines[-1]["is_sold"] and all(not line["is_sold"] for line in lines[:-1])
+    assert {line["symbol"] for line in lines} == {"1HZ100V"}  # "symbol", as in every command
     final = lines[-1]
     assert invoke_json(cli, sim, "portfolio") == []
     (closed,) = invoke_json(cli, sim, "profit")
     assert closed["contract_id"] == contract_id
     assert closed["profit"] == pytest.approx(final["profit"])
-    actions = [entry["action"] for entry in invoke_json(cli, sim, "statement")]
-    assert actions == ["sell", "buy"]
+    statement = invoke_json(cli, sim, "statement")
+    assert [entry["action"] for entry in statement] == ["sell", "buy"]
+    assert statement[1]["longcode"] == bought["longcode"]  # one name for one concept
+    assert statement[1]["transaction_time"] == bought["purchase_time"]
     balance = invoke_json(cli, sim, "balance")["balance"]
     assert balance == pytest.approx(10000 + closed["profit"])
 
@@ -96,7 +101,7 @@ def test_sell_before_expiry(cli, sim):
         if invoke_json(cli, sim, "contract", str(bought["contract_id"]))["entry_tick"]:
             break
     sold = invoke_json(cli, sim, "sell", str(bought["contract_id"]))
-    assert sold["contract_id"] == bought["contract_id"] and sold["sold_for"] >= 0
+    assert sold["contract_id"] == bought["contract_id"] and sold["sell_price"] >= 0
     again = cli(*sim.args(), "sell", str(bought["contract_id"]))
     assert again.exit_code == 1 and "Error:" in again.stderr
 
@@ -142,13 +147,63 @@ def test_insufficient_balance_is_an_api_error(cli, sim):
 
 def test_statement_and_profit_empty_and_limits(cli):
     assert cli("--sim", "--json", "statement").stdout.strip() == "[]"
-    assert cli("--sim", "--json", "profit", "--limit", "5").stdout.strip() == "[]"
-    assert cli("--sim", "statement", "--limit", "0").exit_code == 2
+    assert cli("--sim", "--json", "profit", "--count", "5").stdout.strip() == "[]"
+    assert cli("--sim", "statement", "--count", "0").exit_code == 2
+    assert cli("--sim", "--json", "profit", "--limit", "5").exit_code == 0  # the old name
+    assert "--limit" not in cli("statement", "--help").stdout
+
+
+def test_count_takes_effect_under_both_names(cli, sim):
+    for _ in range(3):
+        invoke_json(cli, sim, "buy", "R_100", "--type", "CALL", "-d", "10m", "--yes")
+    assert len(invoke_json(cli, sim, "statement", "--count", "2")) == 2
+    assert len(invoke_json(cli, sim, "statement", "--limit", "1")) == 1
+
+
+def test_quote_spot_has_the_symbol_decimals(cli):
+    for symbol, decimals in (("R_50", 4), ("R_100", 2), ("1HZ100V", 2)):
+        result = cli("--sim", "quote", symbol, "--type", "CALL")
+        spot_line = next(line for line in result.stdout.splitlines() if "Spot:" in line)
+        assert len(spot_line.split()[1].split(".")[1]) == decimals, spot_line
+
+
+def test_quote_text_pads_the_spot_to_the_pip_size():
+    from types import SimpleNamespace
+
+    from derivkit.formatting import contract_spec
+
+    spec = contract_spec("R_50", "CALL", 10, "5t")
+    proposal = SimpleNamespace(
+        ask_price=10.0, payout=19.5, spot=221.58, spot_time=1, longcode="Win payout if ..."
+    )
+    assert "Spot:    221.5800  at" in trade.quote_text(spec, proposal, 4)
+
+
+def test_piped_statement_keeps_whole_descriptions(cli, sim):
+    bought = invoke_json(cli, sim, "buy", "R_100", "--type", "PUT", "-d", "10m", "--yes")
+    lines = cli(*sim.args(), "statement").stdout.splitlines()
+    assert lines[0].split("\t")[-1] == "Description"
+    assert lines[1].split("\t")[-1] == bought["longcode"] and len(bought["longcode"]) > 60
+
+
+def test_buy_under_sim_says_how_to_keep_a_simulator(cli):
+    result = cli("--sim", "buy", "R_100", "--type", "CALL", "--yes")
+    assert result.exit_code == 0 and result.stdout.startswith("Bought contract")
+    assert "--watch" not in result.output  # that contract ends with this simulator
+    assert "derivkit sim serve --token" in result.stderr and "--endpoint" in result.stderr
+
+
+def test_buy_on_a_lasting_server_says_how_to_follow_it(cli, sim):
+    result = cli(*sim.args(), "buy", "R_100", "--type", "CALL", "-d", "5m", "--yes")
+    contract_id = result.stdout.split()[2]
+    assert f"derivkit contract {contract_id} --watch" in result.stderr
 
 
 def test_human_account_views_after_trading(cli, sim):
-    bought = invoke_json(cli, sim, "buy", "1HZ100V", "--type", "CALL", "-d", "1t", "--yes")
+    # The 10-minute contract is bought first: the 1-tick one may settle at any moment after its
+    # buy, so buying it last keeps the statement's order (sell, buy, buy) independent of timing.
     held = invoke_json(cli, sim, "buy", "R_100", "--type", "PUT", "-d", "10m", "--yes")
+    bought = invoke_json(cli, sim, "buy", "1HZ100V", "--type", "CALL", "-d", "1t", "--yes")
     watch = cli(*sim.args(), "contract", str(bought["contract_id"]), "--watch")
     assert watch.exit_code == 0 and watch.stdout.strip().splitlines()[-1].count("profit") == 1
     portfolio = cli(*sim.args(), "portfolio").stdout.splitlines()
@@ -173,3 +228,14 @@ def test_verbose_logging_never_shows_the_token(cli, sim):
     assert result.exit_code == 0
     assert '"authorize": "<not shown>"' in result.stderr
     assert sim.token not in result.stderr + result.stdout
+
+
+def test_day_durations_go_to_the_server_as_days():
+    """The CLI side of ``--duration 1d`` (whether a symbol offers days is the server's call)."""
+    from types import SimpleNamespace
+
+    spec = trade.typed_spec("R_100", "CALL", 10, "1d", barrier=None)
+    assert (spec.duration, spec.duration_unit) == (1, "d")
+    assert spec.parameters()["duration_unit"] == "d"
+    proposal = SimpleNamespace(ask_price=10.0, payout=19.5, spot=None, longcode="Win payout")
+    assert trade.quote_text(spec, proposal).startswith("CALL on R_100, 1 day")

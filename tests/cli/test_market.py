@@ -29,7 +29,7 @@ def test_price_of_a_bad_symbol_fails_with_exit_1_and_one_line(cli):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "Error: NOPE: Symbol NOPE is invalid. (InvalidSymbol)"
+        "Error: unknown symbol 'NOPE' (`derivkit symbols` lists them)"
     ]
     assert "Traceback" not in result.stderr
 
@@ -58,7 +58,7 @@ def test_ticks_json_lines(cli):
 
 def test_ticks_of_a_bad_symbol(cli):
     result = cli("--sim", "ticks", "NOPE", "-n", "1")
-    assert result.exit_code == 1 and "InvalidSymbol" in result.stderr
+    assert result.exit_code == 1 and "unknown symbol 'NOPE'" in result.stderr
 
 
 def test_history_ticks_and_candles(cli):
@@ -126,3 +126,18 @@ def test_status_human_and_json(cli):
     human = cli("--sim", "status")
     assert "Latency:" in human.stdout
     assert "Group\tApplies to\tPer minute\tPer hour" in human.stdout
+
+
+def test_a_failed_command_under_json_leaves_stdout_empty(cli):
+    result = cli("--sim", "--json", "price", "NOPE_XYZ")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "NOPE_XYZ" in result.stderr
+    for args in (["ticks", "NOPE", "-n", "1"], ["history", "NOPE"], ["contracts", "NOPE"]):
+        failed = cli("--sim", "--json", *args)
+        assert failed.exit_code == 1 and failed.stdout == "", args
+
+
+def test_contracts_json_names_match_the_api(cli):
+    rows = json.loads(cli("--sim", "--json", "contracts", "R_100").stdout)
+    assert {"contract_type", "contract_category", "barrier_category", "expiry_type"} <= set(rows[0])
+    assert "barrier" not in rows[0]  # a barrier is a level (quote --barrier), not a category

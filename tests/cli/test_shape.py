@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,80 @@ def test_shell_completion_completes_commands():
         timeout=30,
     )
     assert script.returncode == 0 and "_DERIVKIT_COMPLETE" in script.stdout
+
+
+MAIN_COMMANDS = ("price", "ticks", "history", "quote", "buy", "balance", "statement", "profit")
+
+
+def test_help_has_no_type_artefacts_and_main_commands_have_examples(cli):
+    import re
+
+    for path, _ in all_commands():
+        text = cli(*path, "--help").stdout
+        for artefact in (r"\{\w+\}", r"<\w[\w \[\]]*>", r"FLOAT RANGE", r"INTEGER RANGE"):
+            assert not re.search(artefact, text), (path, artefact, text)
+    for command in MAIN_COMMANDS:
+        text = cli(command, "--help").stdout
+        assert "Examples:" in text and f"derivkit {command}" in text.replace("--sim ", "")
+
+
+def test_how_many_is_count_everywhere(cli):
+    for command in ("ticks", "history", "statement", "profit"):
+        text = cli(command, "--help").stdout
+        assert "--count" in text and "--limit" not in text, command
+
+
+def complete(words: str) -> list[str]:
+    derivkit = str(Path(sys.executable).with_name("derivkit"))
+    env = {
+        **os.environ,
+        "_DERIVKIT_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    result = subprocess.run([derivkit], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_shell_completion_of_symbols_and_contract_types(cli):
+    assert {"R_100", "R_10"} <= set(complete("derivkit price R_1"))
+    assert {"r_100", "r_10"} <= set(complete("derivkit price r_1"))  # the case typed so far
+    assert "1hz100v" in complete("derivkit buy 1hz1")
+    assert set(complete("derivkit quote R_100 --type DIGIT")) == {
+        "DIGITMATCH",
+        "DIGITDIFF",
+        "DIGITEVEN",
+        "DIGITODD",
+        "DIGITOVER",
+        "DIGITUNDER",
+    }
+    assert "digitmatch" in complete("derivkit buy R_100 -t digitm")
+    # Symbols a server listed replace the built-in list: any later command completes them.
+    assert cli("--sim", "price", "R_100").exit_code == 0
+    assert "frxEURUSD" not in complete("derivkit ticks frx")  # the simulator has no forex
+
+
+def test_json_everywhere(cli):
+    assert json.loads(cli("config", "path", "--json").stdout)["config_dir"]
+    saved = cli("--json", "config", "set", "app_id", "4242")
+    assert json.loads(saved.stdout) == {
+        "saved": "app_id",
+        "value": 4242,
+        "path": str(Path(os.environ["DERIVKIT_CONFIG_DIR"]) / "config.toml"),
+    }
+    assert json.loads(cli("--json", "config", "clear-token").stdout) == {"removed": False}
+
+
+def test_sim_serve_json_prints_its_address_and_tokens():
+    from tests.cli.conftest import spawn
+
+    with spawn("sim", "serve", "--port", "0", "--token", "demo1", "--json") as process:
+        try:
+            first = json.loads(process.stdout.readline())
+            assert first["url"].startswith("ws://127.0.0.1:") and first["tokens"] == ["demo1"]
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=15) == 130
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -34,6 +34,9 @@ class FakeDeriv:
         self.handler: Handler | None = None  # may answer a request itself (return True)
         self.streams: dict[str, tuple[ServerConnection, dict[str, Any]]] = {}
         self.request_seen = asyncio.Event()
+        #: symbol -> (epoch, quote) of its latest tick; a new subscription starts with it, as on
+        #: Deriv, so a stream re-issued after a reconnect repeats the tick its reader last saw.
+        self.latest: dict[str, tuple[int, float]] = {}
         self._ids = itertools.count(1)
         self._server: Any = None
 
@@ -54,6 +57,11 @@ class FakeDeriv:
         for connection in list(self.connections):
             connection.transport.abort()
 
+    def stall(self) -> None:
+        """Stop reading every connection's socket (TCP open, nothing read: no pong, no close)."""
+        for connection in list(self.connections):
+            connection.transport.pause_reading()
+
     async def release_held(self, reverse: bool = True) -> None:
         """Answer held calls, newest first by default (out of order)."""
         for name, items in self.hold.items():
@@ -70,8 +78,15 @@ class FakeDeriv:
 
     # -- streams -------------------------------------------------------------------------
 
+    def next_tick(self, symbol: str, quote: float) -> None:
+        """Make ``quote`` the latest tick of ``symbol``, one second after the previous one."""
+        epoch = self.latest.get(symbol, (1_700_000_000, 0.0))[0] + 1
+        self.latest[symbol] = (epoch, quote)
+
     async def push_tick(self, symbol: str, quote: float) -> int:
-        """Send one tick to every stream of ``symbol``; returns how many got it."""
+        """Make a new tick the latest and send it to every stream of ``symbol``; returns how
+        many got it."""
+        self.next_tick(symbol, quote)
         sent = 0
         for sub_id, (connection, request) in list(self.streams.items()):
             if request.get("ticks") != symbol:
@@ -84,12 +99,12 @@ class FakeDeriv:
         return sent
 
     def _tick(self, request: dict[str, Any], sub_id: str, quote: float) -> dict[str, Any]:
-        return self._envelope(
-            request,
-            "tick",
-            {"symbol": request["ticks"], "quote": quote, "epoch": 1, "pip_size": 2, "id": sub_id},
-            subscription=sub_id,
-        )
+        symbol = request["ticks"]
+        if symbol not in self.latest:
+            self.next_tick(symbol, quote)
+        epoch, quote = self.latest[symbol]
+        body = {"symbol": symbol, "quote": quote, "epoch": epoch, "pip_size": 2, "id": sub_id}
+        return self._envelope(request, "tick", body, subscription=sub_id)
 
     # -- protocol ------------------------------------------------------------------------
 

@@ -86,8 +86,10 @@ async def test_ticks_single_and_list(client: Client, sim: Simulator) -> None:
     symbols = {many["tick"]["symbol"], other["tick"]["symbol"]}
     assert symbols == {"1HZ10V", "1HZ25V"}
     assert many["subscription"]["id"] != other["subscription"]["id"]
-    one = await client.ok({"ticks": "R_10", "subscribe": 0})
-    assert "subscription" not in one and one["tick"]["pip_size"] == 3
+    # v3 ticks always stream: the schema allows only subscribe 1.
+    refused = await client.call({"ticks": "R_10", "subscribe": 0})
+    assert refused["error"]["code"] == "InputValidationFailed"
+    assert set(refused["error"]["details"]) == {"subscribe"}
 
 
 async def test_ticks_history_ticks_and_subscribe(client: Client) -> None:
@@ -104,7 +106,7 @@ async def test_ticks_history_ticks_and_subscribe(client: Client) -> None:
     assert t["msg_type"] == "tick" and t["tick"]["id"] == sid
     assert t["tick"]["epoch"] > s["history"]["times"][-1]
     ranged = await client.ok(
-        {"ticks_history": "R_100", "start": str(times[10]), "end": str(times[20]), "count": 100}
+        {"ticks_history": "R_100", "start": times[10], "end": str(times[20]), "count": 100}
     )
     assert ranged["history"]["times"] == times[10:21]
 
@@ -176,7 +178,8 @@ async def test_website_status() -> None:
         client = Client(ws)
         m = (await client.ok({"website_status": 1}))["website_status"]
         sub = await client.ok({"website_status": 1, "subscribe": 1})
-        assert sub["subscription"]["id"] == sub["website_status"]["id"]
+        assert "id" not in sub["website_status"]  # not in the schema: the id is the envelope's
+        assert ID.match(sub["subscription"]["id"])
     limits = m["api_call_limits"]
     assert limits["max_proposal_subscription"]["max"] == 5
     assert limits["max_requestes_general"]["minutely"] == 180
@@ -192,6 +195,7 @@ async def test_proposal_shape_and_stream(client: Client) -> None:
         "amount": 10,
         "basis": "stake",
         "contract_type": "CALL",
+        "barrier": "+0.05",  # Higher: its price and barrier move with the spot, so it streams
         "currency": "USD",
         "duration": 5,
         "duration_unit": "t",
@@ -201,12 +205,13 @@ async def test_proposal_shape_and_stream(client: Client) -> None:
     m = await client.ok(req)
     p = m["proposal"]
     assert p["ask_price"] == 10 and p["display_value"] == "10.00"
-    assert 18 < p["payout"] < 20
+    assert 18 < p["payout"] < 24
     assert p["id"] == m["subscription"]["id"] and ID.match(p["id"])
     assert "Volatility 100 (1s) Index" in p["longcode"]
     again = await client.stream(p["id"])
     assert again["proposal"]["spot_time"] > p["spot_time"]
-    payout = await client.ok({**req, "basis": "payout", "amount": 20, "subscribe": 0})
+    once = {k: v for k, v in req.items() if k != "subscribe"}
+    payout = await client.ok({**once, "basis": "payout", "amount": 20})
     assert payout["proposal"]["payout"] == 20 and 9.5 < payout["proposal"]["ask_price"] < 11
 
 

@@ -78,9 +78,13 @@ async def test_invalid_symbol(client: Client) -> None:
     for req in (
         {"ticks_history": "nope", "end": "latest"},
         {"contracts_for": "nope"},
-        {"proposal": 1, **CALL_R100, "symbol": "nope"},
     ):
         assert (await client.call(req))["error"]["code"] == "InvalidSymbol"
+    # A proposal on an unknown symbol cannot build a contract (products doc §8).
+    m = await client.call({"proposal": 1, **CALL_R100, "symbol": "nope"})
+    assert _err(m, "ContractCreationFailure", "proposal")["message"] == (
+        "Trading is not offered for this asset."
+    )
 
 
 async def test_authorization_required_and_invalid_token(client: Client) -> None:
@@ -140,20 +144,39 @@ async def test_insufficient_balance_and_price_moved(authed: Client) -> None:
 
 
 async def test_contract_validation_errors(authed: Client) -> None:
+    """Each stage has its code (products doc §1.6): offerings, creation, buy validation."""
     bad = [
-        {**CALL_R100, "duration": 11},
-        {**CALL_R100, "duration_unit": "d", "duration": 1},
-        {**CALL_R100, "contract_type": "DIGITMATCH", "barrier": "12"},
-        {**CALL_R100, "contract_type": "DIGITOVER", "barrier": "9"},
-        {**CALL_R100, "contract_type": "ONETOUCH"},
-        {**CALL_R100, "amount": 0.1},
-        {**CALL_R100, "barrier": "abc"},
-        {**CALL_R100, "symbol": "CRASH500", "contract_type": "DIGITEVEN"},
+        ({**CALL_R100, "duration": 11}, "OfferingsValidationError"),
+        ({**CALL_R100, "barrier": "+0.1", "duration": 2}, "OfferingsValidationError"),
+        (
+            {**CALL_R100, "symbol": "CRASH500", "contract_type": "DIGITEVEN"},
+            "OfferingsValidationError",
+        ),
+        ({**CALL_R100, "contract_type": "LBFLOATCALL"}, "OfferingsValidationError"),
+        (
+            {**CALL_R100, "contract_type": "DIGITMATCH", "barrier": "12"},
+            "ContractBuyValidationError",
+        ),
+        ({**CALL_R100, "contract_type": "DIGITOVER", "barrier": "9"}, "ContractBuyValidationError"),
+        ({**CALL_R100, "amount": 0.1}, "ContractBuyValidationError"),
+        ({**CALL_R100, "contract_type": "DIGITMATCH"}, "ContractCreationFailure"),
+        ({**CALL_R100, "contract_type": "ONETOUCH"}, "ContractCreationFailure"),
+        ({k: v for k, v in CALL_R100.items() if k != "duration"}, "ContractCreationFailure"),
+        ({**CALL_R100, "barrier": "abc"}, "InputValidationFailed"),
+        ({**CALL_R100, "barrier": 5}, "InputValidationFailed"),
     ]
-    for params in bad:
+    for params, code in bad:
         m = await authed.call({"proposal": 1, **params})
-        assert m["error"]["code"] == "ContractBuyValidationError", (params, m)
+        assert m["error"]["code"] == code, (params, m)
         assert m["msg_type"] == "proposal"
+        # buy by parameters reports the same refusals under the buy codes
+        b = await authed.call({"buy": "1", "price": 100, "parameters": params})
+        buy_code = {
+            "OfferingsValidationError": "InvalidOfferings",
+            "ContractBuyValidationError": "InvalidtoBuy",
+        }.get(code, code)
+        assert b["error"]["code"] == buy_code, (params, b)
+        assert b["error"]["message"] == m["error"]["message"]
 
 
 async def test_sell_errors(authed: Client) -> None:
@@ -184,4 +207,5 @@ async def test_rate_limit_and_ping_exempt() -> None:
             await c2.ok(p)
             _err(await c2.call({**p, "duration": 6}), "RateLimit", "proposal")
             await c2.ok({"forget_all": "proposal"})
-            _err(await c2.call({**p, "duration": 7, "subscribe": 0}), "RateLimit", "proposal")
+            once = {k: v for k, v in p.items() if k != "subscribe"}
+            _err(await c2.call({**once, "duration": 7}), "RateLimit", "proposal")

@@ -124,7 +124,7 @@ async def test_fault_pause_symbol(sim: Simulator, client: Client) -> None:
 
 async def test_determinism_same_seed_same_ticks() -> None:
     start = 1_750_000_000
-    req = {"ticks_history": "R_100", "end": start + 40, "count": 5000, "req_id": 10**6}
+    req = {"ticks_history": "R_100", "end": str(start + 40), "count": 5000, "req_id": 10**6}
 
     async def history(speed: float, listeners: int) -> tuple[list[int], list[float]]:
         async with Simulator(seed=99, speed=speed, start_epoch=start) as sim:
@@ -146,7 +146,7 @@ async def test_determinism_same_seed_same_ticks() -> None:
     assert a == b
     assert a[0][-1] == start + 40 and all(t % 2 == 0 for t in a[0])
     async with Simulator(seed=100, speed=200, start_epoch=start) as other, connect(other.url) as ws:
-        h = await Client(ws).ok({"ticks_history": "R_100", "end": start, "count": 100})
+        h = await Client(ws).ok({"ticks_history": "R_100", "end": str(start), "count": 100})
         assert h["history"]["prices"] != a[1][-121:-21]
 
 

@@ -59,7 +59,7 @@ async def test_rise_fall_settles_on_real_ticks(authed: Client) -> None:
         {
             "ticks_history": "1HZ100V",
             "start": ticks[0]["epoch"],
-            "end": ticks[-1]["epoch"],
+            "end": str(ticks[-1]["epoch"]),
             "count": 10,
         }
     )
@@ -102,11 +102,13 @@ async def test_digit_and_touch_outcomes(authed: Client) -> None:
 
 
 async def test_higher_lower_with_barriers(authed: Client) -> None:
-    poc = await buy_and_settle(authed, params(contract_type="PUT", barrier="-0.5", duration=3))
+    poc = await buy_and_settle(authed, params(contract_type="PUT", barrier="-0.5", duration=5))
     assert float(poc["barrier"]) == round(poc["entry_tick"] - 0.5, 2)
     assert poc["status"] == ("won" if poc["exit_tick"] < float(poc["barrier"]) else "lost")
-    spot = (await authed.ok({"ticks": "1HZ100V", "subscribe": 0}))["tick"]["quote"]
-    poc = await buy_and_settle(authed, params(barrier=f"{spot + 1:.2f}", duration=3))
+    spot = (await authed.ok({"ticks_history": "1HZ100V", "end": "latest", "count": 1}))["history"][
+        "prices"
+    ][-1]
+    poc = await buy_and_settle(authed, params(barrier=f"{spot + 1:.2f}", duration=5))
     assert poc["barrier"] == f"{spot + 1:.2f}"
     assert poc["status"] == ("won" if poc["exit_tick"] > spot + 1 else "lost")
     poc = await buy_and_settle(authed, params(duration=15, duration_unit="s"))
@@ -146,14 +148,16 @@ async def test_sell_before_expiry(authed: Client) -> None:
 
 
 async def test_single_use_proposal_forgets_stream(authed: Client) -> None:
-    p = await authed.ok({"proposal": 1, **params(), "subscribe": 1})
+    # A Higher contract: its price moves with the spot, so the proposal streams.
+    moving = params(duration=5, barrier="+0.05")
+    p = await authed.ok({"proposal": 1, **moving, "subscribe": 1})
     pid = p["proposal"]["id"]
     await authed.stream(pid)
     b = await authed.ok({"buy": pid, "price": 10})
     assert b["buy"]["buy_price"] == 10
     assert (await authed.ok({"forget": pid}))["forget"] == 0
     # A new identical proposal stream may now be opened (the old one is gone).
-    await authed.ok({"proposal": 1, **params(), "subscribe": 1})
+    await authed.ok({"proposal": 1, **moving, "subscribe": 1})
 
 
 async def test_streams_of_account_state_and_consistency(sim: Simulator, authed: Client) -> None:

@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.sim import RateLimits, Simulator
-from derivkit.tui import DerivDashboard, StateRelay
+from derivkit.tui import AccountLink, DerivDashboard, StateRelay
 from derivkit.tui.messages import TickReceived
 from derivkit.tui.widgets.quote_table import QuoteTable
 
@@ -65,8 +65,23 @@ class Harness:
 
     app: DerivDashboard
     pilot: Pilot[None]
-    client: DerivClient
+    market: DerivClient
+    link: AccountLink | None
+    sim: Simulator
     messages: list[Message] = field(default_factory=list)
+
+    @property
+    def client(self) -> DerivClient:
+        """The authorized (account) client if there is one, else the market client."""
+        if self.link is not None and self.link.client is not None:
+            return self.link.client
+        return self.market
+
+    def pause_feeds(self, symbols: Sequence[str] | None = None) -> None:
+        """Stop the simulator's ticks (of the watched symbols by default): Pilot key presses
+        run several times faster without a stream to paint (issue 8)."""
+        for symbol in symbols if symbols is not None else self.rows():
+            self.sim.faults.pause_symbol(symbol)
 
     @property
     def table(self) -> QuoteTable:
@@ -105,13 +120,25 @@ async def dashboard(
     *,
     token: str | None = DEMO_TOKEN,
     retry: RetryPolicy | None = None,
+    size: tuple[int, int] = SIZE,
+    **options: object,
 ) -> AsyncIterator[Harness]:
-    """A client connected to ``sim`` (relay as its state hook) and the dashboard running on it."""
+    """A market-data client connected to ``sim`` (relay as its state hook), an account link
+    with ``token`` (none without), and the dashboard running on them; ``options`` go to
+    :class:`DerivDashboard`."""
     relay = StateRelay()
+    link = None
     async with DerivClient(
-        sim.url, token=token, on_state_change=relay, retry=retry, request_timeout=10
-    ) as client:
-        app = DerivDashboard(client, symbols, relay=relay)
-        messages: list[Message] = []
-        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            yield Harness(app, pilot, client, messages)
+        sim.url, on_state_change=relay, retry=retry, request_timeout=10
+    ) as market:
+        if token is not None:
+            link = AccountLink(sim.url, token, retry=retry, request_timeout=10)
+            await link.open()
+        try:
+            app = DerivDashboard(market, symbols, relay=relay, account=link, **options)
+            messages: list[Message] = []
+            async with app.run_test(size=size, message_hook=messages.append) as pilot:
+                yield Harness(app, pilot, market, link, sim, messages)
+        finally:
+            if link is not None:
+                await link.aclose()

@@ -110,6 +110,15 @@ def test_the_command_runs_the_dashboard_with_the_simulator(launched):
     assert run.app.client.state == "closed"  # the session closed the client after the app
 
 
+def test_the_command_line_takes_symbols_in_any_case_and_suggests_on_a_typo(launched):
+    result = invoke("--sim", "dashboard", "r_50", "1hz100v")
+    assert result.exit_code == 0, result.stderr
+    assert launched[0].symbols == ["R_50", "1HZ100V"]
+    typo = invoke("--sim", "dashboard", "R_5O")
+    assert typo.exit_code == 1 and "did you mean R_50?" in typo.stderr
+    assert len(launched) == 1  # the typo stopped it before the dashboard started
+
+
 async def test_the_command_body_without_a_token_shows_market_data_only():
     async with Simulator(seed=5, speed=20, rate_limits=RateLimits.unlimited()) as sim:
         runs: list[Launched] = []

@@ -21,9 +21,9 @@ async def test_a_dropped_connection_shows_reconnecting_then_connected(sim):
         status = ui.app.main_screen.query_one(StatusBar)
         await ui.wait_for_ticks(symbols)
         assert text_of(status).startswith("● connected") and "reconnects 0" in text_of(status)
-        assert "stream gaps 0" in text_of(status)
+        assert "gaps 0" in text_of(status)
 
-        assert sim.faults.drop_connections() == 1
+        assert sim.faults.drop_connections() == 2  # market and account clients
         await ui.wait_for(lambda: "● reconnecting" in text_of(status), "reconnecting shown")
         seen = {symbol: ui.received(symbol) for symbol in symbols}
         await ui.wait_for(lambda: "● connected" in text_of(status), "connected shown again")
@@ -32,11 +32,9 @@ async def test_a_dropped_connection_shows_reconnecting_then_connected(sim):
         )
         states = [m.state for m in ui.messages if isinstance(m, ConnectionStateChanged)]
         assert states == ["reconnecting", "connected"]
-        assert ui.client.reconnects == 1 and "reconnects 1" in text_of(status)
+        assert ui.market.reconnects == 1 and "reconnects 1" in text_of(status)
         # every stream (ticks and balance) was interrupted once
-        await ui.wait_for(
-            lambda: f"stream gaps {len(symbols) + 1}" in text_of(status), "the gaps counted"
-        )
+        await ui.wait_for(lambda: f"gaps {len(symbols) + 1}" in text_of(status), "the gaps counted")
         assert len(ui.notifications("warning")) == 1  # "reconnecting", no errors
         assert ui.notifications("error") == []
 

@@ -10,11 +10,10 @@ import asyncio
 from textual.worker import WorkerState
 
 from derivkit.core import ContractSpec, DerivClient, RetryPolicy
-from derivkit.formatting import money
-from derivkit.tui import DerivDashboard, StateRelay
+from derivkit.tui import AccountLink, DerivDashboard, StateRelay
 from derivkit.tui.messages import ContractBought, PortfolioLoaded, PositionUpdated
 from derivkit.tui.positions import ContractUpdate, Positions
-from derivkit.tui.widgets.positions_table import EMPTY, PositionsPanel, signed_money
+from derivkit.tui.widgets.positions_table import EMPTY, PositionsPanel, amount, signed_money
 from derivkit.tui.widgets.status_bar import StatusBar
 from tests.tui.conftest import DEMO_TOKEN, SIZE, Harness, dashboard, text_of, wait_for
 from tests.tui.test_connection import is_simulator_pump
@@ -55,11 +54,11 @@ async def test_a_contract_bought_by_another_client_appears_updates_and_settles(s
             sim.faults.pause_symbol("R_100")  # hold the contract open while we look at it
             cid = receipt.contract_id
             await ui.wait_for(lambda: shown(ui, cid, "status") == "open", "the open row")
-            assert shown(ui, cid, "stake") == money(receipt.buy_price, "USD") == "5.00 USD"
+            assert shown(ui, cid, "stake") == amount(receipt.buy_price, "USD") == "5.00"
             assert (shown(ui, cid, "type"), shown(ui, cid, "symbol")) == ("CALL", "R_100")
             live = updates(ui, cid)[-1].update
             assert not live.settled and live.value is not None
-            assert shown(ui, cid, "value") == money(live.value, "USD")
+            assert shown(ui, cid, "value") == amount(live.value, "USD")
             assert shown(ui, cid, "profit") == signed_money(live.profit, "USD")
             assert panel(ui).empty_text is None
             assert panel(ui).border_subtitle == "1 open · 0 settled"
@@ -75,7 +74,7 @@ async def test_a_contract_bought_by_another_client_appears_updates_and_settles(s
         assert final.settled and final.profit == settled.profit
         assert shown(ui, cid, "status") == ("won" if settled.profit > 0 else "lost")
         assert shown(ui, cid, "profit") == signed_money(settled.profit, "USD")
-        assert shown(ui, cid, "value") == money(settled.sell_price, "USD")
+        assert shown(ui, cid, "value") == amount(settled.sell_price, "USD")
         assert len(updates(ui, cid)) >= 2  # the open state, then at least the final one
         assert panel(ui).table.contract_ids() == [cid]  # it stays, settled
         assert panel(ui).border_subtitle == "0 open · 1 settled"
@@ -92,7 +91,7 @@ async def test_contracts_open_at_start_come_from_the_portfolio(sim):
             )
             loaded = [m for m in ui.messages if isinstance(m, PortfolioLoaded)]
             assert [m.contract_ids for m in loaded] == [[before.contract_id]]
-            assert shown(ui, before.contract_id, "stake") == "3.00 USD"
+            assert shown(ui, before.contract_id, "stake") == "3.00"
 
             after = await other.buy(LONG, price=LONG.amount)
             await ui.wait_for(
@@ -105,7 +104,7 @@ async def test_contracts_open_at_start_come_from_the_portfolio(sim):
 async def test_a_contract_bought_during_a_reconnect_is_found_in_the_portfolio(sim):
     async with dashboard(sim, ["R_50"], retry=RetryPolicy(reconnect_initial=2.0)) as ui:
         await ui.wait_for(lambda: panel(ui).empty_text == EMPTY, "the empty state")
-        assert sim.faults.drop_connections() == 1
+        assert sim.faults.drop_connections() == 2  # the market and the account clients
         await ui.wait_for(lambda: ui.client.state == "reconnecting", "the connection lost")
         async with DerivClient(sim.url, token=DEMO_TOKEN) as other:
             receipt = await other.buy(LONG, price=LONG.amount)
@@ -129,12 +128,14 @@ async def test_quitting_forgets_the_contract_streams(sim):
     relay = StateRelay()
     async with (
         DerivClient(sim.url, token=DEMO_TOKEN) as other,
-        DerivClient(sim.url, token=DEMO_TOKEN, on_state_change=relay) as client,
+        DerivClient(sim.url, on_state_change=relay) as market,
     ):
         for _ in range(2):
             await other.buy(LONG, price=LONG.amount)
+        link = AccountLink(sim.url, DEMO_TOKEN)
+        client = await link.open()
         before = asyncio.all_tasks()
-        app = DerivDashboard(client, ["R_100"], relay=relay)
+        app = DerivDashboard(market, ["R_100"], relay=relay, account=link)
         async with app.run_test(size=SIZE) as pilot:
             table = app.main_screen.query_one(PositionsPanel).table
             await wait_for(pilot, lambda: len(table.contract_ids()) == 2, "both contracts shown")
@@ -152,7 +153,8 @@ async def test_quitting_forgets_the_contract_streams(sim):
             assert reply["forget_all"] == []
             await pilot.press("q")
         assert app.return_code == 0
-        assert client.state == "connected"
+        assert client.state == "connected" and market.state == "connected"
+        await link.aclose()
         new = asyncio.all_tasks() - before - {asyncio.current_task()}
         assert {task for task in new if not is_simulator_pump(task)} == set()
 
@@ -187,6 +189,7 @@ def test_contract_updates_coalesce_per_contract_latest_wins():
 
 
 def test_profit_is_signed_money():
-    assert signed_money(1.5, "USD") == "+1.50 USD"
-    assert signed_money(-1234.5, "USD") == "-1,234.50 USD"
-    assert signed_money(-0.001, "USD") == signed_money(0.0, "USD") == "0.00 USD"
+    assert signed_money(1.5, "USD") == "+1.50"
+    assert signed_money(-1234.5, "USD") == "-1,234.50"
+    assert signed_money(-0.001, "USD") == signed_money(0.0, "USD") == "0.00"
+    assert amount(0.5, "BTC") == "0.50000000"

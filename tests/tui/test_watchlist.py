@@ -155,3 +155,19 @@ async def test_the_command_palette_adds_and_removes_symbols(sim):
         await ui.wait_for(
             lambda: sim.market.feed("R_50").listener_count == 0, "the simulator to forget R_50"
         )
+
+
+async def test_tab_accepts_the_pickers_suggestion(sim):
+    async with dashboard(sim, ["R_100"]) as ui:
+        ui.pause_feeds()  # typing needs no ticks (and runs faster without them)
+        await ui.pilot.press("a")
+        await ui.wait_for(lambda: isinstance(ui.app.screen, SymbolPicker), "the picker")
+        field = ui.app.screen.query_one(Input)
+        await ui.pilot.press(*"1hz7")
+        await ui.wait_for(lambda: field.value == "1hz7", "the typed text")
+        await ui.pilot.pause()  # the suggester answers in its own worker
+        await ui.wait_for(lambda: field._suggestion, "a suggestion")  # noqa: SLF001
+        await ui.pilot.press("tab")
+        assert field.value.upper() == "1HZ75V" and field.has_focus
+        await ui.pilot.press("enter")
+        await ui.wait_for(lambda: "1HZ75V" in ui.rows(), "the 1HZ75V row")

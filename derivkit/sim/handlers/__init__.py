@@ -13,18 +13,38 @@ from collections.abc import Callable
 from typing import Any
 
 from derivkit.sim.handlers.account import (
+    account_list,
     authorize,
     balance,
+    get_account_status,
+    get_limits,
     logout,
+    payout_currencies,
     portfolio,
     profit_table,
     statement,
     topup_virtual,
     transaction,
 )
-from derivkit.sim.handlers.market import active_symbols, contracts_for, ticks, ticks_history
+from derivkit.sim.handlers.market import (
+    active_symbols,
+    contracts_for,
+    ticks,
+    ticks_batch,
+    ticks_history,
+    trading_durations,
+    trading_times,
+)
 from derivkit.sim.handlers.system import forget, forget_all, ping, time_, website_status
-from derivkit.sim.handlers.trading import buy, proposal, proposal_open_contract, sell
+from derivkit.sim.handlers.trading import (
+    buy,
+    cancel,
+    contract_update,
+    contract_update_history,
+    proposal,
+    proposal_open_contract,
+    sell,
+)
 from derivkit.sim.session import Request, Session
 
 __all__ = ["HANDLERS"]
@@ -52,4 +72,14 @@ HANDLERS: dict[str, tuple[Callable[[Session, Request], Any], bool]] = {
     "forget": (forget, False),
     "forget_all": (forget_all, False),
     "topup_virtual": (topup_virtual, True),
+    "cancel": (cancel, True),
+    "contract_update": (contract_update, True),
+    "contract_update_history": (contract_update_history, True),
+    "trading_times": (trading_times, False),
+    "trading_durations": (trading_durations, False),
+    "payout_currencies": (payout_currencies, False),
+    "get_limits": (get_limits, True),
+    "get_account_status": (get_account_status, True),
+    "account_list": (account_list, True),
+    "ticks_batch": (ticks_batch, False),
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from derivkit.sim import account as ledger
 from derivkit.sim.errors import ApiError
+from derivkit.sim.products.base import Context
 from derivkit.sim.session import Request, Session
 from derivkit.sim.symbols import SYMBOLS, SymbolSpec
 
@@ -24,7 +25,23 @@ def wants_stream(r: Request) -> bool:
     return r.args.get("subscribe") == 1
 
 
-def account_of(s: Session) -> ledger.Account:
-    """The authorized account (dispatch checks authorization before account handlers run)."""
+def account_of(s: Session, r: Request | None = None) -> ledger.Account:
+    """The account a request acts on: its ``loginid`` (one of the accounts this connection
+    authorized, checked by the session) or the first authorized account."""
     assert s.account is not None
-    return s.account
+    loginid = r.args.get("loginid") if r is not None else None
+    if loginid is None:
+        return s.account
+    return s.accounts[loginid]
+
+
+def market_context(s: Session, symbol: str) -> Context:
+    """What products may know about the market of ``symbol`` now."""
+    now = s.sim.clock.now()
+    feed = s.sim.market.feed(symbol)
+
+    def reference_spot() -> float:
+        hour = int(now) - int(now) % 3600
+        return feed.first_at_or_after(hour)[1]
+
+    return Context(now, reference_spot, feed.recent)

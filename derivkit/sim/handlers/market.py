@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from derivkit.sim import pricing
 from derivkit.sim.errors import ApiError, validation_error
 from derivkit.sim.feed import Tick
-from derivkit.sim.handlers.common import Body, symbol_spec, wants_stream
-from derivkit.sim.pricing import (
-    CATEGORY,
-    DIGIT_RANGES,
-    DURATIONS,
-)
+from derivkit.sim.handlers.common import Body, market_context, symbol_spec, wants_stream
+from derivkit.sim.products import turbos, vanilla
+from derivkit.sim.products.registry import PRODUCTS
 from derivkit.sim.session import Request, Session
-from derivkit.sim.symbols import CALLPUT, DIGITS, SYMBOLS, TOUCH, SymbolSpec
+from derivkit.sim.symbols import (
+    ACCUMULATOR,
+    ASIAN,
+    CALLPUT,
+    CALLPUTEQUAL,
+    DIGITS,
+    ENDSINOUT,
+    HIGHLOWTICKS,
+    MULTIPLIER,
+    RUNS,
+    STAYSINOUT,
+    SYMBOLS,
+    TOUCH,
+    TURBOS,
+    VANILLA,
+    SymbolSpec,
+)
 
 
 def _tick_listener(stream: Any) -> Callable[[Tick], None]:
@@ -60,8 +76,8 @@ def ticks_history(s: Session, r: Request) -> Body:
     feed = market.feed(spec.symbol)
     now = int(s.sim.clock.now())
     end = now if a["end"] == "latest" else min(int(a["end"]), now)
-    start = int(a.get("start", 0))
-    count = int(a.get("count", 1000))
+    start = a.get("start", 0)
+    count = a.get("count", 1000)
     if count < 1:
         raise validation_error({"count": "Must be at least 1."})
     count = min(count, 5000)
@@ -167,74 +183,14 @@ def active_symbols(s: Session, r: Request) -> Body:
     }
 
 
-_DISPLAY = {
-    "CALL": ("Higher", "up"),
-    "PUT": ("Lower", "down"),
-    "ONETOUCH": ("Touches", "high_vol"),
-    "NOTOUCH": ("Does Not Touch", "low_vol"),
-    "DIGITMATCH": ("Digit Matches", "match"),
-    "DIGITDIFF": ("Digit Differs", "differ"),
-    "DIGITEVEN": ("Digit Even", "even"),
-    "DIGITODD": ("Digit Odd", "odd"),
-    "DIGITOVER": ("Digit Over", "over"),
-    "DIGITUNDER": ("Digit Under", "under"),
-}
-_CATEGORY_DISPLAY = {CALLPUT: "Up/Down", TOUCH: "Touch/No Touch", DIGITS: "Digits"}
-
-
-def _offerings(spec: SymbolSpec) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for ct, category in CATEGORY.items():
-        if category not in spec.categories:
-            continue
-        units = DURATIONS[category]
-        expiries: list[tuple[str, str, str]] = []
-        if "t" in units:
-            expiries.append(("tick", f"{units['t'][0]}t", f"{units['t'][1]}t"))
-        if "s" in units:
-            expiries.append(("intraday", f"{units['s'][0]}s", "1d"))
-        for expiry_type, lo, hi in expiries:
-            barriers = [0, 1] if category == CALLPUT else [1] if category == TOUCH else [0]
-            for nb in barriers:
-                display, sentiment = _DISPLAY[ct]
-                item: dict[str, Any] = {
-                    "contract_type": ct,
-                    "contract_category": category,
-                    "contract_category_display": _CATEGORY_DISPLAY[category],
-                    "contract_display": display,
-                    "barrier_category": "euro_atm"
-                    if category == CALLPUT and nb == 0
-                    else "american"
-                    if category == TOUCH
-                    else "non_financial"
-                    if category == DIGITS
-                    else "euro_non_atm",
-                    "barriers": nb,
-                    "expiry_type": expiry_type,
-                    "start_type": "spot",
-                    "min_contract_duration": lo,
-                    "max_contract_duration": hi,
-                    "sentiment": sentiment,
-                    "market": spec.market,
-                    "submarket": spec.submarket,
-                    "underlying_symbol": spec.symbol,
-                    "exchange_name": "RANDOM",
-                }
-                if nb:
-                    item["barrier"] = f"+{spec.fmt(max(spec.pip, spec.start_level * 0.0005))}"
-                if ct in DIGIT_RANGES:
-                    item["last_digit_range"] = list(DIGIT_RANGES[ct])
-                out.append(item)
-    return out
-
-
 def contracts_for(s: Session, r: Request) -> Body:
     spec = symbol_spec(r.args["contracts_for"])
     currency = r.args.get("currency", s.sim.currency)
     if currency != s.sim.currency:
         raise ApiError("InvalidCurrency", f"The currency {currency} is not offered.")
     now = s.sim.clock.epoch()
-    available = _offerings(spec)
+    ctx = market_context(s, spec.symbol)
+    available = [item for product in PRODUCTS for item in product.offers(spec, ctx)]
     return {
         "msg_type": "contracts_for",
         "contracts_for": {
@@ -246,3 +202,181 @@ def contracts_for(s: Session, r: Request) -> Body:
             "feed_license": "realtime",
         },
     }
+
+
+def _markets() -> dict[tuple[str, str], list[SymbolSpec]]:
+    """Symbols grouped by (market display name, submarket display name), in display order."""
+    groups: dict[tuple[str, str], list[SymbolSpec]] = {}
+    for spec in SYMBOLS.values():
+        groups.setdefault((spec.market_display_name, spec.submarket_display_name), []).append(spec)
+    return groups
+
+
+def trading_times(s: Session, r: Request) -> Body:
+    """Opening times: synthetic indices trade around the clock, every day."""
+    day = r.args["trading_times"]
+    if day != "today":
+        try:
+            dt.date.fromisoformat("-".join(f"{int(x):02d}" for x in day.split("-")))
+        except ValueError:
+            raise validation_error({"trading_times": "Invalid date."}) from None
+    markets: dict[str, list[dict[str, Any]]] = {}
+    for (market, submarket), specs in _markets().items():
+        markets.setdefault(market, []).append(
+            {
+                "name": submarket,
+                "symbols": [
+                    {
+                        "name": spec.display_name,
+                        "symbol": spec.symbol,
+                        "events": [],
+                        "times": {
+                            "open": ["00:00:00"],
+                            "close": ["23:59:59"],
+                            "settlement": "23:59:59",
+                        },
+                        "trading_days": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+                    }
+                    for spec in specs
+                ],
+            }
+        )
+    return {
+        "msg_type": "trading_times",
+        "trading_times": {
+            "markets": [{"name": name, "submarkets": subs} for name, subs in markets.items()]
+        },
+    }
+
+
+#: trade type -> (display name, categories offering it, offering)
+_TRADE_TYPES: tuple[tuple[str, str, tuple[str, ...], pricing.Offering], ...] = (
+    ("rise_fall", "Rise/Fall", (CALLPUT,), pricing.OFFERINGS["risefall"]),
+    ("rise_fall_equal", "Rise/Fall Equal", (CALLPUTEQUAL,), pricing.OFFERINGS["risefall"]),
+    ("high_low", "Higher/Lower", (CALLPUT,), pricing.OFFERINGS["higherlower"]),
+    ("touchnotouch", "Touch/No Touch", (TOUCH,), pricing.OFFERINGS["touch"]),
+    ("endsinout", "Ends Between/Ends Outside", (ENDSINOUT,), pricing.OFFERINGS["range"]),
+    ("staysinout", "Stays Between/Goes Outside", (STAYSINOUT,), pricing.OFFERINGS["range"]),
+    ("digits", "Digits", (DIGITS,), pricing.OFFERINGS["digits"]),
+    ("asian", "Asians", (ASIAN,), pricing.OFFERINGS["asian"]),
+    ("highlowticks", "High/Low Ticks", (HIGHLOWTICKS,), pricing.OFFERINGS["highlowticks"]),
+    ("runs", "Only Ups/Only Downs", (RUNS,), pricing.OFFERINGS["runs"]),
+    ("turbos", "Turbos", (TURBOS,), turbos.OFFERING),
+    ("vanilla", "Vanilla Options", (VANILLA,), vanilla.OFFERING),
+)
+_NO_EXPIRY = (
+    ("multiplier", "Multipliers", (MULTIPLIER,)),
+    ("accumulator", "Accumulators", (ACCUMULATOR,)),
+)
+
+
+def _durations(offering: pricing.Offering) -> list[dict[str, Any]]:
+    out = []
+    if offering.ticks is not None:
+        out.append(
+            {
+                "name": "ticks",
+                "display_name": "Ticks",
+                "min": offering.ticks[0],
+                "max": offering.ticks[1],
+            }
+        )
+    if offering.seconds is not None:
+        lo, hi = offering.seconds
+        if lo < 60:
+            out.append({"name": "s", "display_name": "Seconds", "min": lo, "max": hi})
+        out.append(
+            {"name": "m", "display_name": "Minutes", "min": max(1, -(-lo // 60)), "max": hi // 60}
+        )
+        out.append(
+            {"name": "h", "display_name": "Hours", "min": max(1, -(-lo // 3600)), "max": hi // 3600}
+        )
+    if offering.days is not None:
+        out.append(
+            {
+                "name": "days",
+                "display_name": "Days",
+                "min": offering.days[0],
+                "max": offering.days[1],
+            }
+        )
+    return out
+
+
+def trading_durations(s: Session, r: Request) -> Body:
+    """Duration bounds per market, submarket and trade type (products doc §6.2)."""
+    items = []
+    for (market_name, submarket_name), specs in _markets().items():
+        spec0 = specs[0]
+        market = {"name": spec0.market, "display_name": market_name}
+        submarket = {"name": spec0.submarket, "display_name": submarket_name}
+        trade_durations = []
+        for name, display, cats, offering in _TRADE_TYPES:
+            if any(c in spec0.categories for c in cats):
+                trade_durations.append(
+                    {
+                        "trade_type": {"name": name, "display_name": display},
+                        "durations": _durations(offering),
+                    }
+                )
+        for name, display, cats in _NO_EXPIRY:
+            if any(c in spec0.categories for c in cats):
+                trade_durations.append(
+                    {
+                        "trade_type": {"name": name, "display_name": display},
+                        "durations": [
+                            {"name": "no_expiry", "display_name": "No expiry", "min": 0, "max": 0}
+                        ],
+                    }
+                )
+        data = {
+            "market": market,
+            "submarket": submarket,
+            "symbol": [{"name": sp.symbol, "display_name": sp.display_name} for sp in specs],
+            "trade_durations": trade_durations,
+        }
+        items.append({"market": market, "submarket": submarket, "data": [data]})
+    return {"msg_type": "trading_durations", "trading_durations": items}
+
+
+def _batch_item(s: Session, tick: Tick) -> dict[str, Any]:
+    feed = s.sim.market.feed(tick.symbol)
+    spec = feed.spec
+    day_ago = feed.ticks(0, tick.epoch - 86400, 1)[1] or [feed.quotes[0]]
+    p = tick.payload()
+    return {
+        "ask": spec.fmt(p["ask"]),
+        "bid": spec.fmt(p["bid"]),
+        "change": f"{100 * (tick.quote / day_ago[0] - 1):.2f}",
+        "epoch": tick.epoch,
+        "quote": spec.fmt(tick.quote),
+        "symbol": tick.symbol,
+    }
+
+
+def ticks_batch(s: Session, r: Request) -> Body:
+    """The latest tick of every symbol of a market; streamed, one batch per second (the ticks
+    of each second together)."""
+    market = r.args["market"]
+    specs = [spec for spec in SYMBOLS.values() if spec.market == market]
+    latest = [s.sim.market.feed(spec.symbol).latest() for spec in specs]
+    body: Body = {"msg_type": "ticks_batch", "ticks_batch": [_batch_item(s, t) for t in latest]}
+    if not wants_stream(r):
+        return body
+    stream = s.open_stream("ticks", ("ticks_batch", market), "ticks_batch", r)
+    pending: dict[str, Tick] = {}
+    second = [max((t.epoch for t in latest), default=0)]
+
+    def on_tick(tick: Tick) -> None:
+        if tick.epoch > second[0] and pending:
+            stream.emit_list([_batch_item(s, t) for t in pending.values()])
+            pending.clear()
+        second[0] = max(second[0], tick.epoch)
+        pending[tick.symbol] = tick
+
+    for spec in specs:
+        feed = s.sim.market.feed(spec.symbol)
+        feed.add_listener(on_tick)
+        stream.on_close(functools.partial(feed.remove_listener, on_tick))
+    body["subscription"] = {"id": stream.id}
+    return body

@@ -4,28 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from derivkit.sim.errors import validation_error
 from derivkit.sim.handlers.common import Body, wants_stream
 from derivkit.sim.session import Request, Session
-
-FORGET_TYPES = frozenset(
-    {
-        "balance",
-        "candles",
-        "cashier_payments",
-        "p2p_advert",
-        "p2p_advertiser",
-        "p2p_order",
-        "proposal",
-        "proposal_open_contract",
-        "ticks",
-        "transaction",
-        "trading_platform_asset_listing",
-        "website_status",
-        "p2p_settings",
-        "crypto_estimations",
-    }
-)
 
 
 def website_status(s: Session, r: Request) -> Body:
@@ -40,6 +20,10 @@ def website_status(s: Session, r: Request) -> Body:
                 "is_withdrawal_suspended": 0,
                 "name": "US Dollar" if s.sim.currency == "USD" else s.sim.currency,
                 "stake_default": 10,
+                "transfer_between_accounts": {
+                    "fees": {},
+                    "limits": {"max": 2500.0, "min": 1.0},
+                },
                 "type": "fiat",
             }
         },
@@ -50,7 +34,6 @@ def website_status(s: Session, r: Request) -> Body:
     if not wants_stream(r):
         return {"msg_type": "website_status", "website_status": payload}
     stream = s.open_stream("website_status", ("website_status",), "website_status", r)
-    payload["id"] = stream.id
     return {
         "msg_type": "website_status",
         "website_status": payload,
@@ -76,10 +59,7 @@ def forget(s: Session, r: Request) -> Body:
 
 def forget_all(s: Session, r: Request) -> Body:
     raw = r.args["forget_all"]
-    kinds = [raw] if isinstance(raw, str) else raw
-    bad = [k for k in kinds if k not in FORGET_TYPES]
-    if bad:
-        raise validation_error({"forget_all": f"Invalid stream type: {', '.join(bad)}."})
+    kinds = [raw] if isinstance(raw, str) else raw  # types checked by the schema
     ids = []
     for stream in list(s.streams.values()):
         if stream.kind in kinds:

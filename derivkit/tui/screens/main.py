@@ -1,28 +1,34 @@
 """WatchlistScreen: the dashboard's main screen, and the controller that owns every stream.
 
+Two clients: market data (ticks, history, candles, symbols, pings) on ``market``, which needs no
+token, and everything of the account (balance, contracts, buying, selling) on the
+:class:`AccountLink`'s client. A failure of the account client (a token refused after a
+reconnect, say) never touches the watchlist; ``r`` reconnects the account.
+
 Concurrency: each stream (:mod:`derivkit.tui.streams`) runs in its own async worker on the UI
-event loop (group ``ticks``, one per symbol; ``account`` for the balance; with a token,
-``positions`` for the account's transactions and one per followed contract). Workers only post
-messages; handlers record them in the :class:`Watchlist` and :class:`Positions`, and a 5 Hz
-timer repaints what changed inside ``app.batch_update()``.
+event loop (group ``ticks``, one per symbol; ``candles`` for the chart; ``clock`` for pings;
+``account`` for the balance; ``positions`` for the account's transactions and one per followed
+contract; ``trade`` for buys and sells, never exclusive, never cancelled by the ticket). Workers
+only post messages; handlers record them in the models (:class:`Watchlist`, :class:`TickLog`,
+:class:`CandleSeries`, :class:`Positions`), and a 5 Hz timer repaints what changed inside
+``app.batch_update()`` (the chart at most once a second).
 
 Cancellation: removing a symbol cancels its worker, whose ``async with`` then forgets the
 subscription; a contract's worker ends by itself once the contract is sold.
-:meth:`WatchlistScreen.stop_streams` (called before the app exits) cancels every worker, the
-contracts' too, and waits until their forgets went out; Textual also cancels them when the
-screen goes.
+:meth:`WatchlistScreen.stop_streams` (called before the app exits) cancels every stream worker
+and waits until their forgets went out. A buy or sell in flight is waited for, not cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,12 +37,20 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 from textual.worker import Worker, WorkerState
 
-from derivkit.core import DerivClient
-from derivkit.formatting import money
+from derivkit.core import AuthError, DerivClient, DerivError
+from derivkit.formatting import describe_error, money
+from derivkit.tui.account_link import AccountLink
+from derivkit.tui.candles import GRANULARITIES, CandleSeries
 from derivkit.tui.commands import WatchlistCommands
 from derivkit.tui.messages import (
+    AccountReopened,
+    AccountStateChanged,
     BalanceChanged,
     BalanceFailed,
+    BuyFinished,
+    BuyResolved,
+    CandlesFailed,
+    CandlesReceived,
     ConnectionStateChanged,
     ContractBought,
     HistoryLoaded,
@@ -44,36 +58,53 @@ from derivkit.tui.messages import (
     PositionFailed,
     PositionsFailed,
     PositionUpdated,
+    SellFinished,
+    ServerClock,
     StreamFailed,
     SymbolsLoaded,
     TickReceived,
 )
 from derivkit.tui.positions import Positions
 from derivkit.tui.relay import StateRelay
+from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.symbol_picker import SymbolPicker
+from derivkit.tui.screens.ticket import Account, TradeTicket
+from derivkit.tui.state import DashboardState
 from derivkit.tui.streams import (
     follow_contract,
     load_portfolio,
     load_symbols,
     stream_balance,
+    stream_candles,
     stream_ticks,
     watch_positions,
+    watch_server_clock,
 )
+from derivkit.tui.ticklog import DIGIT_WINDOWS, TickLog, digit_stats
+from derivkit.tui.trading import Order, place_buy, place_sell, resolve_buy
 from derivkit.tui.watchlist import SymbolInfo, Watchlist
-from derivkit.tui.widgets.account_panel import AccountPanel
-from derivkit.tui.widgets.positions_table import PositionsPanel
+from derivkit.tui.widgets.account_panel import ACCOUNT_LOST, TOKEN_REJECTED, AccountPanel
+from derivkit.tui.widgets.chart_panel import ChartPanel
+from derivkit.tui.widgets.digit_panel import DigitPanel
+from derivkit.tui.widgets.positions_table import PositionsPanel, PositionsTable
 from derivkit.tui.widgets.price_digits import PricePanel
 from derivkit.tui.widgets.quote_table import QuoteTable
-from derivkit.tui.widgets.spark_panel import SparkPanel
 from derivkit.tui.widgets.status_bar import StatusBar
 
-__all__ = ["WatchlistScreen"]
+__all__ = ["REAL_MONEY_REFUSED", "WatchlistScreen"]
 
-#: Seconds between repaints (ticks in between are coalesced).
+#: Seconds between repaints (ticks in between are coalesced), and between chart redraws.
 REPAINT_INTERVAL = 0.2
+CHART_INTERVAL = 1.0
 #: How long quitting waits for the streams' forgets, and the picker for the symbol list.
 STOP_TIMEOUT = 5.0
 CATALOGUE_TIMEOUT = 5.0
+#: Terminals narrower than this get the compact layout.
+WIDE = 120
+
+REAL_MONEY_REFUSED = (
+    "This is a REAL-money account: start the dashboard with --real-money to trade on it."
+)
 
 
 @dataclass
@@ -82,18 +113,16 @@ class _Stream:
     worker: Worker[None]
 
 
-class WatchlistScreen(Screen[None]):
-    """Watchlist table, detail panels for the selected row, account panel, the account's
-    contracts (with a token) and status bar."""
+def _key(text: str, key: str) -> str:
+    return f"{text} · {key} retry"
 
+
+class WatchlistScreen(Screen[None]):
+    """Watchlist, price, chart, last digits, account, the account's contracts, status bar."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     BINDINGS = [
-        Binding(
-            "a",
-            "add_symbol",
-            "Add",
-            id="watchlist.add",
-            tooltip="Pick a symbol to add to the watchlist",
-        ),
+        Binding("a", "add_symbol", "Add", id="watchlist.add", tooltip="Add a symbol"),
         Binding(
             "d",
             "remove_symbol",
@@ -109,21 +138,88 @@ class WatchlistScreen(Screen[None]):
             id="watchlist.remove-delete",
             tooltip="Remove the selected symbol and forget its stream",
         ),
+        Binding("t", "trade", "Trade", id="trade.ticket", tooltip="Trade the selected symbol"),
+        Binding("s", "sell", "Sell", id="trade.sell", tooltip="Sell the selected open contract"),
+        Binding("g", "granularity(1)", "Timeframe", id="chart.next", tooltip="Next timeframe"),
+        Binding(
+            "G",
+            "granularity(-1)",
+            "Timeframe",
+            show=False,
+            id="chart.previous",
+            tooltip="Previous timeframe",
+        ),
+        Binding(
+            "n", "digit_window", "Digits N", id="digits.window", tooltip="Digits over 100/500/1000"
+        ),
+        Binding(
+            "v",
+            "toggle_view",
+            "Chart/Digits",
+            id="view.toggle",
+            tooltip="Switch between the chart and the digits (narrow), or hide the digits",
+        ),
+        Binding(
+            "r",
+            "retry_account",
+            "Retry",
+            show=False,
+            id="account.retry",
+            tooltip="Reconnect the account (after a refused token or a closed connection)",
+        ),
     ]
     COMMANDS = {WatchlistCommands}
 
     def __init__(
-        self, client: DerivClient, symbols: Iterable[str], relay: StateRelay | None = None
+        self,
+        client: DerivClient,
+        symbols: Iterable[str],
+        relay: StateRelay | None = None,
+        *,
+        account: AccountLink | None = None,
+        real_money: bool = False,
+        granularity: int = 0,
+        digit_window: int = DIGIT_WINDOWS[-1],
+        status_interval: float | None = 5.0,
+        on_state_saved: Callable[[DashboardState], object] | None = None,
     ) -> None:
-        """``client`` is connected already; ``relay`` (if the client was built with it as its
-        ``on_state_change``) reports connection changes, else the state is sampled each repaint.
-        """
+        """``client`` (market data) is connected already; ``relay`` (if the client was built
+        with it as its ``on_state_change``) reports its connection changes, else the state is
+        sampled each repaint. ``account``'s client, if any, is connected already.
+        ``status_interval`` is the seconds between pings (None: no pings, as in snapshots).
+        ``on_state_saved`` gets the watchlist, timeframe and digit window after each change."""
         super().__init__()
         self._client = client
         self._relay = relay
+        self._link = account
+        self._real_money = real_money
         self._watchlist = Watchlist(tuple(symbols))
+        self._logs: dict[str, TickLog] = {s: TickLog() for s in self._watchlist.symbols}
         self._streams: dict[str, _Stream] = {}
         self._serials = itertools.count(1)
+        self._stopped = False
+        self._catalogue: dict[str, SymbolInfo] = {}
+        self._catalogue_ready = asyncio.Event()
+        self._connection: str = client.state
+        self._status_changed = True
+        self._endpoint = urlsplit(client.url).netloc or client.url
+        self._status_interval = status_interval
+        self._latency: float | None = None
+        self._server_epoch: tuple[int, float] | None = None  # (epoch, loop time received)
+        self._shown_epoch: int | None = None
+        self._on_state_saved = on_state_saved
+        # chart and digits
+        self._granularity = granularity if granularity in GRANULARITIES else 0
+        self._digit_window = digit_window if digit_window in DIGIT_WINDOWS else DIGIT_WINDOWS[-1]
+        self._chart_symbol: str | None = None
+        self._chart_version = -1
+        self._chart_painted = 0.0
+        self._series: CandleSeries | None = None
+        self._candle_serial = 0
+        self._digits_key: tuple[str, int, int] | None = None
+        self._narrow: bool | None = None
+        # account
+        self._account_state = "ok" if account is not None and account.client else "none"
         self._balance_worker: Worker[None] | None = None
         self._balance_gaps = 0
         self._positions = Positions()
@@ -132,12 +228,11 @@ class WatchlistScreen(Screen[None]):
         self._positions_loaded = False
         self._positions_changed = False
         self._followers: dict[int, Worker[None]] = {}
-        self._stopped = False
-        self._catalogue: dict[str, SymbolInfo] = {}
-        self._catalogue_ready = asyncio.Event()
-        self._connection: str = client.state
-        self._status_changed = True
-        self._endpoint = urlsplit(client.url).netloc or client.url
+        self._trades: set[Worker[None]] = set()
+        self._selling: set[int] = set()
+        self._unknown: list[Order] = []
+        self._resolving: set[int] = set()  # id() of orders being looked up
+        self._ticket: TradeTicket | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -147,9 +242,11 @@ class WatchlistScreen(Screen[None]):
             yield QuoteTable(id="quotes")
             with Vertical(id="side"):
                 yield PricePanel(id="price")
-                yield SparkPanel(id="spark")
                 yield AccountPanel(id="account")
-        if self._client.account is not None:
+        with Horizontal(id="lower"):
+            yield ChartPanel(id="chart")
+            yield DigitPanel(id="digits")
+        if self._link is not None:
             yield PositionsPanel(id="positions")
         yield StatusBar(id="status")
         yield Footer()
@@ -165,18 +262,44 @@ class WatchlistScreen(Screen[None]):
             group="symbols",
             exit_on_error=False,
         )
+        if self._status_interval is not None:
+            self.run_worker(
+                watch_server_clock(self._client, self.post_message, self._status_interval),
+                name="clock",
+                group="clock",
+                exit_on_error=False,
+            )
         self._show_account()
         if self._relay is not None:
             self._relay.attach(self)
+        if self._link is not None:
+            self._link.attach(self)
         self._connection = self._client.state  # from here on, the relay reports changes
         self.set_interval(REPAINT_INTERVAL, self._repaint)
+        self._fit(self.app.size.width)
         self._repaint()
         self._show_selected()
 
     async def on_unmount(self) -> None:
         if self._relay is not None:
             self._relay.detach(self)
+        if self._link is not None:
+            self._link.detach(self)
         await self.stop_streams()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Narrow terminals: the tables drop their least needed columns."""
+        narrow = width < WIDE
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        self.query_one(QuoteTable).hide_columns(QuoteTable.NARROW_HIDDEN if narrow else frozenset())
+        for panel in self.query(PositionsPanel):
+            panel.table.hide_columns(PositionsTable.NARROW_HIDDEN if narrow else frozenset())
+        self._digits_key = None  # the digit panel's layout depends on its width
 
     # -- the palette's view of this screen (WatchlistControls) ------------------------------
 
@@ -190,7 +313,26 @@ class WatchlistScreen(Screen[None]):
             if symbol not in self._watchlist
         ]
 
-    # -- actions ---------------------------------------------------------------------------
+    # -- state the dashboard remembers -------------------------------------------------------
+
+    @property
+    def granularity(self) -> int:
+        return self._granularity
+
+    @property
+    def digit_window(self) -> int:
+        return self._digit_window
+
+    def tick_log(self, symbol: str) -> TickLog | None:
+        return self._logs.get(symbol)
+
+    def _save(self) -> None:
+        if self._on_state_saved is not None:
+            self._on_state_saved(
+                DashboardState(self._watchlist.symbols, self._granularity, self._digit_window)
+            )
+
+    # -- actions: watchlist ----------------------------------------------------------------
 
     def action_add_symbol(self) -> None:
         self._pick_symbol()
@@ -210,11 +352,13 @@ class WatchlistScreen(Screen[None]):
             return False
         if symbol in self._catalogue:
             self._watchlist.describe(self._catalogue[symbol])
+        self._logs[symbol] = TickLog()
         table = self.query_one(QuoteTable)
         table.add_quote(quote)
         table.select(symbol)
         self._start_stream(symbol)
         self._status_changed = True
+        self._save()
         return True
 
     def remove_symbol(self, symbol: str, *, announce: bool = True) -> None:
@@ -224,14 +368,160 @@ class WatchlistScreen(Screen[None]):
             stream.worker.cancel()
         if self._watchlist.remove(symbol) is None:
             return
+        self._logs.pop(symbol, None)
         self.query_one(QuoteTable).remove_quote(symbol)
         self._status_changed = True
         self._show_selected()
+        self._save()
         if announce:
             self._tell(f"Removed {symbol}.")
 
+    # -- actions: chart and digits -----------------------------------------------------------
+
+    def action_granularity(self, step: int) -> None:
+        index = GRANULARITIES.index(self._granularity)
+        self.set_granularity(GRANULARITIES[(index + step) % len(GRANULARITIES)])
+
+    def set_granularity(self, granularity: int) -> None:
+        if granularity not in GRANULARITIES:
+            raise ValueError(f"no such timeframe: {granularity}")
+        self._granularity = granularity
+        self._chart_symbol = None  # restart the chart for the selected symbol
+        self._show_selected()
+        self._save()
+
+    def action_digit_window(self) -> None:
+        index = DIGIT_WINDOWS.index(self._digit_window)
+        self._digit_window = DIGIT_WINDOWS[(index + 1) % len(DIGIT_WINDOWS)]
+        self._digits_key = None
+        self._paint_digits()
+        self._save()
+
+    def action_toggle_view(self) -> None:
+        self.query_one("#lower").toggle_class("-alt")
+
+    # -- actions: trading ------------------------------------------------------------------
+
+    @property
+    def account_client(self) -> DerivClient | None:
+        """The authorized client, while the account is usable."""
+        if self._link is None or self._account_state != "ok":
+            return None
+        return self._link.client
+
+    def _account_view(self) -> Account | None:
+        client = self.account_client
+        if client is None or client.account is None:
+            return None
+        info = client.account
+        return Account(info.loginid, info.currency or "USD", not info.is_virtual)
+
+    def action_trade(self) -> None:
+        symbol = self.query_one(QuoteTable).selected_symbol
+        client, account = self.account_client, self._account_view()
+        if symbol is None or client is None or account is None:
+            self.app.bell()
+            if client is None:
+                self._tell("Trading needs an account: no usable token.", severity="warning")
+            return
+        refusal = REAL_MONEY_REFUSED if account.real and not self._real_money else None
+        ticket = TradeTicket(
+            client,
+            symbol,
+            account,
+            self.place_order,
+            known_contracts=self._known_contracts,
+            refusal=refusal,
+        )
+        self._ticket = ticket
+
+        def closed(_: object) -> None:
+            if self._ticket is ticket:
+                self._ticket = None
+
+        self.app.push_screen(ticket, closed)
+
+    @on(DataTable.RowSelected, "#quotes")
+    def _row_selected(self) -> None:
+        """Enter on a watchlist row opens the ticket."""
+        if self.account_client is not None:
+            self.action_trade()
+
+    def _known_contracts(self) -> set[int]:
+        return {p.contract_id for p in self._positions} | set(self._followers)
+
+    def place_order(self, order: Order) -> bool:
+        """Send a confirmed buy once, in this screen's worker; False if the account is gone."""
+        client = self.account_client
+        if client is None:
+            return False
+        self._run_trade(place_buy(client, order, self.post_message), f"buy {order.spec.symbol}")
+        return True
+
+    def _run_trade(self, coro: object, name: str) -> None:
+        worker: Worker[None] = self.run_worker(coro, name=name, group="trade", exit_on_error=False)  # type: ignore[arg-type]
+        self._trades.add(worker)
+
+    def action_sell(self) -> None:
+        panels = list(self.query(PositionsPanel))
+        client, account = self.account_client, self._account_view()
+        contract_id = panels[0].table.selected_contract if panels else None
+        position = self._positions.get(contract_id) if contract_id is not None else None
+        if position is None or position.settled or client is None or account is None:
+            self.app.bell()
+            return
+        if account.real and not self._real_money:
+            self._tell(REAL_MONEY_REFUSED, severity="error")
+            return
+        if contract_id in self._selling:
+            self.app.bell()
+            return
+        last = position.last
+        confirm = ConfirmTrade(
+            "Sell this contract?",
+            [
+                f"{last.contract_type} on {last.symbol} · contract {last.contract_id}",
+                f"Stake {money(last.buy_price, last.currency)} · now worth "
+                f"{money(last.value, last.currency)} · sold at market",
+            ],
+            "Sell at market",
+            account=account.loginid,
+            real=account.real,
+        )
+        self.app.push_screen(confirm, lambda yes: self._sell_confirmed(last.contract_id, yes))
+
+    def _sell_confirmed(self, contract_id: int, yes: bool | None) -> None:
+        client = self.account_client
+        if not yes or client is None or contract_id in self._selling:
+            return
+        self._selling.add(contract_id)
+        self._run_trade(place_sell(client, contract_id, self.post_message), f"sell {contract_id}")
+
+    # -- actions: account --------------------------------------------------------------------
+
+    def action_retry_account(self) -> None:
+        if self._link is None or self._account_state not in ("lost", "rejected"):
+            self.app.bell()
+            return
+        self._account_state = "retrying"
+        self.query_one(AccountPanel).show_note("reconnecting the account…")
+        self._reopen_account()
+
+    @work(group="account-retry", exclusive=True, exit_on_error=False)
+    async def _reopen_account(self) -> None:
+        assert self._link is not None
+        try:
+            await self._link.reopen()
+        except DerivError as error:
+            self.post_message(
+                AccountReopened(describe_error(error), rejected=isinstance(error, AuthError))
+            )
+        else:
+            self.post_message(AccountReopened(None))
+
     async def stop_streams(self) -> None:
-        """Cancel every stream worker and wait (at most STOP_TIMEOUT) until they are done."""
+        """Cancel every stream worker and wait (at most STOP_TIMEOUT) until they are done; a
+        buy or sell in flight is waited for, not cancelled."""
         self._stopped = True  # no new followers from here on
         workers = [stream.worker for stream in self._streams.values()]
         self._streams.clear()
@@ -241,61 +531,81 @@ class WatchlistScreen(Screen[None]):
             if worker is not None:
                 workers.append(worker)
         self._balance_worker = self._positions_worker = self._portfolio_worker = None
+        for group in ("candles", "clock", "symbols", "resolve"):
+            workers += [w for w in self.workers if w.group == group and w.node is self]
         for worker in workers:
             worker.cancel()
+        trades = [w for w in self._trades if not w.is_finished]
         with suppress(TimeoutError):
             async with asyncio.timeout(STOP_TIMEOUT):
-                await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
+                await asyncio.gather(*(w.wait() for w in workers + trades), return_exceptions=True)
 
     # -- workers ---------------------------------------------------------------------------
 
     def _start_stream(self, symbol: str) -> None:
         serial = next(self._serials)
+        log = self._logs.setdefault(symbol, TickLog())
         worker = self.run_worker(
-            stream_ticks(self._client, symbol, serial, self.post_message),
+            stream_ticks(self._client, symbol, serial, self.post_message, log.append),
             name=f"ticks {symbol}",
             group="ticks",
             exit_on_error=False,
         )
         self._streams[symbol] = _Stream(serial, worker)
 
-    def _start_balance_stream(self) -> None:
+    def _start_account(self) -> None:
+        client = self.account_client
+        if client is None:
+            return
         self._balance_worker = self.run_worker(
-            stream_balance(self._client, self.post_message),
+            stream_balance(client, self.post_message),
             name="balance",
             group="account",
             exit_on_error=False,
         )
-
-    def _start_positions(self) -> None:
         self._positions_worker = self.run_worker(
-            watch_positions(self._client, self.post_message),
+            watch_positions(client, self.post_message),
             name="positions",
             group="positions",
             exit_on_error=False,
         )
 
+    def _stop_account(self) -> None:
+        workers = [self._balance_worker, self._positions_worker, self._portfolio_worker]
+        workers += self._followers.values()
+        for worker in workers:
+            if worker is not None:
+                worker.cancel()
+        self._balance_worker = self._positions_worker = self._portfolio_worker = None
+        for contract_id in list(self._followers):
+            self._positions.stop(contract_id)
+        self._followers.clear()
+        self._status_changed = True
+
     def _reload_portfolio(self) -> None:
         """After a reconnect: buys made during the gap are in the portfolio, not the stream."""
-        if self._positions_worker is None or self._stopped:
+        client = self.account_client
+        if self._positions_worker is None or self._stopped or client is None:
             return
         if self._portfolio_worker is not None:
             self._portfolio_worker.cancel()
         self._portfolio_worker = self.run_worker(
-            load_portfolio(self._client, self.post_message),
+            load_portfolio(client, self.post_message),
             name="portfolio",
             group="positions",
             exit_on_error=False,
         )
 
     def _follow(self, contract_id: int) -> None:
-        """Follow a contract until it is sold, unless it is followed (or shown) already."""
-        if self._stopped:
+        """Follow a contract until it is sold, unless it is followed (or settled) already."""
+        client = self.account_client
+        if self._stopped or client is None or contract_id in self._followers:
             return
-        if contract_id in self._followers or contract_id in self._positions:
+        position = self._positions.get(contract_id)
+        if position is not None and (position.settled or not position.stopped):
             return
         self._followers[contract_id] = self.run_worker(
-            follow_contract(self._client, contract_id, self.post_message),
+            follow_contract(client, contract_id, self.post_message),
             name=f"contract {contract_id}",
             group="positions",
             exit_on_error=False,
@@ -306,6 +616,40 @@ class WatchlistScreen(Screen[None]):
         """Forget a follower that ended by itself (its worker is done or about to be)."""
         if self._followers.pop(contract_id, None) is not None:
             self._status_changed = True
+
+    def _start_chart(self, symbol: str) -> None:
+        """Candles of ``symbol`` at the chosen timeframe (the tick chart needs no stream)."""
+        self._candle_serial += 1
+        self.workers.cancel_group(self, "candles")
+        self._series = None
+        if self._granularity == 0:
+            return
+        self._series = CandleSeries(symbol, self._granularity)
+        self.run_worker(
+            stream_candles(
+                self._client, symbol, self._granularity, self._candle_serial, self.post_message
+            ),
+            name=f"candles {symbol}",
+            group="candles",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _resolve_unknown(self) -> None:
+        """Look up every outcome-unknown buy (once the account client is connected)."""
+        client = self.account_client
+        if client is None or client.state != "connected":
+            return
+        for order in self._unknown:
+            if id(order) in self._resolving:
+                continue
+            self._resolving.add(id(order))
+            self.run_worker(
+                resolve_buy(client, order, self.post_message),
+                name="resolve buy",
+                group="resolve",
+                exit_on_error=False,
+            )
 
     @work(group="picker", exclusive=True, exit_on_error=False)
     async def _pick_symbol(self) -> None:
@@ -321,6 +665,8 @@ class WatchlistScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed unexpectedly becomes a notification, not a crash."""
+        if event.worker in self._trades and event.worker.is_finished:
+            self._trades.discard(event.worker)
         if event.state is WorkerState.ERROR:
             self._tell(
                 repr(event.worker.error), title=f"{event.worker.name} failed", severity="error"
@@ -330,7 +676,7 @@ class WatchlistScreen(Screen[None]):
                     self._unfollow(contract_id)
                     self._positions.stop(contract_id)
 
-    # -- messages from workers and the relay -----------------------------------------------
+    # -- messages: market data ---------------------------------------------------------------
 
     def on_tick_received(self, message: TickReceived) -> None:
         stream = self._streams.get(message.symbol)
@@ -350,10 +696,14 @@ class WatchlistScreen(Screen[None]):
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         stream = self._streams.get(message.symbol)
-        if stream is not None and stream.serial == message.stream:
-            self._watchlist.seed(
-                message.symbol, message.prices, epoch=message.epoch, pip_size=message.pip_size
-            )
+        if stream is None or stream.serial != message.stream:
+            return
+        self._watchlist.seed(
+            message.symbol, message.prices, epoch=message.epoch, pip_size=message.pip_size
+        )
+        log = self._logs.get(message.symbol)
+        if log is not None:
+            log.backfill(message.times, message.prices, message.pip_size)
 
     def on_stream_failed(self, message: StreamFailed) -> None:
         stream = self._streams.get(message.symbol)
@@ -372,52 +722,23 @@ class WatchlistScreen(Screen[None]):
                 f"{message.symbol}: {message.reason}", title="Stream stopped", severity="error"
             )
 
-    def on_balance_changed(self, message: BalanceChanged) -> None:
-        self.query_one(AccountPanel).show_balance(money(message.balance, message.currency))
-        if message.gaps != self._balance_gaps:
-            self._balance_gaps = message.gaps
-            self._status_changed = True
+    def on_candles_received(self, message: CandlesReceived) -> None:
+        series = self._series
+        if series is None or message.stream != self._candle_serial:
+            return
+        series.update(message.bars)
 
-    def on_balance_failed(self, message: BalanceFailed) -> None:
-        self._tell(message.reason, title="Balance stream stopped", severity="error")
-
-    def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
-        if message.error is not None:
-            self._tell(
-                f"Contracts open before now are not shown: {message.error}",
-                title="No portfolio",
-                severity="warning",
-            )
-        self._positions_loaded = self._positions_changed = True
-        for contract_id in message.contract_ids:
-            self._follow(contract_id)
-
-    def on_contract_bought(self, message: ContractBought) -> None:
-        self._follow(message.contract_id)
-
-    def on_positions_failed(self, message: PositionsFailed) -> None:
-        self._positions_worker = None
-        if self._connection != "closed":
-            self._tell(
-                f"New contracts are no longer shown: {message.reason}",
-                title="Transaction stream stopped",
-                severity="error",
+    def on_candles_failed(self, message: CandlesFailed) -> None:
+        if message.stream == self._candle_serial:
+            self.query_one(ChartPanel).show_waiting(
+                message.symbol, message.granularity, f"no candles: {message.reason}"
             )
 
-    def on_position_updated(self, message: PositionUpdated) -> None:
-        self._positions.record(message.update)
-        if message.update.settled:
-            self._unfollow(message.update.contract_id)
-
-    def on_position_failed(self, message: PositionFailed) -> None:
-        self._unfollow(message.contract_id)
-        self._positions.stop(message.contract_id)
-        if self._connection != "closed":
-            self._tell(
-                f"Contract {message.contract_id}: {message.reason}",
-                title="Contract updates stopped",
-                severity="error",
-            )
+    def on_server_clock(self, message: ServerClock) -> None:
+        self._latency = message.latency
+        if message.server_epoch is not None:
+            self._server_epoch = (message.server_epoch, asyncio.get_running_loop().time())
+        self._status_changed = True
 
     def on_symbols_loaded(self, message: SymbolsLoaded) -> None:
         if message.error is not None:
@@ -440,9 +761,182 @@ class WatchlistScreen(Screen[None]):
             self._tell("Connection lost; reconnecting…", severity="warning")
         elif message.state == "connected" and previous == "reconnecting":
             self._tell("Reconnected; streams resumed.")
-            self._reload_portfolio()
         elif message.state == "closed":
             self._tell("The connection is closed.", severity="error")
+
+    # -- messages: the account ---------------------------------------------------------------
+
+    def on_account_state_changed(self, message: AccountStateChanged) -> None:
+        if self._link is None or message.serial != self._link.serial:
+            return  # a replaced client's last words
+        if self._account_state != "ok":
+            return
+        panel = self.query_one(AccountPanel)
+        if message.state == "reconnecting":
+            panel.show_note("account reconnecting…")
+        elif message.state == "connected":
+            panel.show_note(self._unknown_note())
+            self._reload_portfolio()
+            self._resolve_unknown()
+        elif message.state == "closed":
+            worker = self._balance_worker
+            if worker is None or worker.is_finished:
+                self._account_lost(rejected=False)
+            # else the balance stream ends next, with the reason: was the token refused?
+
+    def _account_lost(self, *, rejected: bool) -> None:
+        """The account client is gone for good: market data goes on, ``r`` retries."""
+        was = self._account_state
+        if was == "rejected" or (was == "lost" and not rejected):
+            return
+        self._account_state = "rejected" if rejected else "lost"
+        self._stop_account()
+        text = TOKEN_REJECTED if rejected else ACCOUNT_LOST
+        self.query_one(AccountPanel).show_note(_key(text, "r"), problem=True)
+        self._tell(f"{text}. Press r to retry.", title="Account", severity="error")
+
+    def on_account_reopened(self, message: AccountReopened) -> None:
+        panel = self.query_one(AccountPanel)
+        if message.error is not None:
+            self._account_state = "rejected" if message.rejected else "lost"
+            text = TOKEN_REJECTED if message.rejected else ACCOUNT_LOST
+            panel.show_note(_key(text, "r"), problem=True)
+            self._tell(f"Still no account: {message.error}", title="Account", severity="error")
+            return
+        self._account_state = "ok"
+        self._tell("Account reconnected.")
+        self._show_account()
+        self._resolve_unknown()
+
+    def on_balance_changed(self, message: BalanceChanged) -> None:
+        self.query_one(AccountPanel).show_balance(money(message.balance, message.currency))
+        if message.gaps != self._balance_gaps:
+            self._balance_gaps = message.gaps
+            self._status_changed = True
+
+    def on_balance_failed(self, message: BalanceFailed) -> None:
+        self._balance_worker = None
+        client = self._link.client if self._link is not None else None
+        if message.rejected:
+            self._account_lost(rejected=True)
+        elif client is None or client.state == "closed":
+            self._account_lost(rejected=False)
+        elif self._account_state == "ok":
+            self._tell(message.reason, title="Balance stream stopped", severity="error")
+
+    def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
+        if message.error is not None and self._account_state == "ok":
+            self._tell(
+                f"Contracts open before now are not shown: {message.error}",
+                title="No portfolio",
+                severity="warning",
+            )
+        self._positions_loaded = self._positions_changed = True
+        for contract_id in message.contract_ids:
+            self._follow(contract_id)
+
+    def on_contract_bought(self, message: ContractBought) -> None:
+        self._follow(message.contract_id)
+
+    def on_positions_failed(self, message: PositionsFailed) -> None:
+        self._positions_worker = None
+        if self._connection != "closed" and self._account_state == "ok":
+            self._tell(
+                f"New contracts are no longer shown: {message.reason}",
+                title="Transaction stream stopped",
+                severity="error",
+            )
+
+    def on_position_updated(self, message: PositionUpdated) -> None:
+        self._positions.record(message.update)
+        if message.update.settled:
+            self._unfollow(message.update.contract_id)
+
+    def on_position_failed(self, message: PositionFailed) -> None:
+        self._unfollow(message.contract_id)
+        self._positions.stop(message.contract_id)
+        if self._connection != "closed" and self._account_state == "ok":
+            self._tell(
+                f"Contract {message.contract_id}: {message.reason}",
+                title="Contract updates stopped",
+                severity="error",
+            )
+
+    # -- messages: trades --------------------------------------------------------------------
+
+    def on_buy_finished(self, message: BuyFinished) -> None:
+        order = message.order
+        assert isinstance(order, Order)
+        currency = order.spec.currency
+        if message.contract_id is not None:
+            balance = (
+                f"; balance {money(message.balance_after, currency)}"
+                if message.balance_after is not None
+                else ""
+            )
+            self._tell(
+                f"Bought contract {message.contract_id} for "
+                f"{money(message.buy_price, currency)}{balance}.",
+                title="Bought",
+            )
+            self._follow(message.contract_id)
+        elif message.unknown:
+            self._unknown.append(order)
+            self.query_one(AccountPanel).show_note(self._unknown_note())
+            self._tell(
+                f"The buy of {order.spec.contract_type} on {order.spec.symbol} may or may not "
+                f"have happened: {message.error}. It was not re-sent; the dashboard looks for "
+                "it once the account is connected.",
+                title="Buy outcome unknown",
+                severity="warning",
+            )
+            self._resolve_unknown()
+        else:
+            self._tell(f"Not bought: {message.error}", title="Buy refused", severity="error")
+        if self._ticket is not None:
+            self._ticket.buy_finished(message)
+
+    def on_buy_resolved(self, message: BuyResolved) -> None:
+        order = message.order
+        assert isinstance(order, Order)
+        self._resolving.discard(id(order))
+        if message.error is not None:
+            self._tell(f"Could not check the unknown buy yet: {message.error}", severity="warning")
+            return
+        self._unknown = [o for o in self._unknown if o is not order]
+        self.query_one(AccountPanel).show_note(self._unknown_note())
+        if message.contract_id is not None:
+            self._tell(
+                f"The unknown buy went through: contract {message.contract_id}.",
+                title="Buy found",
+            )
+            self._follow(message.contract_id)
+        else:
+            self._tell(
+                f"The unknown buy of {order.spec.contract_type} on {order.spec.symbol} did not "
+                "happen: no such contract on the account. Nothing was bought.",
+                title="Buy not found",
+                severity="warning",
+            )
+
+    def _unknown_note(self) -> str:
+        count = len(self._unknown)
+        if not count:
+            return ""
+        return f"{count} buy{'s' if count > 1 else ''} of unknown outcome: checking…"
+
+    def on_sell_finished(self, message: SellFinished) -> None:
+        self._selling.discard(message.contract_id)
+        if message.sold_for is not None:
+            self._tell(f"Sold contract {message.contract_id} for {message.sold_for:.2f}.")
+        elif message.unknown:
+            self._tell(
+                f"The sell of contract {message.contract_id} may or may not have happened: "
+                f"{message.error}. It was not re-sent; its row shows what the server says.",
+                severity="warning",
+            )
+        else:
+            self._tell(f"Not sold: {message.error}", title="Sell refused", severity="error")
 
     @on(DataTable.RowHighlighted, "#quotes")
     def _row_highlighted(self) -> None:
@@ -458,22 +952,74 @@ class WatchlistScreen(Screen[None]):
 
     def _show_account(self) -> None:
         panel = self.query_one(AccountPanel)
-        account = self._client.account
+        client = self.account_client
+        account = client.account if client is not None else None
         if account is None:
             panel.show_market_data_only()
             self.app.sub_title = "market data only"
             return
         panel.show_account(account.loginid, real=not account.is_virtual)
         panel.show_balance(money(account.balance, account.currency))
+        panel.show_note(self._unknown_note())
+        for positions in self.query(PositionsPanel):
+            positions.show_currency(account.currency)
         self.app.sub_title = f"{'demo' if account.is_virtual else 'REAL'} {account.loginid}"
-        self._start_balance_stream()
-        self._start_positions()
+        self._start_account()
 
     def _show_selected(self) -> None:
         symbol = self.query_one(QuoteTable).selected_symbol
         quote = self._watchlist.get(symbol) if symbol is not None else None
         self.query_one(PricePanel).show(quote)
-        self.query_one(SparkPanel).show(quote)
+        if symbol != self._chart_symbol:
+            self._chart_symbol = symbol
+            self._chart_version = -1
+            self._digits_key = None
+            chart = self.query_one(ChartPanel)
+            if symbol is None:
+                self._start_chart("")
+                chart.show_waiting(None, self._granularity)
+            else:
+                self._start_chart(symbol)
+                chart.show_waiting(symbol, self._granularity)
+                self._paint_chart(force=True)
+        self._paint_digits()
+
+    def _paint_chart(self, *, force: bool = False) -> None:
+        """Redraw the chart if its data changed, at most once per CHART_INTERVAL."""
+        symbol = self._chart_symbol
+        if symbol is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if not force and now - self._chart_painted < CHART_INTERVAL:
+            return
+        chart = self.query_one(ChartPanel)
+        log = self._logs.get(symbol)
+        pip_size = log.pip_size if log is not None else None
+        if self._granularity == 0:
+            if log is None or not len(log) or log.version == self._chart_version:
+                return
+            self._chart_version = log.version
+            chart.show_ticks(symbol, log.quotes(), pip_size)
+        else:
+            series = self._series
+            if series is None or not len(series) or series.version == self._chart_version:
+                return
+            self._chart_version = series.version
+            chart.show_candles(symbol, self._granularity, series.bars, pip_size)
+        self._chart_painted = now
+
+    def _paint_digits(self) -> None:
+        symbol = self._chart_symbol
+        log = self._logs.get(symbol) if symbol is not None else None
+        panel = self.query_one(DigitPanel)
+        if symbol is None or log is None:
+            panel.show(None, None)
+            return
+        key = (symbol, log.version, self._digit_window)
+        if key == self._digits_key:
+            return
+        self._digits_key = key
+        panel.show(symbol, digit_stats(log.digits(self._digit_window), self._digit_window))
 
     def _show_status(self) -> None:
         self._status_changed = False
@@ -483,21 +1029,31 @@ class WatchlistScreen(Screen[None]):
             gaps=self._watchlist.gaps + self._balance_gaps,
             streams=len(self._streams) + len(self._followers),
             endpoint=self._endpoint,
+            latency=self._latency,
+            server_epoch=self._shown_epoch,
         )
 
+    def _server_now(self) -> int | None:
+        if self._server_epoch is None:
+            return None
+        epoch, received = self._server_epoch
+        return epoch + int(asyncio.get_running_loop().time() - received)
+
     def _repaint(self) -> None:
-        """Write what changed since the last repaint: table cells, the detail, the contracts,
-        the status."""
+        """Write what changed since the last repaint: table cells, the detail, the chart and
+        digits, the contracts, the status."""
         if self._relay is None and self._client.state != self._connection:
             self._connection = self._client.state
+            self._status_changed = True
+        server_now = self._server_now()
+        if server_now != self._shown_epoch:
+            self._shown_epoch = server_now
             self._status_changed = True
         changed = self._watchlist.take_changed()
         positions = self._positions.take_changed()
         dropped = self._positions.take_removed()
         if positions or dropped:
             self._positions_changed = True
-        if not changed and not self._status_changed and not self._positions_changed:
-            return
         table = self.query_one(QuoteTable)
         with self.app.batch_update():
             if self._positions_changed:
@@ -508,6 +1064,8 @@ class WatchlistScreen(Screen[None]):
                 table.show_quote(quote)
             selected = table.selected_symbol
             if any(quote.symbol == selected for quote in changed):
-                self._show_selected()
+                self.query_one(PricePanel).show(self._watchlist.get(selected or ""))
+            self._paint_chart()
+            self._paint_digits()
             if self._status_changed:
                 self._show_status()

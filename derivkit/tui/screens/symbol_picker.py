@@ -64,6 +64,15 @@ class SymbolPicker(ModalScreen[str | None]):
             id="picker.cancel",
             tooltip="Close the picker without adding a symbol",
         ),
+        Binding(
+            "tab",
+            "complete",
+            "Complete",
+            show=False,
+            priority=True,
+            id="picker.complete",
+            tooltip="Accept the suggested symbol (or move on if there is none)",
+        ),
     ]
 
     def __init__(self, known: Mapping[str, str], watched: Collection[str]) -> None:
@@ -125,3 +134,15 @@ class SymbolPicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_complete(self) -> None:
+        """Tab in the input takes the suggestion shown after the cursor; elsewhere, or with
+        nothing to take, it moves the focus on as usual."""
+        field = self.query_one("#picker-input", Input)
+        if field.has_focus:
+            before = field.value
+            field.cursor_position = len(before)
+            field.action_cursor_right()  # at the end of the text, this accepts the suggestion
+            if field.value != before:
+                return
+        self.focus_next()

@@ -7,9 +7,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-__all__ = ["MARKET_DATA_ONLY", "AccountPanel"]
+__all__ = ["ACCOUNT_LOST", "MARKET_DATA_ONLY", "TOKEN_REJECTED", "AccountPanel"]
 
 MARKET_DATA_ONLY = "market data only — no token"
+TOKEN_REJECTED = "token rejected — market data only"
+ACCOUNT_LOST = "account connection closed — market data only"
 
 
 class AccountPanel(Vertical):
@@ -18,10 +20,12 @@ class AccountPanel(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Account"
+        self.query_one("#account-note", Label).display = False
 
     def compose(self) -> ComposeResult:
         yield Label("", id="account-line")
         yield Label("", id="account-balance")
+        yield Label("", id="account-note")
 
     def show_account(self, loginid: str, *, real: bool) -> None:
         badge = (" REAL ", "bold reverse red") if real else (" DEMO ", "bold reverse green")
@@ -34,3 +38,10 @@ class AccountPanel(Vertical):
     def show_market_data_only(self) -> None:
         self.query_one("#account-line", Label).update(Content(MARKET_DATA_ONLY).stylize("dim"))
         self.query_one("#account-balance", Label).update("")
+
+    def show_note(self, text: str, *, problem: bool = False) -> None:
+        """A line under the balance: the account's trouble (in red), or nothing."""
+        note = self.query_one("#account-note", Label)
+        note.update(Content(text).stylize("bold red" if problem else "dim"))
+        note.display = bool(text)
+        self.set_class(problem, "-problem")

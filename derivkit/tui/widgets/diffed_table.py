@@ -2,7 +2,9 @@
 
 Each ``update_cell`` invalidates the whole table's render cache, so the table remembers what each
 cell shows (text and style) and skips cells that did not change. Rows keep their keys; nothing is
-cleared and re-added. Subclasses declare their ``COLUMNS``.
+cleared and re-added, except when :meth:`hide_columns` changes which columns show (for narrow
+terminals): then the table is rebuilt from the remembered cells. Subclasses declare their
+``COLUMNS``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,34 @@ class DiffedTable(DataTable[Text]):
         super().__init__(**kwargs)
         self._shown: dict[str, dict[str, Cell]] = {}
         self._right = {key for key, _, _, right in self.COLUMNS if right}
+        self._hidden: frozenset[str] = frozenset()
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for key, header, width, _ in self.COLUMNS:
-            self.add_column(Text(header, justify=self._justify(key)), key=key, width=width)
+            if key not in self._hidden:
+                self.add_column(Text(header, justify=self._justify(key)), key=key, width=width)
+
+    def _row(self, cells: dict[str, Cell]) -> list[Text]:
+        return [self._styled(k, cells[k]) for k, *_ in self.COLUMNS if k not in self._hidden]
+
+    def hide_columns(self, keys: frozenset[str]) -> bool:
+        """Show every column but ``keys``; rebuilds the table (keeping the cursor's row) only
+        if that changes anything. True if it did."""
+        if keys == self._hidden:
+            return False
+        selected = None
+        if self.row_count:
+            selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        order = [str(row.key.value) for row in self.ordered_rows]
+        self._hidden = keys
+        self.clear(columns=True)
+        self._add_columns()
+        for key in order:
+            self.add_row(*self._row(self._shown[key]), key=key)
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(selected))
+        return True
 
     def _justify(self, key: str) -> JustifyMethod:
         return "right" if key in self._right else "left"
@@ -48,14 +76,15 @@ class DiffedTable(DataTable[Text]):
         shown = self._shown.get(key)
         if shown is None:
             self._shown[key] = dict(cells)
-            self.add_row(*(self._styled(k, cells[k]) for k, *_ in self.COLUMNS), key=key)
+            self.add_row(*self._row(cells), key=key)
             return len(cells)
         updated = 0
         for column, cell in cells.items():
             if shown[column] != cell:
                 shown[column] = cell
-                self.update_cell(key, column, self._styled(column, cell))
-                updated += 1
+                if column not in self._hidden:
+                    self.update_cell(key, column, self._styled(column, cell))
+                    updated += 1
         return updated
 
     def drop_row(self, key: str) -> bool:

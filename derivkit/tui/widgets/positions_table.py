@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-from derivkit.formatting import money
+from derivkit.formatting import CURRENCY_DECIMALS
 from derivkit.tui.formatting import percent
 from derivkit.tui.positions import Position
 from derivkit.tui.widgets.diffed_table import Cell, Column, DiffedTable
@@ -27,10 +27,17 @@ LOADING = "Loading open contracts…"
 STATUS_STYLES = {"won": "bold green", "lost": "bold red", "sold": "bold"}
 
 
+def amount(value: float | None, currency: str) -> str:
+    """An amount at its currency's decimals, without the currency (the panel's title names it)."""
+    if value is None:
+        return "-"
+    return f"{value:,.{CURRENCY_DECIMALS.get(currency, 2)}f}"
+
+
 def signed_money(value: float, currency: str) -> str:
-    """``+1.25 USD`` for a gain, ``-1.25 USD`` for a loss, ``0.00 USD`` for neither."""
-    text = money(abs(value), currency)
-    if text == money(0.0, currency):
+    """``+1.25`` for a gain, ``-1.25`` for a loss, ``0.00`` for neither."""
+    text = amount(abs(value), currency)
+    if text == amount(0.0, currency):
         return text
     return f"{'+' if value > 0 else '-'}{text}"
 
@@ -48,8 +55,8 @@ def cells_for(position: Position) -> dict[str, Cell]:
         "contract": (str(last.contract_id), base or "bold"),
         "type": (last.contract_type, base),
         "symbol": (last.symbol, base),
-        "stake": (money(last.buy_price, last.currency), base),
-        "value": (money(last.value, last.currency), base),
+        "stake": (amount(last.buy_price, last.currency), base),
+        "value": (amount(last.value, last.currency), base),
         "profit": (signed_money(last.profit, last.currency), trend),
         "percent": (percent(last.profit_pct), f"{trend} {base}".strip()),
         "status": status,
@@ -62,16 +69,18 @@ class PositionsTable(DiffedTable):
     COLUMNS: ClassVar[tuple[Column, ...]] = (
         ("contract", "Contract", 12, False),
         ("type", "Type", 10, False),
-        ("symbol", "Symbol", 9, False),
-        ("stake", "Stake", 12, True),
-        ("value", "Value now", 12, True),
-        ("profit", "P/L", 12, True),
+        ("symbol", "Symbol", 8, False),
+        ("stake", "Stake", 9, True),
+        ("value", "Value now", 9, True),
+        ("profit", "P/L", 9, True),
         ("percent", "P/L %", 8, True),
         ("status", "Status", 7, False),
     )
+    #: Left out on a narrow terminal (P/L tells the same).
+    NARROW_HIDDEN = frozenset({"value"})
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="none", zebra_stripes=False)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_columns=1)
         self._order: dict[str, tuple[bool, int]] = {}
 
     def show_position(self, position: Position) -> bool:
@@ -101,6 +110,14 @@ class PositionsTable(DiffedTable):
     def settled_count(self) -> int:
         return sum(1 for settled, _ in self._order.values() if settled)
 
+    @property
+    def selected_contract(self) -> int | None:
+        """The contract under the cursor, if any."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return int(str(row_key.value))
+
     def contract_ids(self) -> list[int]:
         """The rows' contract ids, in display order."""
         return [int(str(row.key.value)) for row in self.ordered_rows]
@@ -116,6 +133,9 @@ class PositionsPanel(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Open contracts"
         self.query_one(PositionsTable).display = False
+
+    def show_currency(self, currency: str) -> None:
+        self.border_title = f"Open contracts ({currency})" if currency else "Open contracts"
 
     @property
     def table(self) -> PositionsTable:

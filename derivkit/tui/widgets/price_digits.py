@@ -23,22 +23,28 @@ class PricePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("No symbol selected", id="price-title")
         yield Digits("", id="price-digits")
+        yield Label("", id="price-plain")  # instead of the big digits on a narrow terminal
         yield Label("", id="price-change")
 
     def show(self, quote: Quote | None) -> None:
         title = self.query_one("#price-title", Label)
         digits = self.query_one("#price-digits", Digits)
+        plain = self.query_one("#price-plain", Label)
         line = self.query_one("#price-change", Label)
         if quote is None:
             title.update("No symbol selected")
             digits.update("")
+            plain.update("")
             line.update("")
             return
         name = f" · {quote.display_name}" if quote.display_name else ""
         title.update(Content.assemble((quote.symbol, "bold"), name))
-        digits.update(price(quote.last, quote.pip_size) if quote.last is not None else "")
-        digits.set_class(quote.direction > 0, "-up")
-        digits.set_class(quote.direction < 0, "-down")
+        text = price(quote.last, quote.pip_size) if quote.last is not None else ""
+        digits.update(text)
+        plain.update(Content(text).stylize("bold"))
+        for widget in (digits, plain):
+            widget.set_class(quote.direction > 0, "-up")
+            widget.set_class(quote.direction < 0, "-down")
         if quote.last is None:
             line.update("waiting for the first tick…")
         else:

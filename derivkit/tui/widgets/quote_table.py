@@ -47,8 +47,16 @@ class QuoteTable(DiffedTable):
         ("ticks", "Ticks", 5, True),
     )
 
+    #: Left out on a narrow terminal.
+    NARROW_HIDDEN = frozenset({"name"})
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", cursor_foreground_priority="renderable")
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            cursor_foreground_priority="renderable",
+            fixed_columns=1,  # the symbol stays when scrolling sideways
+        )
         self.border_title = "Watchlist"
 
     @property

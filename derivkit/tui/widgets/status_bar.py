@@ -1,9 +1,11 @@
-"""StatusBar: connection state, reconnects, stream gaps and the endpoint, on one line."""
+"""StatusBar: connection state, latency, server time, reconnects, stream gaps and the endpoint."""
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.widgets import Static
+
+from derivkit.formatting import utc
 
 __all__ = ["StatusBar"]
 
@@ -19,13 +21,25 @@ STATE_STYLES = {
 class StatusBar(Static):
     """Passive: :meth:`show` repaints it; the CSS class ``-<state>`` follows the state."""
 
-    def show(self, *, state: str, reconnects: int, gaps: int, streams: int, endpoint: str) -> None:
+    def show(
+        self,
+        *,
+        state: str,
+        reconnects: int,
+        gaps: int,
+        streams: int,
+        endpoint: str,
+        latency: float | None = None,
+        server_epoch: int | None = None,
+    ) -> None:
+        ping = "—" if latency is None else f"{latency * 1000:.0f} ms"
+        clock = "—" if server_epoch is None else utc(server_epoch)[11:] + " UTC"
         self.update(
             Content.assemble(
                 ("●", STATE_STYLES.get(state, "")),
                 " ",
                 (state, "bold"),
-                f"   reconnects {reconnects}   stream gaps {gaps}   streams {streams}   ",
+                f"  {ping}  {clock}  reconnects {reconnects}  gaps {gaps}  streams {streams}  ",
                 (endpoint, "dim"),
             )
         )

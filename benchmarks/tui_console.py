@@ -1,0 +1,189 @@
+"""The dashboard as a trading console under load (run by hand): key press -> screen updated, and
+CPU, while 50 symbols tick once a second and one more floods.
+
+Two simulators, each in its own process: one at speed 1 with 50 one-second symbols (clones of
+Volatility 10 (1s), B01..B50, registered in that process only: the simulator has 22 symbols), and
+one at ``--flood-speed`` (default 200) for 1HZ100V, i.e. 200 ticks/s. The dashboard runs headless
+(``App.run_test``, 160x50) in a fresh process per variant: its market client on the first
+simulator, and the flooding symbol's stream, through the screen's own stream code, on a client of
+the second. After a warm-up it presses down/up alternately (each moves the selection: price,
+chart and digits follow) and times each press until the price panel shows the new symbol (painted
+within the next frame); CPU is the dashboard process's own over the window. Variants, side by side:
+
+* ``tick chart``: the tick chart, digit panel hidden (``v``);
+* ``digits + 1m candles``: the digit panel open and the chart on 1-minute candles (``g``).
+
+    .venv/bin/python benchmarks/tui_console.py [--seconds 20] [--presses 200] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from results import machine_line, write_section
+
+CLONES = [f"B{i:02d}" for i in range(1, 51)]
+FLOOD = "1HZ100V"
+VARIANTS = {"tick chart": ["v"], "digits + 1m candles": ["g"]}
+WARM_UP = 4.0
+
+
+def serve(speed: float, clones: bool) -> None:
+    """Child: a simulator (with the clones, if asked) until killed; prints its URL."""
+    from derivkit.sim import Simulator
+    from derivkit.sim.symbols import SYMBOLS
+
+    if clones:
+        base = SYMBOLS["1HZ10V"]
+        for order, name in enumerate(CLONES):
+            SYMBOLS[name] = dataclasses.replace(
+                base, symbol=name, display_name=f"Bench {name}", display_order=900 + order
+            )
+
+    async def main() -> None:
+        async with Simulator(seed=1, speed=speed) as sim:
+            print(sim.url, flush=True)
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start(speed: float, clones: bool) -> tuple[subprocess.Popen[str], str]:
+    cmd = [sys.executable, __file__, "--serve", str(speed)] + (["--clones"] if clones else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    if not url:
+        raise SystemExit("a simulator did not start")
+    return proc, url
+
+
+async def measure(url: str, flood_url: str, keys: list[str], seconds: float, presses: int):
+    from derivkit.core import DerivClient
+    from derivkit.tui import DerivDashboard
+    from derivkit.tui.widgets.price_digits import PricePanel
+    from derivkit.tui.widgets.quote_table import QuoteTable
+
+    async with (
+        DerivClient(url, request_timeout=30) as market,
+        DerivClient(flood_url, request_timeout=30) as flood,
+    ):
+        app = DerivDashboard(market, CLONES, status_interval=None)
+        async with app.run_test(size=(160, 50)) as pilot:
+            screen = app.main_screen
+            screen._client = flood  # noqa: SLF001  the flooding symbol streams from the fast sim
+            screen.add_symbol(FLOOD)
+            screen._client = market  # noqa: SLF001
+            table = screen.query_one(QuoteTable)
+            table.focus()
+            table.move_cursor(row=0)
+            await pilot.press(*keys)
+            await asyncio.sleep(WARM_UP)
+            title = screen.query_one(PricePanel).query_one("#price-title")
+
+            def ticks() -> int:
+                return sum(int(table.cell_text(s, "ticks")) for s in [*CLONES, FLOOD])
+
+            latencies: list[float] = []
+            cpu0, wall0, ticks0 = time.process_time(), time.monotonic(), ticks()
+            pause = seconds / presses
+            for i in range(presses):
+                key = "down" if i % 2 == 0 else "up"
+                row = table.cursor_row + (1 if key == "down" else -1)
+                expected = str(table.coordinate_to_cell_key((row, 0)).row_key.value)
+                t0 = time.perf_counter()
+                app.simulate_key(key)  # as a terminal's key event: no Pilot idle-waits
+                while not str(title.visual).startswith(expected):  # noqa: ASYNC110
+                    await asyncio.sleep(0.0005)
+                latencies.append(time.perf_counter() - t0)
+                await asyncio.sleep(max(0.0, pause - latencies[-1]))
+            cpu1, wall1, ticks1 = time.process_time(), time.monotonic(), ticks()
+            await screen.stop_streams()
+    latencies.sort()
+    wall = wall1 - wall0
+    return {
+        "cpu_pct": 100 * (cpu1 - cpu0) / wall,
+        "ticks_per_s": (ticks1 - ticks0) / wall,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+        "max_ms": 1000 * latencies[-1],
+    }
+
+
+def run_variant(url: str, flood_url: str, name: str, seconds: float, presses: int):
+    cmd = [sys.executable, __file__, "--child", url, flood_url, "--variant", name]
+    cmd += ["--seconds", str(seconds), "--presses", str(presses)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(results, seconds: float, presses: int, flood_speed: float) -> str:
+    lines = [
+        "## Dashboard as a trading console (`tui_console.py`)",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine_line()}; "
+        f"`python benchmarks/tui_console.py --seconds {seconds:g} --presses {presses} "
+        f"--flood-speed {flood_speed:g}`. 50 one-second symbols from a simulator at speed 1 plus "
+        f"{FLOOD} from one at speed {flood_speed:g}, each simulator in its own process; the "
+        "dashboard headless at 160x50 in its own process per variant. Latency: a key press "
+        "(down/up, moving the selection) until the price panel shows the new symbol (the frame "
+        "follows within 1/60 s). "
+        "Targets: p99 < 100 ms, CPU <= 30 % of one core.",
+        "",
+        "| variant | ticks/s delivered | CPU % of one core | p50 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in results.items():
+        lines.append(
+            f"| {name} | {row['ticks_per_s']:,.0f} | {row['cpu_pct']:.1f} | "
+            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--presses", type=int, default=200)
+    ap.add_argument("--flood-speed", type=float, default=200.0)
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--serve", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--clones", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--variant", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve is not None:
+        serve(args.serve, args.clones)
+        return
+    if args.child:
+        result = asyncio.run(
+            measure(*args.child, VARIANTS[args.variant], args.seconds, args.presses)
+        )
+        print(json.dumps(result))
+        return
+    slow, url = start(1.0, clones=True)
+    fast, flood_url = start(args.flood_speed, clones=False)
+    try:
+        results = {
+            name: run_variant(url, flood_url, name, args.seconds, args.presses) for name in VARIANTS
+        }
+    finally:
+        for proc in (slow, fast):
+            proc.terminate()
+            proc.wait(10)
+    section = report(results, args.seconds, args.presses, args.flood_speed)
+    print(section)
+    if not args.no_write:
+        write_section("tui-console", section)
+
+
+if __name__ == "__main__":
+    main()
