@@ -126,7 +126,7 @@ def derivkit(*args: str) -> list[str]:
 
 def start_simulator(tokens: list[str]) -> tuple[subprocess.Popen[str], str]:
     cmd = derivkit("sim", "serve", "--port", "0", "--seed", "1", "--delay", str(DELAY))
-    cmd += ["--scopes", "read,trade", "--token-delay", f"{SLOW_TOKEN}={HOLD}"]
+    cmd += ["--scopes", "read,trade", "--separate-users", "--token-delay", f"{SLOW_TOKEN}={HOLD}"]
     for token in tokens:
         cmd += ["--token", token]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)

@@ -101,6 +101,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    separate_users: Annotated[
+        bool,
+        typer.Option(
+            "--separate-users",
+            help="Make each token its own Deriv user (its account_list shows only its account), "
+            "as the users of a multi-user bot are.",
+        ),
+    ] = False,
     delay: Annotated[
         float,
         typer.Option(
@@ -144,6 +152,7 @@ def serve(
             idle_timeout=idle_timeout,
             start_epoch=start_epoch,
             scopes=[s.strip() for s in scopes.split(",") if s.strip()] if scopes else None,
+            separate_users=separate_users,
         )
     except ValueError as exc:  # the other values were checked above: a token is wrong
         raise typer.BadParameter(str(exc), param_hint="--token / --real-token") from None

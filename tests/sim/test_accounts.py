@@ -38,3 +38,18 @@ async def test_a_token_delay_slows_that_account_only_and_not_its_login():
             assert (await quick.balance()).balance == 10_000  # answered while the other waits
             with pytest.raises(RequestTimeout):
                 await balance
+
+
+async def test_added_accounts_and_separate_users_each_list_only_their_own_account():
+    async with Simulator(seed=1, tokens=["a-token", "b-token"]) as shared:
+        shared.add_account("own-token")
+        async with DerivClient(shared.url, token="a-token") as client:
+            assert len(client.account.account_list) == 2  # the simulator's one user
+        async with DerivClient(shared.url, token="own-token") as client:
+            assert [a["loginid"] for a in client.account.account_list] == [
+                shared.accounts["own-token"].loginid
+            ]
+    async with Simulator(seed=1, tokens=["a-token", "b-token"], separate_users=True) as apart:
+        async with DerivClient(apart.url, token="b-token") as client:
+            assert len(client.account.account_list) == 1
+            assert client.account.raw["user_id"] != apart.accounts["a-token"].user_id
