@@ -49,7 +49,7 @@ async def test_added_accounts_and_separate_users_each_list_only_their_own_accoun
             assert [a["loginid"] for a in client.account.account_list] == [
                 shared.accounts["own-token"].loginid
             ]
-    async with Simulator(seed=1, tokens=["a-token", "b-token"], separate_users=True) as apart:
-        async with DerivClient(apart.url, token="b-token") as client:
-            assert len(client.account.account_list) == 1
-            assert client.account.raw["user_id"] != apart.accounts["a-token"].user_id
+    apart = Simulator(seed=1, tokens=["a-token", "b-token"], separate_users=True)
+    async with apart, DerivClient(apart.url, token="b-token") as client:
+        assert len(client.account.account_list) == 1
+        assert client.account.raw["user_id"] != apart.accounts["a-token"].user_id
