@@ -2,7 +2,8 @@
 front-end extras) to its declared floor: ``name>=1.2`` becomes ``name==1.2``.
 
 CI installs the project with them in a second virtualenv and runs the tests there, so a floor
-that does not work fails CI. Development tools (the ``dev`` extra) are not pinned.
+that does not work fails CI. Development tools (the ``dev`` extra) are not pinned; an extra that
+names the project itself (``derivkit[storage]``) is pinned through that extra's own list.
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.
 FLOOR = re.compile(r">=\s*([0-9][^,;\s]*)")
 
 
-def floors(pyproject: Path, extras: tuple[str, ...] = ("tui", "bot", "plot")) -> list[str]:
+def floors(
+    pyproject: Path, extras: tuple[str, ...] = ("tui", "bot", "storage", "plot")
+) -> list[str]:
     project = tomllib.loads(pyproject.read_text())["project"]
     requirements = list(project["dependencies"])
+    optional = project.get("optional-dependencies", {})
     for extra in extras:
-        requirements += project["optional-dependencies"][extra]
+        requirements += optional.get(extra, [])
     pins = []
     for requirement in requirements:
         match = REQUIREMENT.match(requirement)
         if match is None:
             raise SystemExit(f"cannot read requirement {requirement!r}")
         name, _, spec = match.groups()
+        if name == project.get("name"):  # "derivkit[storage]": its extra is pinned on its own
+            continue
         floor = FLOOR.search(spec)
         if floor is None:
             raise SystemExit(f"{requirement!r} declares no floor (>=): add one")

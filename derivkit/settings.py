@@ -25,6 +25,7 @@ from derivkit.core.exceptions import UsageError
 from derivkit.core.secrets import mask_token
 
 __all__ = [
+    "BOT_MODES",
     "CONFIG_KEYS",
     "SETTINGS",
     "BotSettings",
@@ -36,6 +37,8 @@ __all__ = [
     "option_help",
     "parse_app_id",
     "parse_bool",
+    "parse_mode",
+    "parse_seconds",
     "parse_positive_amount",
     "parse_positive_count",
     "parse_user_ids",
@@ -122,6 +125,30 @@ def parse_positive_count(value: Any, source: str) -> int:
     if count <= 0:
         raise UsageError(f"{source} must be positive, got {value!r}")
     return count
+
+
+BOT_MODES = ("personal", "multi-user")
+
+
+def parse_mode(value: Any, source: str) -> str:
+    """``personal`` or ``multi-user`` (any case; ``multi_user`` and ``multi`` accepted)."""
+    text = str(value).strip().lower().replace("_", "-")
+    if text == "multi":
+        text = "multi-user"
+    if text not in BOT_MODES:
+        raise UsageError(f"{source} must be one of {', '.join(BOT_MODES)}, got {value!r}")
+    return text
+
+
+def parse_seconds(value: Any, source: str) -> float:
+    """A positive number of seconds (``90``, ``90s``, ``10m``, ``1h``)."""
+    text = str(value).strip().lower()
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(text[-1:]) if text else None
+    number = text[:-1] if scale is not None else text
+    amount = parse_positive_amount(number, source) if number else None
+    if amount is None:
+        raise UsageError(f"{source} must be a number of seconds, got {value!r}")
+    return amount * (scale or 1.0)
 
 
 def parse_user_ids(value: Any, source: str) -> frozenset[int]:
@@ -242,10 +269,20 @@ SETTINGS: tuple[Setting, ...] = (
         scope="bot",
     ),
     Setting(
+        "mode",
+        "personal: the owner's Deriv account for allowed users; multi-user: each user connects "
+        "their own with /connect.",
+        parse_mode,
+        default="personal",
+        flag="--mode",
+        env="DERIVKIT_BOT_MODE",
+        config_key="bot_mode",
+        scope="bot",
+    ),
+    Setting(
         "trading",
-        "Allow /buy and /sell.",
+        "Allow /buy and /sell (multi-user mode: on for demo accounts unless --no-trading).",
         parse_bool,
-        default=False,
         flag="--trading",
         env="DERIVKIT_BOT_TRADING",
         config_key="bot_trading",
@@ -295,6 +332,65 @@ SETTINGS: tuple[Setting, ...] = (
         env="DERIVKIT_RUN_DAILY_LOSS",
         config_key="run_daily_loss",
         scope="api",
+    ),
+    Setting(
+        "real_money_users",
+        "Multi-user mode: a Telegram user id who may trade a real-money account (repeatable).",
+        parse_user_ids,
+        default=frozenset(),
+        flag="--real-money-user",
+        env="DERIVKIT_BOT_REAL_MONEY_USERS",
+        config_key="bot_real_money_users",
+        merge="union",
+        scope="bot",
+    ),
+    Setting(
+        "database",
+        "Database URL for users, alerts and the trade journal (default: SQLite in the data dir).",
+        parse_text,
+        flag="--database",
+        env="DERIVKIT_DATABASE_URL",
+        config_key="bot_database",
+        scope="bot",
+    ),
+    Setting(
+        "session_idle",
+        "Close a user's Deriv connection after this many idle seconds (or 10m, 1h).",
+        parse_seconds,
+        default=600.0,
+        flag="--session-idle",
+        env="DERIVKIT_BOT_SESSION_IDLE",
+        config_key="bot_session_idle",
+        scope="bot",
+    ),
+    Setting(
+        "max_sessions",
+        "Most users' Deriv connections open at once.",
+        parse_positive_count,
+        default=1000,
+        flag="--max-sessions",
+        env="DERIVKIT_BOT_MAX_SESSIONS",
+        config_key="bot_max_sessions",
+        scope="bot",
+    ),
+    Setting(
+        "connect_rate",
+        "Most new Deriv connections opened per second (reconnects after an outage are spread).",
+        parse_positive_amount,
+        default=20.0,
+        flag="--connect-rate",
+        env="DERIVKIT_BOT_CONNECT_RATE",
+        config_key="bot_connect_rate",
+        scope="bot",
+    ),
+    Setting(
+        "no_send_limit",
+        "Do not pace messages to Telegram's 30 a second (for a self-hosted Bot API server).",
+        parse_bool,
+        default=False,
+        flag="--no-send-limit",
+        env="DERIVKIT_BOT_NO_SEND_LIMIT",
+        scope="bot",
     ),
     Setting(
         "api_url",
@@ -527,27 +623,60 @@ def resolve_run_limits(
 class BotSettings:
     """What the Telegram bot may do. ``token`` (the bot's) never shows in ``repr``.
 
-    Deny by default: no allowed users means nobody but ``/whoami``; trading is off unless asked
-    for, real-money accounts are refused unless ``real_money``. A buy is also refused when
-    ``max_open`` contracts are open, or when it could take the day's losses (settled losses plus
-    every open stake) past ``daily_loss``.
+    Personal mode (the owner's account): deny by default, no allowed users means nobody but
+    ``/whoami``; trading is off unless asked for, a real-money account is refused unless
+    ``real_money``. Multi-user mode (each user's own account): everyone is served unless an
+    allowlist is set; demo accounts trade unless trading is turned off; real money only for
+    ``real_money_users``. A buy is also refused when ``max_open`` contracts are open, or when it
+    could take the day's losses (settled losses plus every open stake) past ``daily_loss``:
+    these are the operator's caps, within which each user may set lower limits.
     """
 
     token: str | None = field(default=None, repr=False)
     allowed_users: frozenset[int] = frozenset()
-    trading: bool = False
+    mode: str = setting("mode").default
+    trading: bool | None = None
     max_stake: float = setting("max_stake").default
     max_open: int = setting("max_open").default
     daily_loss: float | None = None
     real_money: bool = False
+    real_money_users: frozenset[int] = frozenset()
+    database: str | None = None
+    session_idle: float = setting("session_idle").default
+    max_sessions: int = setting("max_sessions").default
+    connect_rate: float = setting("connect_rate").default
+    no_send_limit: bool = False
     api_url: str | None = None
+
+    @property
+    def multi_user(self) -> bool:
+        return self.mode == "multi-user"
+
+    @property
+    def trading_on(self) -> bool:
+        """Whether trade commands work at all: ``--trading`` in personal mode; in multi-user
+        mode unless ``--no-trading``."""
+        return self.trading if self.trading is not None else self.multi_user
+
+    def serves(self, user_id: int) -> bool:
+        """Whether the bot answers ``user_id`` at all: personal mode only allowed users;
+        multi-user mode everyone, unless an allowlist is set."""
+        if self.multi_user and not self.allowed_users:
+            return True
+        return user_id in self.allowed_users
+
+    def may_trade_real_money(self, user_id: int) -> bool:
+        if self.multi_user:
+            return user_id in self.real_money_users
+        return self.real_money
 
     def __repr__(self) -> str:
         return (
-            f"BotSettings(token={mask_token(self.token)}, "
-            f"allowed_users={sorted(self.allowed_users)}, trading={self.trading}, "
+            f"BotSettings(token={mask_token(self.token)}, mode={self.mode}, "
+            f"allowed_users={sorted(self.allowed_users)}, trading={self.trading_on}, "
             f"max_stake={self.max_stake}, max_open={self.max_open}, "
-            f"daily_loss={self.daily_loss}, real_money={self.real_money})"
+            f"daily_loss={self.daily_loss}, real_money={self.real_money}, "
+            f"real_money_users={sorted(self.real_money_users)})"
         )
 
 
@@ -560,6 +689,13 @@ def resolve_bot_settings(
     daily_loss: float | None = None,
     real_money: bool = False,
     api_url: str | None = None,
+    mode: str | None = None,
+    real_money_users: list[int] | None = None,
+    database: str | None = None,
+    session_idle: float | str | None = None,
+    max_sessions: int | None = None,
+    connect_rate: float | None = None,
+    no_send_limit: bool = False,
     stored_token: str | None = None,
     environ: Mapping[str, str] | None = None,
     directory: Path | None = None,
@@ -567,16 +703,24 @@ def resolve_bot_settings(
     """Resolve the bot's settings: flag > environment > config file > default.
 
     ``--allow`` ids are added to those from the environment and config (an allowlist grows, it is
-    not silently replaced); ``--trading`` and ``--real-money`` can only turn things on.
+    not silently replaced); ``--real-money`` can only turn things on, ``trading`` is
+    ``True`` (``--trading``), ``False`` (``--no-trading``) or None (not given).
     ``stored_token`` is the bot token from the encrypted store.
     """
     flags = {
         "allowed_users": allowed_users or None,
-        "trading": True if trading else None,
+        "mode": mode,
+        "trading": trading,
         "max_stake": max_stake,
         "max_open": max_open,
         "daily_loss": daily_loss,
         "real_money": True if real_money else None,
+        "real_money_users": real_money_users or None,
+        "database": database,
+        "session_idle": session_idle,
+        "max_sessions": max_sessions,
+        "connect_rate": connect_rate,
+        "no_send_limit": True if no_send_limit else None,
         "api_url": api_url,
     }
     sources = _sources(flags, environ, directory)

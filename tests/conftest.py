@@ -6,9 +6,9 @@ import pytest
 
 from derivkit.settings import SETTINGS
 
-#: Settings a developer's shell may carry (every environment variable of the settings table);
-#: no test may see them.
-SETTINGS_ENV = tuple(item.env for item in SETTINGS if item.env)
+#: Settings a developer's shell may carry (every environment variable of the settings table, and
+#: the storage key); no test may see them.
+SETTINGS_ENV = (*(item.env for item in SETTINGS if item.env), "DERIVKIT_STORAGE_KEY")
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""derivkit's Telegram bot (python-telegram-bot 22), a personal bot over one Deriv connection.
+"""derivkit's Telegram bot (python-telegram-bot 22), for one owner or for many users.
 
-The owner runs ``derivkit bot run``; allow-listed Telegram users (by id) get quotes, balance,
-portfolio and results, and — when the owner turns trading on — buy and sell behind Confirm
-buttons. Needs the ``bot`` extra: ``pip install 'derivkit[bot]'``.
+``personal`` mode: the owner runs ``derivkit bot run`` with their Deriv token; allow-listed
+Telegram users (by id) get quotes, balance, portfolio and results, and, when the owner turns
+trading on, buy and sell behind Confirm buttons. ``multi-user`` mode: every Telegram user
+connects their own Deriv account (``/connect``); their token is stored encrypted and each gets
+their own connection. Needs the ``bot`` extra: ``pip install 'derivkit[bot]'``.
 """
 
 from derivkit.bot.app import attach_core, build_application, detach_core, running_bot

@@ -1,64 +1,118 @@
-"""Price alerts: "tell me when R_100 goes above 1500". Each alert fires once.
+"""Price alerts: "tell me when R_100 goes above 1500" (or below, or moves by 2 %).
 
-All users' alerts on a symbol share one tick stream, read by one task per symbol; the task ends
-(and the stream is forgotten) when the symbol has no alerts left. Alerts live in memory: they end
-with the bot. Use from the bot's event loop only; :meth:`PriceAlerts.close` cancels the readers.
+An alert fires once, or (``repeat``) every time its condition becomes true again, at most once
+per ``cooldown`` seconds: a level alert re-arms when the price has gone back to the other side,
+a move alert measures its next move from the price it fired at. Alerts are stored
+(:class:`~derivkit.storage.Storage`), so they outlive a restart; all users' alerts on a symbol
+listen to that symbol's one shared tick stream (:class:`~derivkit.bot.marketdata.MarketData`),
+which is released when the symbol has no alerts left.
+
+Ticks are checked synchronously as they arrive; the store is updated and the user told in a
+task, after the alert's in-memory state has changed, so a tick can never fire one alert twice.
+Use from the bot's event loop; :meth:`PriceAlerts.close` cancels the pending work.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from derivkit.core import DerivClient, DerivError, Subscription, Tick
+from derivkit.bot.marketdata import MarketData
+from derivkit.core import DerivError, Tick
+from derivkit.storage import AlertRecord, NewAlert, Storage
+from derivkit.storage.records import AlertKind
 
-__all__ = ["MAX_ALERTS_PER_USER", "Alert", "AlertRefused", "PriceAlerts"]
+__all__ = ["MAX_ALERTS_PER_USER", "AlertRefused", "LiveAlert", "PriceAlerts"]
 
 logger = logging.getLogger("derivkit.bot.alerts")
 
 MAX_ALERTS_PER_USER = 10
+RELISTEN_AFTER = 5.0
 
 
 class AlertRefused(Exception):
     """An alert that cannot be set (the message says why)."""
 
 
-@dataclass(frozen=True)
-class Alert:
-    id: int
-    user_id: int
-    chat_id: int
-    symbol: str
-    above: bool
-    level: float
-    pip_size: int | None
+@dataclass
+class LiveAlert:
+    record: AlertRecord
+    armed: bool = True
+    last_fired: float | None = None  # clock() of the last firing (monotonic)
 
-    def crossed(self, quote: float) -> bool:
-        return quote >= self.level if self.above else quote <= self.level
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    def condition(self, quote: float) -> bool:
+        record = self.record
+        if record.kind == "above":
+            return quote >= record.level
+        if record.kind == "below":
+            return quote <= record.level
+        reference = record.reference or 0.0
+        return bool(reference) and abs(quote - reference) / reference * 100 >= record.level
 
 
-Notify = Callable[[Alert, Tick], Awaitable[None]]
+Notify = Callable[[AlertRecord, Tick], Awaitable[None]]
 
 
 class PriceAlerts:
-    """Every user's alerts, and one reader task per symbol with alerts."""
+    """Every active alert, by symbol; see the module docstring."""
 
-    def __init__(self, client: DerivClient, notify: Notify) -> None:
-        self._client = client
+    def __init__(
+        self,
+        market: MarketData,
+        storage: Storage,
+        notify: Notify,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._market = market
+        self._storage = storage
         self._notify = notify
-        self._alerts: dict[int, Alert] = {}
-        self._readers: dict[str, asyncio.Task[None]] = {}
-        self._ids = itertools.count(1)
+        self._clock = clock
+        self._by_symbol: dict[str, dict[int, LiveAlert]] = {}
+        self._stops: dict[str, Callable[[], None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    def of(self, user_id: int) -> list[Alert]:
-        return [alert for alert in self._alerts.values() if alert.user_id == user_id]
+    def of(self, user_id: int) -> list[AlertRecord]:
+        return sorted(
+            (
+                live.record
+                for alerts in self._by_symbol.values()
+                for live in alerts.values()
+                if live.record.telegram_id == user_id
+            ),
+            key=lambda record: record.id,
+        )
+
+    def __len__(self) -> int:
+        return sum(len(alerts) for alerts in self._by_symbol.values())
+
+    async def start(self) -> None:
+        """Load the stored alerts and listen to their symbols (a symbol that fails is retried)."""
+        for record in await self._storage.active_alerts():
+            self._by_symbol.setdefault(record.symbol, {})[record.id] = LiveAlert(record)
+        for symbol in list(self._by_symbol):
+            await self._listen_or_retry(symbol)
 
     async def add(
-        self, user_id: int, chat_id: int, symbol: str, above: bool, level: float
-    ) -> tuple[Alert, Tick]:
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        symbol: str,
+        kind: AlertKind,
+        level: float,
+        repeat: bool = False,
+        cooldown: float = 0.0,
+    ) -> tuple[AlertRecord, Tick]:
         """Set an alert; returns it and the current tick.
 
         Raises:
@@ -67,68 +121,131 @@ class PriceAlerts:
         """
         if len(self.of(user_id)) >= MAX_ALERTS_PER_USER:
             raise AlertRefused(f"you have {MAX_ALERTS_PER_USER} alerts already; delete one first")
-        ticks = await self._client.ticks(symbol)
-        try:
-            current = await anext(ticks)
-        except BaseException:
-            await ticks.aclose()
-            raise
-        alert = Alert(next(self._ids), user_id, chat_id, symbol, above, level, current.pip_size)
-        if alert.crossed(current.quote):
-            await ticks.aclose()
-            raise AlertRefused(f"{symbol} is already {'above' if above else 'below'} that")
-        self._alerts[alert.id] = alert
-        if symbol in self._readers:
-            await ticks.aclose()  # the reader's stream is the same upstream one
-        else:
-            self._readers[symbol] = asyncio.create_task(
-                self._read(symbol, ticks), name=f"alerts-{symbol}"
+        current = await self._market.tick(symbol)
+        reference = current.quote if kind == "move" else None
+        probe = LiveAlert(
+            AlertRecord(
+                telegram_id=user_id,
+                chat_id=chat_id,
+                symbol=symbol,
+                kind=kind,
+                level=level,
+                reference=reference,
             )
-        return alert, current
+        )
+        if kind != "move" and probe.condition(current.quote):
+            raise AlertRefused(f"{symbol} is already {kind} that")
+        record = await self._storage.add_alert(
+            NewAlert(
+                telegram_id=user_id,
+                chat_id=chat_id,
+                symbol=symbol,
+                kind=kind,
+                level=level,
+                reference=reference,
+                pip_size=current.pip_size,
+                repeat=repeat,
+                cooldown=cooldown,
+            )
+        )
+        self._by_symbol.setdefault(symbol, {})[record.id] = LiveAlert(record)
+        if symbol not in self._stops:
+            try:
+                self._stops[symbol] = await self._market.listen(symbol, self._on_tick, self._ended)
+            except BaseException:
+                self._by_symbol[symbol].pop(record.id, None)
+                await self._storage.delete_alert(record.id, user_id)
+                raise
+        return record, current
 
-    def remove(self, alert_id: int, user_id: int) -> Alert | None:
-        """Delete one of ``user_id``'s alerts (its symbol's reader stops at its next tick if
-        nothing else is watched there)."""
-        alert = self._alerts.get(alert_id)
-        if alert is None or alert.user_id != user_id:
+    async def remove(self, alert_id: int, user_id: int) -> AlertRecord | None:
+        """Delete one of ``user_id``'s alerts; None if it is not theirs (or gone)."""
+        removed = await self._storage.delete_alert(alert_id, user_id)
+        if removed is None:
             return None
-        return self._alerts.pop(alert_id)
+        self._discard(removed.symbol, alert_id)
+        return removed
 
-    async def _read(self, symbol: str, ticks: Subscription[Tick]) -> None:
+    def _discard(self, symbol: str, alert_id: int) -> None:
+        alerts = self._by_symbol.get(symbol)
+        if alerts is None:
+            return
+        alerts.pop(alert_id, None)
+        if not alerts:
+            del self._by_symbol[symbol]
+            stop = self._stops.pop(symbol, None)
+            if stop is not None:
+                stop()
+
+    def _on_tick(self, tick: Tick) -> None:
+        alerts = self._by_symbol.get(tick.symbol)
+        if not alerts:
+            return
+        now = self._clock()
+        for live in list(alerts.values()):
+            record = live.record
+            if not live.condition(tick.quote):
+                if record.kind != "move":
+                    live.armed = True  # back on the other side: a repeat may fire again
+                continue
+            if not live.armed:
+                continue
+            if live.last_fired is not None and now - live.last_fired < record.cooldown:
+                continue
+            live.last_fired = now
+            if record.repeat:
+                live.armed = record.kind == "move"
+                if record.kind == "move":
+                    live.record = dataclasses.replace(record, reference=tick.quote)
+            else:
+                self._discard(record.symbol, record.id)  # once, before anything is awaited
+            self._spawn(self._fire(record, tick, still_active=record.repeat))
+
+    async def _fire(self, record: AlertRecord, tick: Tick, *, still_active: bool) -> None:
         try:
-            async with ticks:
-                async for tick in ticks:
-                    fired = [
-                        alert
-                        for alert in self._alerts.values()
-                        if alert.symbol == symbol and alert.crossed(tick.quote)
-                    ]
-                    for alert in fired:
-                        del self._alerts[alert.id]  # once, before anything is awaited
-                    for alert in fired:
-                        await self._tell(alert, tick)
-                    if not any(a.symbol == symbol for a in self._alerts.values()):
-                        self._readers.pop(symbol, None)  # now: a new alert starts a new reader
-                        return
-        except DerivError as error:
-            logger.warning("alerts on %s stopped: %s", symbol, error)
-            self._readers.pop(symbol, None)
-            for alert in [a for a in self._alerts.values() if a.symbol == symbol]:
-                del self._alerts[alert.id]
+            await self._storage.alert_fired(
+                record.id,
+                time.time(),
+                active=still_active,
+                reference=tick.quote if record.kind == "move" else None,
+            )
         except Exception:
-            logger.exception("alerts on %s failed", symbol)
-            self._readers.pop(symbol, None)
-
-    async def _tell(self, alert: Alert, tick: Tick) -> None:
+            logger.exception("recording that alert %s fired failed", record.id)
         try:
-            await self._notify(alert, tick)
+            await self._notify(record, tick)
         except Exception as error:  # one chat's failure must not end the others' alerts
-            logger.warning("alert %s for user %s not delivered: %s", alert.id, alert.user_id, error)
+            logger.warning(
+                "alert %s for user %s not delivered: %s", record.id, record.telegram_id, error
+            )
+
+    def _ended(self, symbol: str, error: BaseException | None) -> None:
+        self._stops.pop(symbol, None)
+        if symbol in self._by_symbol:
+            self._spawn(self._relisten(symbol))
+
+    async def _relisten(self, symbol: str) -> None:
+        await asyncio.sleep(RELISTEN_AFTER)
+        await self._listen_or_retry(symbol)
+
+    async def _listen_or_retry(self, symbol: str) -> None:
+        if symbol in self._stops or symbol not in self._by_symbol:
+            return
+        try:
+            self._stops[symbol] = await self._market.listen(symbol, self._on_tick, self._ended)
+        except DerivError as error:
+            logger.warning("alerts on %s wait for their stream: %s", symbol, error)
+            self._spawn(self._relisten(symbol))
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """Cancel every reader and wait for them to end."""
-        readers = list(self._readers.values())
-        self._readers.clear()
-        for reader in readers:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
+        for stop in self._stops.values():
+            stop()
+        self._stops.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

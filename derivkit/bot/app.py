@@ -1,10 +1,14 @@
-"""The Telegram application: handlers wired to one shared Deriv client, and its lifetime.
+"""The Telegram application: handlers wired to the bot's services, and its lifetime.
 
 PTB's ``run_polling()`` owns the event loop, so derivkit drives the lifecycle by hand
-(:func:`running_bot`): initialize, attach the core, start polling (dropping updates queued while
-the bot was down), start, and on exit the reverse. ``post_init``/``post_shutdown`` never run on this
-path; :func:`attach_core`/:func:`detach_core` do their work instead. Everything runs on the
-caller's event loop; handlers process one update at a time.
+(:func:`running_bot`): initialize, attach the services (:func:`attach_core`), start polling
+(dropping updates queued while the bot was down), start, and on exit the reverse.
+``post_init``/``post_shutdown`` never run on this path.
+
+Updates run concurrently across users and in order per user
+(:class:`~derivkit.bot.updates.PerUserUpdateProcessor`). Everything runs on the caller's event
+loop. The Deriv clients and the storage belong to the caller; the bot opens (and closes) only the
+per-user sessions of multi-user mode.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from html import escape
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
@@ -24,27 +27,39 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 
 from derivkit.bot.access import command_name, gate
-from derivkit.bot.alerts import Alert, PriceAlerts
-from derivkit.bot.handlers import account, alerts, info, market, trading
-from derivkit.bot.limits import UserRateLimits
-from derivkit.bot.orders import PendingOrders
-from derivkit.bot.render import alert_fired, settlement
-from derivkit.bot.runtime import RUNTIME_KEY, BotRuntime
-from derivkit.bot.watchers import ContractWatchers
-from derivkit.core import (
-    APIError,
-    ConnectionLost,
-    DerivClient,
-    DerivError,
-    OpenContract,
-    RequestTimeout,
-    Tick,
+from derivkit.bot.alerts import PriceAlerts
+from derivkit.bot.delivery import Delivery
+from derivkit.bot.errors import error_text
+from derivkit.bot.handlers import (
+    account,
+    alerts,
+    connect,
+    fallback,
+    info,
+    market,
+    trading,
 )
+from derivkit.bot.handlers import (
+    settings as user_settings,
+)
+from derivkit.bot.handlers.common import on_button
+from derivkit.bot.marketdata import MarketData, UnknownSymbol
+from derivkit.bot.orders import PendingOrders
+from derivkit.bot.render import alert_fired
+from derivkit.bot.runtime import RUNTIME_KEY, BotRuntime
+from derivkit.bot.sending import InFlightLimiter
+from derivkit.bot.sessions import AccountSessions, AtCapacity, NotConnected, TokenRefused
+from derivkit.bot.trades import TradeDesk
+from derivkit.bot.updates import PerUserUpdateProcessor
+from derivkit.core import DerivClient, DerivError, Tick
 from derivkit.settings import BotSettings
+from derivkit.storage import AlertRecord, Storage
 
 __all__ = [
     "attach_core",
@@ -58,10 +73,54 @@ __all__ = [
 logger = logging.getLogger("derivkit.bot")
 
 DEFAULT_ORDER_TTL = 30.0
+#: HTTP connections to the Bot API (and, without Telegram's pacing, calls in flight): the HTTP
+#: client scans its whole pool for every request, so a small pool is the fast one. A local Bot
+#: API server answers in a millisecond; Telegram's, paced to 30 messages a second, in ~100 ms.
+LOCAL_CONNECTIONS = 8
+TELEGRAM_CONNECTIONS = 32
+#: What a user who turned connection notices on (/notify connection on) is told.
+CONNECTION_NOTICES = {
+    "reconnecting": "📡 Lost the connection to your Deriv account; reconnecting…",
+    "connected": "📡 Connected to your Deriv account again.",
+}
+
+COMMAND_HANDLERS = (
+    (["start", "help"], info.help_command),
+    ("whoami", info.whoami_command),
+    ("status", info.status_command),
+    ("connect", connect.connect_command),
+    ("disconnect", connect.disconnect_command),
+    ("account", connect.account_command),
+    ("price", market.price_command),
+    ("chart", market.chart_command),
+    ("symbols", market.symbols_command),
+    ("contracts", market.contracts_command),
+    ("balance", account.balance_command),
+    ("portfolio", account.portfolio_command),
+    ("profit", account.profit_command),
+    ("statement", account.statement_command),
+    ("history", account.history_command),
+    ("stats", account.stats_command),
+    ("quote", trading.quote_command),
+    ("buy", trading.buy_command),
+    ("sell", trading.sell_command),
+    ("sellall", trading.sellall_command),
+    ("alert", alerts.alert_command),
+    ("alerts", alerts.alerts_command),
+    ("unalert", alerts.unalert_command),
+    ("limits", user_settings.limits_command),
+    ("stop", user_settings.stop_command),
+    ("resume", user_settings.resume_command),
+    ("notify", user_settings.notify_command),
+)
 
 
 def build_application(
-    settings: BotSettings, *, base_url: str | None = None, base_file_url: str | None = None
+    settings: BotSettings,
+    *,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    concurrent: int = 256,
 ) -> Application:  # type: ignore[type-arg]
     """The bot with every handler registered. ``base_url`` points at a self-hosted Bot API
     server (or a test double); by default Telegram's."""
@@ -71,29 +130,24 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, protect_content=True))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(PerUserUpdateProcessor(concurrent))
+        .connection_pool_size(LOCAL_CONNECTIONS if settings.no_send_limit else TELEGRAM_CONNECTIONS)
     )
+    if settings.no_send_limit:
+        builder = builder.rate_limiter(InFlightLimiter(LOCAL_CONNECTIONS))
+    else:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_file_url or file_url(base_url))
     application = builder.build()
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handlers(
+        [CommandHandler(names, callback) for names, callback in COMMAND_HANDLERS]
+    )
+    application.add_handlers(
         [
-            CommandHandler(["start", "help"], info.help_command),
-            CommandHandler("whoami", info.whoami_command),
-            CommandHandler("price", market.price_command),
-            CommandHandler("balance", account.balance_command),
-            CommandHandler("portfolio", account.portfolio_command),
-            CommandHandler("profit", account.profit_command),
-            CommandHandler("buy", trading.buy_command),
-            CommandHandler("sell", trading.sell_command),
-            CommandHandler("alert", alerts.alert_command),
-            CommandHandler("alerts", alerts.alerts_command),
-            CallbackQueryHandler(account.refresh_balance, pattern=f"^{account.BALANCE_BUTTON}$"),
-            CallbackQueryHandler(trading.sell_button, pattern=f"^{account.SELL_BUTTON_PREFIX}"),
-            CallbackQueryHandler(trading.confirm_order, pattern=f"^{trading.CONFIRM_PREFIX}"),
-            CallbackQueryHandler(trading.cancel_order, pattern=f"^{trading.CANCEL_PREFIX}"),
-            CallbackQueryHandler(alerts.delete_alert, pattern=f"^{alerts.DELETE_PREFIX}"),
+            CallbackQueryHandler(on_button),  # every tap: live buttons run, others expire
+            MessageHandler(filters.ALL, fallback.other_message),
         ]
     )
     application.add_error_handler(on_error)
@@ -109,28 +163,67 @@ def file_url(base_url: str) -> str:
 
 async def attach_core(
     application: Application,  # type: ignore[type-arg]
-    client: DerivClient,
     settings: BotSettings,
     *,
+    storage: Storage,
+    market_client: DerivClient,
+    owner_client: DerivClient | None = None,
+    endpoint: str | None = None,
+    app_id: int = 1089,
     order_ttl: float = DEFAULT_ORDER_TTL,
+    keep_warm: float = 120.0,
+    request_timeout: float = 30.0,
 ) -> BotRuntime:
-    """Give the handlers the Deriv client, and publish the command list (private chats)."""
+    """What ``post_init`` would do: build the services, resume alerts, watches and unfinished
+    trades, publish the command list.
 
-    async def notify_settled(chat_id: int, contract: OpenContract) -> None:
-        await application.bot.send_message(chat_id, settlement(contract))
+    Personal mode needs ``owner_client`` (the owner's authorized client, also used for market
+    data unless ``market_client`` is another); multi-user mode opens a session per user at
+    ``endpoint`` itself.
+    """
+    if not settings.multi_user and owner_client is None:
+        raise ValueError("personal mode needs the owner's Deriv client")
+    delivery = Delivery(application.bot, storage)
+    desk = TradeDesk(storage, delivery, owners=lambda: sorted(settings.allowed_users))
+    market = MarketData(market_client, keep_warm=keep_warm)
 
-    async def notify_alert(alert: Alert, tick: Tick) -> None:
-        await application.bot.send_message(alert.chat_id, alert_fired(alert, tick))
+    async def notify_alert(alert: AlertRecord, tick: Tick) -> None:
+        await delivery.notify(alert.telegram_id, alert.chat_id, "alert", alert_fired(alert, tick))
 
+    def connection_notice(user_id: int, state: str) -> None:
+        text = CONNECTION_NOTICES.get(state)
+        if text is not None:
+            desk.spawn(delivery.notify(user_id, user_id, "connection", text), "notice")
+
+    sessions = AccountSessions(
+        storage,
+        endpoint=endpoint,
+        app_id=app_id,
+        on_settled=desk.settled,
+        on_open=desk.resume,
+        on_state=connection_notice,
+        owner_client=None if settings.multi_user else owner_client,
+        idle=settings.session_idle,
+        max_sessions=settings.max_sessions,
+        connect_rate=settings.connect_rate,
+        request_timeout=request_timeout,
+    )
     rt = BotRuntime(
-        client=client,
         settings=settings,
+        storage=storage,
+        market=market,
+        sessions=sessions,
+        desk=desk,
+        delivery=delivery,
         orders=PendingOrders(ttl=order_ttl),
-        watchers=ContractWatchers(client, notify_settled),
-        alerts=PriceAlerts(client, notify_alert),
-        limits=UserRateLimits(),
+        alerts=PriceAlerts(market, storage, notify_alert),
+        job_queue=application.job_queue,
     )
     application.bot_data[RUNTIME_KEY] = rt
+    await sessions.start()
+    await rt.alerts.start()
+    if settings.multi_user:
+        await _resume_users(rt)
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in info.COMMANDS],
         scope=BotCommandScopeAllPrivateChats(),
@@ -138,28 +231,52 @@ async def attach_core(
     return rt
 
 
+async def _resume_users(rt: BotRuntime) -> None:
+    """After a restart: open the sessions of users whose trades are not over (their contracts
+    are followed again, unknown outcomes resolved, untold settlements told)."""
+    pending = {entry.telegram_id for entry in await rt.storage.journal_to_follow()}
+    for user_id in sorted(uid for uid in pending if uid is not None):
+        rt.desk.spawn(_open_quietly(rt, user_id), f"resume-{user_id}")
+
+
+async def _open_quietly(rt: BotRuntime, user_id: int) -> None:
+    try:
+        await rt.sessions.get(user_id)
+    except (DerivError, Exception) as error:
+        logger.warning("could not resume the account of user %s: %s", user_id, type(error).__name__)
+
+
 async def detach_core(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop the settlement watches and price alerts; the client itself belongs to the caller."""
+    """Stop the background work and close the sessions the bot opened; the clients given to
+    :func:`attach_core` and the storage belong to the caller."""
     rt = application.bot_data.pop(RUNTIME_KEY, None)
     if isinstance(rt, BotRuntime):
-        await rt.watchers.close()
+        await rt.desk.close()
         await rt.alerts.close()
+        await rt.sessions.close()
+        await rt.market.close()
 
 
 @asynccontextmanager
 async def running_bot(
-    client: DerivClient,
     settings: BotSettings,
     *,
+    storage: Storage,
+    market_client: DerivClient,
+    owner_client: DerivClient | None = None,
+    endpoint: str | None = None,
+    app_id: int = 1089,
     base_url: str | None = None,
     base_file_url: str | None = None,
     poll_timeout: float = 10.0,
     order_ttl: float = DEFAULT_ORDER_TTL,
+    keep_warm: float = 120.0,
+    request_timeout: float = 30.0,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The bot, polling and handling updates, for the body of the ``async with``.
 
     Cancelling the body stops the bot cleanly: polling ends, watches are cancelled, pending
-    orders die with it (none is ever sent later).
+    orders die with it (none is ever sent later); what the journal holds is resumed next time.
     """
     application = build_application(settings, base_url=base_url, base_file_url=base_file_url)
     updater = application.updater
@@ -170,7 +287,18 @@ async def running_bot(
         await application.bot.shutdown()  # Application.shutdown() skips a failed initialize
         raise
     try:
-        await attach_core(application, client, settings, order_ttl=order_ttl)
+        await attach_core(
+            application,
+            settings,
+            storage=storage,
+            market_client=market_client,
+            owner_client=owner_client,
+            endpoint=endpoint,
+            app_id=app_id,
+            order_ttl=order_ttl,
+            keep_warm=keep_warm,
+            request_timeout=request_timeout,
+        )
         await updater.start_polling(
             timeout=int(poll_timeout),
             poll_interval=0,
@@ -180,25 +308,12 @@ async def running_bot(
         await application.start()
         yield application
     finally:
-        await detach_core(application)
         if updater.running:
             await updater.stop()
         if application.running:
             await application.stop()
+        await detach_core(application)
         await application.shutdown()
-
-
-def error_text(error: BaseException) -> str:
-    """What the user is told when a command fails (HTML-escaped)."""
-    if isinstance(error, APIError):
-        return f"❌ {escape(error.message)}"
-    if isinstance(error, ConnectionLost):
-        return "❌ Lost the connection to Deriv; I am reconnecting. Try again in a moment."
-    if isinstance(error, RequestTimeout):
-        return "❌ Deriv did not answer in time. Try again in a moment."
-    if isinstance(error, DerivError):
-        return f"❌ {escape(str(error))}"
-    return "❌ Something went wrong on my side; the owner can see it in the bot's log."
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,7 +325,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update):
         user_id = update.effective_user.id if update.effective_user else None
         command = command_name(update)
-    if isinstance(error, DerivError):
+    if isinstance(error, DerivError | UnknownSymbol | NotConnected | TokenRefused | AtCapacity):
         logger.warning("%s from user %s: %s", command, user_id, type(error).__name__)
     else:
         logger.error("%s from user %s failed", command, user_id, exc_info=error)
@@ -218,7 +333,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(error_text(error)[:190], show_alert=True)
+            from derivkit.bot.handlers.common import plain
+
+            await update.callback_query.answer(plain(error_text(error)), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(error_text(error))
     except Exception as reply_error:  # telling the user failed too: log, never loop

@@ -1,9 +1,11 @@
 """Keep secrets out of the bot's logs.
 
 The Bot API puts the bot token in every request URL, and ``httpx`` logs each URL at INFO; HTTP
-errors can carry the URL too. :func:`protect_logging` quiets those loggers and installs a
+errors can carry the URL too. python-telegram-bot logs every update and every call's parameters
+at DEBUG, message texts included, and in multi-user mode a message may be a user's Deriv token.
+:func:`protect_logging` quiets those loggers (``telegram`` never below INFO) and installs a
 :class:`RedactingFilter` on the handlers that print, masking the bot token, anything shaped like
-one, and the Deriv token, in messages and tracebacks alike.
+one, and the known Deriv tokens, in messages and tracebacks alike.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ __all__ = ["REDACTED", "RedactingFilter", "protect_logging", "redact"]
 REDACTED = "<redacted>"
 _BOT_TOKEN_SHAPE = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{20,100}")
 _NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")
+#: Loggers that print message texts or raw frames (users' tokens) below INFO.
+_TEXT_LOGGERS = ("telegram", "websockets")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -48,7 +52,14 @@ def protect_logging(secrets: Iterable[str], handlers: Iterable[logging.Handler] 
     """Quiet the HTTP loggers and mask ``secrets`` on ``handlers`` and the root logger's."""
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    redacting = RedactingFilter(secrets)
+    for name in _TEXT_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+    secrets = tuple(secret for secret in secrets if secret)
     for handler in (*handlers, *logging.getLogger().handlers):
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(redacting)
+        existing = next((f for f in handler.filters if isinstance(f, RedactingFilter)), None)
+        if existing is None:
+            handler.addFilter(RedactingFilter(secrets))
+        else:
+            existing.secrets = tuple(dict.fromkeys((*existing.secrets, *secrets)))

@@ -12,13 +12,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from derivkit.core import ContractSpec
+from derivkit.core import ContractSpec, Proposal
 
 __all__ = ["PendingOrder", "PendingOrders"]
 
-OrderKind = Literal["buy", "sell"]
+OrderKind = Literal["buy", "sell", "sellall"]
 
 
 @dataclass
@@ -39,6 +39,9 @@ class PendingOrder:
     spec: ContractSpec | None = None
     contract_id: int | None = None
     message_id: int | None = field(default=None)
+    proposal: Proposal | None = None
+    contract_ids: list[int] = field(default_factory=list)  # "sellall"
+    card: Any = None  # the Confirm/Cancel buttons (derivkit.bot.buttons.Card)
 
 
 class PendingOrders:
@@ -95,6 +98,13 @@ class PendingOrders:
         if order is not None:
             del self._orders[nonce]
         return order
+
+    def cancel_user(self, user_id: int) -> int:
+        """Drop every pending order of ``user_id`` (their /stop); returns how many."""
+        mine = [nonce for nonce, order in self._orders.items() if order.user_id == user_id]
+        for nonce in mine:
+            del self._orders[nonce]
+        return len(mine)
 
     def expire(self, nonce: str) -> PendingOrder | None:
         """Remove and return the order if it is still pending (its time ran out)."""

@@ -5,10 +5,9 @@ Pure functions of core models: no Telegram calls, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
-from derivkit.bot.alerts import Alert
 from derivkit.core import (
     AccountInfo,
     BuyReceipt,
@@ -18,22 +17,30 @@ from derivkit.core import (
     ProfitTableEntry,
     Proposal,
     SellReceipt,
+    StatementEntry,
     Tick,
 )
-from derivkit.formatting import DURATION_UNITS, money, price
+from derivkit.formatting import DURATION_UNITS, money, price, utc
+from derivkit.storage import AlertRecord, JournalEntry
 
 __all__ = [
     "MAX_MESSAGE",
     "account_label",
     "alert_fired",
+    "alert_text",
     "bought",
+    "journal_lines",
     "portfolio_lines",
     "pre_chunks",
     "profit_lines",
     "quote_card",
     "quotes_table",
+    "resolved_bought",
+    "settled_entry",
     "settlement",
     "sold",
+    "statement_lines",
+    "stats_text",
 ]
 
 MAX_MESSAGE = 4096
@@ -105,12 +112,108 @@ def settlement(contract: OpenContract) -> str:
     )
 
 
-def alert_fired(alert: Alert, tick: Tick) -> str:
-    side = "above" if alert.above else "below"
+def alert_text(alert: AlertRecord) -> str:
+    """``R_100 above 1500.00 (repeats, 5m apart)`` (plain text)."""
+    if alert.kind == "move":
+        what = f"{alert.symbol} moves {alert.level:g}%"
+        if alert.reference:
+            what += f" from {price(alert.reference, alert.pip_size)}"
+    else:
+        what = f"{alert.symbol} {alert.kind} {price(alert.level, alert.pip_size)}"
+    if alert.repeat:
+        gap = f", {_span(alert.cooldown)} apart" if alert.cooldown else ""
+        what += f" (repeats{gap})"
+    return what
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"
+
+
+def alert_fired(alert: AlertRecord, tick: Tick) -> str:
+    if alert.kind == "move":
+        return (
+            f"🔔 <b>{escape(alert.symbol)}</b> moved {alert.level:g}% "
+            f"(from {price(alert.reference, alert.pip_size)}): "
+            f"<b>{price(tick.quote, tick.pip_size)}</b>"
+        )
     return (
-        f"🔔 <b>{escape(alert.symbol)}</b> is {side} {price(alert.level, alert.pip_size)}: "
+        f"🔔 <b>{escape(alert.symbol)}</b> is {alert.kind} {price(alert.level, alert.pip_size)}: "
         f"<b>{price(tick.quote, tick.pip_size)}</b>"
     )
+
+
+def resolved_bought(entry: JournalEntry) -> str:
+    """An unknown outcome found in the account: the buy did happen."""
+    return (
+        f"✅ Checked with Deriv: the buy of <b>{escape(entry.contract_type)} on "
+        f"{escape(entry.symbol)}</b> did happen: contract <code>{entry.contract_id}</code>, "
+        f"bought for {money(entry.buy_price, entry.currency)}. I will tell you when it settles."
+    )
+
+
+def settled_entry(entry: JournalEntry) -> str:
+    """A settlement from the journal (told after a restart)."""
+    profit = entry.profit or 0.0
+    verdict = "won" if profit > 0 else "lost" if profit < 0 else "broke even"
+    mark = "✳" if profit > 0 else "❌" if profit < 0 else "➖"
+    sign = "+" if profit > 0 else ""
+    return (
+        f"{mark} Contract <code>{entry.contract_id}</code> "
+        f"({escape(entry.contract_type)} {escape(entry.symbol)}) {verdict}: "
+        f"<b>{sign}{money(profit, entry.currency)}</b> "
+        f"(stake {money(entry.buy_price, entry.currency)}, "
+        f"sold for {money(entry.sell_price, entry.currency)})"
+    )
+
+
+def journal_lines(entries: Sequence[JournalEntry]) -> list[str]:
+    lines = []
+    for entry in entries:
+        when = utc(int(entry.requested_at))[5:16]
+        if entry.status == "settled":
+            profit = entry.profit or 0.0
+            outcome = f"{'+' if profit > 0 else ''}{money(profit, entry.currency)}"
+        else:
+            outcome = {"bought": "open", "not_bought": "not bought"}.get(entry.status, entry.status)
+        lines.append(
+            f"{when} {entry.contract_type:<9} {entry.symbol:<9} "
+            f"{money(entry.buy_price or entry.stake, entry.currency):>12} {outcome}"
+        )
+    return lines
+
+
+def stats_text(entries: Sequence[JournalEntry], period: str) -> str:
+    settled = [entry for entry in entries if entry.status == "settled"]
+    won = sum(1 for entry in settled if (entry.profit or 0) > 0)
+    lost = sum(1 for entry in settled if (entry.profit or 0) < 0)
+    open_now = sum(1 for entry in entries if entry.status == "bought")
+    currency = entries[0].currency if entries else "USD"
+    total = sum(entry.profit or 0.0 for entry in settled)
+    rate = f"{won / len(settled) * 100:.0f}%" if settled else "-"
+    staked = sum(entry.buy_price or 0.0 for entry in settled)
+    sign = "+" if total > 0 else ""
+    title = {"today": "Today", "week": "The last 7 days", "all": "All time"}.get(period, period)
+    return (
+        f"<b>{title}</b> (trades through this bot)\n"
+        f"Runs: {len(settled)} · won {won} · lost {lost} · open {open_now}\n"
+        f"Win rate: {rate}\n"
+        f"Staked: {money(staked, currency)}\n"
+        f"P/L: <b>{sign}{money(total, currency)}</b>"
+    )
+
+
+def statement_lines(rows: Sequence[StatementEntry], currency: str) -> list[str]:
+    return [
+        f"{utc(row.transaction_time)[5:16]} {row.action_type:<8} "
+        f"{'+' if row.amount > 0 else ''}{money(row.amount, currency):>14} "
+        f"-> {money(row.balance_after, currency)}"
+        for row in rows
+    ]
 
 
 def quotes_table(rows: Sequence[tuple[str, float | None, int | None, str]]) -> list[str]:
@@ -122,12 +225,23 @@ def quotes_table(rows: Sequence[tuple[str, float | None, int | None, str]]) -> l
     return pre_chunks(lines)
 
 
-def portfolio_lines(contracts: Sequence[PortfolioContract]) -> list[str]:
-    return [
-        f"{c.contract_id:<12} {c.contract_type:<10} {c.symbol:<10} "
-        f"{money(c.buy_price, c.currency):>14} -> {money(c.payout, c.currency)}"
-        for c in contracts
-    ]
+def portfolio_lines(
+    contracts: Sequence[PortfolioContract], states: Mapping[int, OpenContract] | None = None
+) -> list[str]:
+    """One line per open contract: stake, and with a live state its value now and P/L."""
+    states = states or {}
+    lines = []
+    for c in contracts:
+        state = states.get(c.contract_id)
+        stake = money(c.buy_price, c.currency)
+        line = f"{c.contract_id:<12} {c.contract_type:<9} {c.symbol:<9} {stake:>12}"
+        if state is not None and state.bid_price is not None:
+            sign = "+" if state.profit > 0 else ""
+            line += f" now {money(state.bid_price, c.currency)} ({sign}{state.profit:.2f})"
+        else:
+            line += f" -> {money(c.payout, c.currency)}"
+        lines.append(line)
+    return lines
 
 
 def profit_lines(entries: Sequence[ProfitTableEntry], currency: str) -> tuple[list[str], float]:

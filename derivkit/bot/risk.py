@@ -1,11 +1,19 @@
-"""Account-level limits a buy must pass: how many contracts may be open, and how much the day
-may lose. Checked when a buy is quoted and again when it is confirmed (other trades may have
-happened in between). The day is the server's UTC day.
+"""Account-level limits a buy must pass: the stake, how many contracts may be open, and how much
+the day may lose. Checked when a buy is quoted and again when it is confirmed (other trades may
+have happened in between). The day is the server's UTC day.
+
+Open contracts and their stakes come from the session's followed positions (kept current by the
+account's transaction stream), so a check costs no Deriv call unless a daily loss limit is set
+(then one ``profit_table``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from derivkit.bot.runtime import BotRuntime
+from derivkit.bot.sessions import AccountSession
 from derivkit.formatting import money
 
 __all__ = ["buy_refusal", "day_start", "loss_refusal"]
@@ -34,23 +42,38 @@ def loss_refusal(
     )
 
 
-async def buy_refusal(rt: BotRuntime, stake: float) -> str | None:
-    """Why a buy of ``stake`` breaks a limit now, or None. Reads the account (read-only calls)."""
-    settings = rt.settings
-    open_contracts = await rt.client.portfolio()
-    if len(open_contracts) >= settings.max_open:
+async def _positions(session: AccountSession) -> tuple[int, float]:
+    """How many contracts are open and what they staked."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(session.client.request_timeout):
+            await session.following.wait()
+    if session.following.is_set():
+        return len(session.watchers), session.watchers.open_stakes()
+    contracts = await session.client.portfolio()
+    return len(contracts), sum(contract.buy_price for contract in contracts)
+
+
+async def buy_refusal(
+    rt: BotRuntime, session: AccountSession, user_id: int, stake: float
+) -> str | None:
+    """Why a buy of ``stake`` by ``user_id`` breaks a limit now, or None."""
+    limits = await rt.trading_limits(user_id)
+    currency = session.currency
+    if stake > limits.max_stake:
         return (
-            f"Refused: {len(open_contracts)} contracts are open and this bot allows "
-            f"{settings.max_open} at a time."
+            f"Refused: {money(stake, currency)} is above this bot's limit of "
+            f"{money(limits.max_stake, currency)} per contract."
         )
-    if settings.daily_loss is None:
+    count, stakes = await _positions(session)
+    if count >= limits.max_open:
+        return (
+            f"Refused: {count} contracts are open and this bot allows {limits.max_open} at a time."
+        )
+    if limits.daily_loss is None:
         return None
-    today = day_start(await rt.client.server_time())
-    settled = await rt.client.profit_table(limit=MAX_SETTLED_TODAY, date_from=today)
+    today = day_start(await session.client.server_time())
+    settled = await session.client.profit_table(limit=MAX_SETTLED_TODAY, date_from=today)
+    count, stakes = await _positions(session)  # the calls above let every message arrive
     return loss_refusal(
-        sum(entry.profit for entry in settled),
-        sum(contract.buy_price for contract in open_contracts),
-        stake,
-        settings.daily_loss,
-        rt.currency,
+        sum(entry.profit for entry in settled), stakes, stake, limits.daily_loss, currency
     )

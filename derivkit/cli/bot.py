@@ -22,7 +22,7 @@ from derivkit.cli.errors import (
     reported,
 )
 from derivkit.cli.runner import StopSignals, open_session, output_for
-from derivkit.settings import option_help, setting
+from derivkit.settings import data_dir, option_help, setting
 
 bot_app = typer.Typer(
     name="bot",
@@ -45,7 +45,13 @@ def run_command(
             "--allow", metavar="USER_ID", help=option_help("allowed_users"), show_default=False
         ),
     ] = None,
-    trading: Annotated[bool, typer.Option("--trading", help=option_help("trading"))] = False,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help=option_help("mode"), show_default=False)
+    ] = None,
+    trading: Annotated[
+        bool | None,
+        typer.Option("--trading/--no-trading", help=option_help("trading"), show_default=False),
+    ] = None,
     max_stake: Annotated[
         float | None, typer.Option("--max-stake", help=option_help("max_stake"))
     ] = None,
@@ -57,6 +63,33 @@ def run_command(
     ] = None,
     real_money: Annotated[
         bool, typer.Option("--real-money", help=option_help("real_money"))
+    ] = False,
+    real_money_user: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--real-money-user",
+            metavar="USER_ID",
+            help=option_help("real_money_users"),
+            show_default=False,
+        ),
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option("--database", help=option_help("database"), show_default=False)
+    ] = None,
+    session_idle: Annotated[
+        str | None,
+        typer.Option("--session-idle", help=option_help("session_idle"), show_default=False),
+    ] = None,
+    max_sessions: Annotated[
+        int | None,
+        typer.Option("--max-sessions", help=option_help("max_sessions"), show_default=False),
+    ] = None,
+    connect_rate: Annotated[
+        float | None,
+        typer.Option("--connect-rate", help=option_help("connect_rate"), show_default=False),
+    ] = None,
+    no_send_limit: Annotated[
+        bool, typer.Option("--no-send-limit", help=option_help("no_send_limit"))
     ] = False,
     api_url: Annotated[
         str | None, typer.Option("--api-url", help=option_help("api_url"), show_default=False)
@@ -86,6 +119,13 @@ def run_command(
             daily_loss=daily_loss,
             real_money=real_money,
             api_url=api_url,
+            mode=mode,
+            real_money_users=real_money_user,
+            database=database,
+            session_idle=session_idle,
+            max_sessions=max_sessions,
+            connect_rate=connect_rate,
+            no_send_limit=no_send_limit,
             stored_token=TokenStore.for_bot().load(),
         )
         if not bot_settings.token:
@@ -99,9 +139,12 @@ def run_command(
     if not out.verbose:  # the embedded simulator's and the socket library's chatter
         logging.getLogger("websockets").setLevel(logging.WARNING)
 
-    if not bot_settings.allowed_users:
+    if not bot_settings.allowed_users and not bot_settings.multi_user:
         out.warn("nobody is allowed yet: only /whoami answers. Add users with --allow ID")
-    if bot_settings.trading:
+    if bot_settings.multi_user:
+        served = "everyone" if not bot_settings.allowed_users else "the allowed users"
+        out.warn(f"multi-user mode: {served} may /connect their own Deriv account")
+    if bot_settings.trading_on:
         limits = f"at most {bot_settings.max_stake:g} per contract, {bot_settings.max_open} open"
         if bot_settings.daily_loss is not None:
             limits += f", daily loss limit {bot_settings.daily_loss:g}"
@@ -110,10 +153,22 @@ def run_command(
     signals = StopSignals()
 
     async def main() -> None:
+        from derivkit.storage import Storage, TokenCipher, default_url
+
         signals.install()
+        url = bot_settings.database or default_url(data_dir())
         async with (
-            open_session(settings, out, needs_token=True) as session,
-            running_bot(session.api, bot_settings, base_url=bot_settings.api_url),
+            open_session(settings, out, needs_token=not bot_settings.multi_user) as session,
+            await Storage.open(url, TokenCipher.from_environment()) as storage,
+            running_bot(
+                bot_settings,
+                storage=storage,
+                market_client=session.api,
+                owner_client=None if bot_settings.multi_user else session.api,
+                endpoint=session.api.url,
+                app_id=settings.app_id,
+                base_url=bot_settings.api_url,
+            ),
         ):
             out.note("Bot running; Ctrl-C stops it.")
             await signals.stop.wait()

@@ -91,6 +91,39 @@ def serve(
             "--start-epoch", metavar="EPOCH", help="Simulated epoch at start (default: now)."
         ),
     ] = None,
+    scopes: Annotated[
+        str | None,
+        typer.Option(
+            "--scopes",
+            metavar="SCOPES",
+            help="Comma-separated scopes of every token (default: read, trade, "
+            "trading_information, payments, admin).",
+            show_default=False,
+        ),
+    ] = None,
+    separate_users: Annotated[
+        bool,
+        typer.Option(
+            "--separate-users",
+            help="Make each token its own Deriv user (its account_list shows only its account), "
+            "as the users of a multi-user bot are.",
+        ),
+    ] = False,
+    delay: Annotated[
+        float,
+        typer.Option(
+            "--delay", min=0, metavar="SECONDS", help="Seconds added before every message sent."
+        ),
+    ] = 0.0,
+    token_delay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--token-delay",
+            metavar="TOKEN=SECONDS",
+            help="Extra delay of every message to one token's connections (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve ws://HOST:PORT/websockets/v3 until Ctrl-C.
 
@@ -100,6 +133,13 @@ def serve(
     from derivkit.sim import Simulator  # lazy: keeps CLI start-up fast
 
     out = output_for(ctx)
+    slow: dict[str, float] = {}
+    for item in token_delay or []:
+        slow_token, _, seconds = item.partition("=")
+        try:
+            slow[slow_token] = float(seconds)
+        except ValueError:
+            raise typer.BadParameter("use TOKEN=SECONDS", param_hint="--token-delay") from None
     try:
         sim = Simulator(
             host=host,
@@ -111,9 +151,13 @@ def serve(
             speed=speed,
             idle_timeout=idle_timeout,
             start_epoch=start_epoch,
+            scopes=[s.strip() for s in scopes.split(",") if s.strip()] if scopes else None,
+            separate_users=separate_users,
         )
     except ValueError as exc:  # the other values were checked above: a token is wrong
         raise typer.BadParameter(str(exc), param_hint="--token / --real-token") from None
+    sim.faults.delay = delay
+    sim.faults.token_delay.update(slow)
     signals = StopSignals()
 
     async def serve_until_stopped() -> None:

@@ -28,6 +28,10 @@ from derivkit.sim.products.base import Context, Contract, Product
 log = logging.getLogger("derivkit.sim")
 
 AccountListener = Callable[[str, Any], None]
+#: The scopes a token has unless it was made with fewer (``Simulator.add_account``).
+ALL_SCOPES = ("read", "trade", "trading_information", "payments", "admin")
+#: The one Deriv user the simulator's own tokens belong to (unless ``separate_users``).
+SHARED_USER = 1000
 
 
 @dataclass
@@ -90,10 +94,19 @@ class Account:
     """One trading account (``VRTC…`` virtual or ``CR…`` real)."""
 
     def __init__(
-        self, loginid: str, token: str, is_virtual: bool, currency: str, balance: float
+        self,
+        loginid: str,
+        token: str,
+        is_virtual: bool,
+        currency: str,
+        balance: float,
+        scopes: tuple[str, ...] = ALL_SCOPES,
+        user_id: int = SHARED_USER,
     ) -> None:
         self.loginid = loginid
         self.token = token
+        self.scopes = tuple(scopes)
+        self.user_id = user_id  # the Deriv user owning it: account_list lists a user's accounts
         self.is_virtual = is_virtual
         self.currency = currency
         self.initial_balance = round(balance, 2)

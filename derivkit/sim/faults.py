@@ -4,6 +4,8 @@
   drop).
 * ``delay`` — seconds added before each outgoing message is written (replies and stream messages;
   order is preserved).
+* ``token_delay`` — ``{token: seconds}``: extra delay of every message to a connection authorized
+  with that token (one slow account among many), except the ``authorize`` reply itself.
 * ``mute`` — while True, requests are read (and reset the idle timer) but ignored, and nothing is
   sent: no replies and no stream messages.
 * ``pause_symbol(symbol)`` / ``resume_symbol(symbol)`` — stop / restart tick generation for a
@@ -25,6 +27,7 @@ class Faults:
         resume: Callable[[str], None],
     ) -> None:
         self.delay: float = 0.0
+        self.token_delay: dict[str, float] = {}
         self.mute: bool = False
         self._drop = drop
         self._pause = pause
@@ -46,6 +49,7 @@ class Faults:
     def reset(self) -> None:
         """Clear delay and mute and resume every paused symbol."""
         self.delay = 0.0
+        self.token_delay.clear()
         self.mute = False
         for s in list(self.paused):
             self.resume_symbol(s)

@@ -18,7 +18,7 @@ from types import TracebackType
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from derivkit.sim.account import Account, Broker
+from derivkit.sim.account import ALL_SCOPES, SHARED_USER, Account, Broker
 from derivkit.sim.clock import SimClock
 from derivkit.sim.faults import Faults
 from derivkit.sim.feed import Market
@@ -47,6 +47,8 @@ class Simulator:
         rate_limits: RateLimits | None = None,
         idle_timeout: float = 120.0,
         start_epoch: int | None = None,
+        scopes: Sequence[str] | None = None,
+        separate_users: bool = False,
     ) -> None:
         if not speed > 0:
             raise ValueError("speed must be positive")
@@ -72,11 +74,14 @@ class Simulator:
         for tok in all_tokens:
             if not isinstance(tok, str) or not _TOKEN.match(tok):
                 raise ValueError(f"invalid token {tok!r}: use 1-128 of [A-Za-z0-9_-]")
+        self.scopes = tuple(scopes) if scopes is not None else ALL_SCOPES
         self.accounts: dict[str, Account] = {}
-        for i, tok in enumerate(self.tokens):
-            self.accounts[tok] = Account(f"VRTC{9000001 + i}", tok, True, currency, balance)
-        for i, tok in enumerate(self.real_tokens):
-            self.accounts[tok] = Account(f"CR{9000001 + i}", tok, False, currency, balance)
+        self._virtual_count = self._real_count = 0
+        self._last_user = SHARED_USER
+        for tok in self.tokens:
+            self._register(tok, real=False, scopes=self.scopes, own_user=separate_users)
+        for tok in self.real_tokens:
+            self._register(tok, real=True, scopes=self.scopes, own_user=separate_users)
         #: The first virtual token (or the first real one when only real tokens were given).
         self.token = (self.tokens or self.real_tokens)[0]
         self.faults = Faults(self._drop_all, self._pause, self._resume)
@@ -88,6 +93,39 @@ class Simulator:
         self._clock: SimClock | None = None
         self._market: Market | None = None
         self._broker: Broker | None = None
+
+    def add_account(
+        self, token: str, *, real: bool = False, scopes: Sequence[str] | None = None
+    ) -> Account:
+        """A new account for ``token`` (virtual ``VRTC…``, or real ``CR…``), with the token's
+        ``scopes`` (default: the simulator's), owned by a Deriv user of its own (its
+        ``account_list`` shows only it). Works before and after ``start``."""
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise ValueError(f"invalid token {token!r}: use 1-128 of [A-Za-z0-9_-]")
+        if token in self.accounts:
+            raise ValueError("tokens must be unique")
+        (self.real_tokens if real else self.tokens).append(token)
+        chosen = self.scopes if scopes is None else scopes
+        return self._register(token, real=real, scopes=chosen, own_user=True)
+
+    def _register(
+        self, token: str, *, real: bool, scopes: Sequence[str], own_user: bool
+    ) -> Account:
+        if real:
+            self._real_count += 1
+            loginid = f"CR{9000000 + self._real_count}"
+        else:
+            self._virtual_count += 1
+            loginid = f"VRTC{9000000 + self._virtual_count}"
+        user_id = SHARED_USER
+        if own_user:
+            self._last_user += 1
+            user_id = self._last_user
+        account = Account(
+            loginid, token, not real, self.currency, self.balance, tuple(scopes), user_id
+        )
+        self.accounts[token] = account
+        return account
 
     # -- components (available after start) ----------------------------------------------------
     @property

@@ -157,15 +157,19 @@ class Session:
         except ConnectionClosed:
             pass
 
-    def enqueue(self, text: str) -> None:
-        """Queue one outgoing message (dropped while muted or after close)."""
+    def enqueue(self, text: str, *, hold: bool = True) -> None:
+        """Queue one outgoing message (dropped while muted or after close); ``hold=False``
+        spares it the per-token delay (the reply that logs the connection in)."""
         if self.closed or self.sim.faults.mute:
             return
         if len(self._out) >= MAX_BACKLOG:
             log.warning("client too slow, aborting connection")
             self.abort()
             return
-        delay = self.sim.faults.delay
+        faults = self.sim.faults
+        delay = faults.delay
+        if hold and faults.token_delay and self.account is not None:
+            delay += faults.token_delay.get(self.account.token, 0.0)
         self._out.append((self._loop.time() + delay if delay > 0 else 0.0, text))
         self._wake.set()
 
@@ -313,7 +317,7 @@ class Session:
                 msg["passthrough"] = r.passthrough
             if r.req_id is not None:
                 msg["req_id"] = r.req_id
-        self.enqueue(dumps(msg))
+        self.enqueue(dumps(msg), hold=r is None or r.call != "authorize")
 
     def _send_too_deep(self, req: dict[str, Any]) -> None:
         """``SanityCheckFailed`` for a request nested too deeply; only its flat fields are

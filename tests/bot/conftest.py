@@ -1,15 +1,21 @@
 """End-to-end fixtures for the Telegram bot: the simulator (Deriv), a fake Bot API server
-(Telegram), a real DerivClient and the production ``running_bot`` lifecycle between them.
+(Telegram), real DerivClients, a real SQLite database in a temporary data dir, and the
+production ``running_bot`` lifecycle between them.
 
 Everything talks over real loopback sockets: PTB's HTTPX layer to the fake, the core to the
-simulator. Tests wait on the fake's outbox, never on sleeps.
+simulator. Tests wait on the fake's outbox, never on sleeps. ``await bot.restart()`` stops the
+bot and starts a new one on the same simulator, fake and data dir.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +25,7 @@ from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.core import DerivClient
 from derivkit.settings import BotSettings
 from derivkit.sim import RateLimits, Simulator
+from derivkit.storage import Storage, TokenCipher, default_url
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -27,6 +34,7 @@ REAL_TOKEN = "real-token-bot-0001"
 OWNER = 111
 FRIEND = 333
 STRANGER = 222
+READ_TRADE = ("read", "trade")
 
 
 @dataclass
@@ -35,12 +43,64 @@ class BotHarness:
 
     api: FakeTelegramAPI
     sim: Simulator
-    client: DerivClient
-    app: Any
+    data_dir: Path
+    settings: BotSettings
+    options: dict[str, Any]
+    client: DerivClient | None = None  # personal mode: the owner's client
+    app: Any = None
+    storage: Storage | None = None
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     @property
     def rt(self) -> BotRuntime:
         return runtime(self.app)
+
+    async def start(self) -> None:
+        stack = self._stack
+        options = self.options
+        self.storage = await stack.enter_async_context(
+            await Storage.open(
+                default_url(self.data_dir), TokenCipher.from_environment({}, self.data_dir)
+            )
+        )
+        timeout = options.get("request_timeout", 10.0)
+        if self.settings.multi_user:
+            market = await stack.enter_async_context(
+                DerivClient(self.sim.url, request_timeout=timeout)
+            )
+            owner = None
+        else:
+            owner = await stack.enter_async_context(
+                DerivClient(self.sim.url, token=options["deriv_token"], request_timeout=timeout)
+            )
+            market = owner
+        self.client = owner
+        self.app = await stack.enter_async_context(
+            running_bot(
+                self.settings,
+                storage=self.storage,
+                market_client=market,
+                owner_client=owner,
+                endpoint=self.sim.url,
+                base_url=self.api.base_url,
+                base_file_url=self.api.base_file_url,
+                poll_timeout=1,
+                order_ttl=options.get("order_ttl", 30.0),
+                keep_warm=options.get("keep_warm", 120.0),
+                request_timeout=timeout,
+            )
+        )
+        await self.api.wait_until_polling()
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+        self._stack = AsyncExitStack()
+
+    async def restart(self, **changes: Any) -> None:
+        await self.stop()
+        if changes:
+            self.settings = replace(self.settings, **changes)
+        await self.start()
 
     async def send(self, text: str, user_id: int = OWNER, **kwargs: Any) -> dict[str, Any]:
         """``user_id`` sends ``text``; returns the bot's next message in that chat."""
@@ -66,26 +126,59 @@ class BotHarness:
         )
         return call.params
 
+    def account(self, token: str) -> Any:
+        return self.sim.accounts[token]
+
+    async def connect(self, user_id: int, token: str) -> dict[str, Any]:
+        """``user_id`` connects ``token`` with ``/connect TOKEN``; returns the bot's answer."""
+        return await self.send(f"/connect {token}", user_id=user_id)
+
 
 StartBot = Callable[..., Awaitable[BotHarness]]
 
 
+async def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> None:
+    """Until ``condition()`` holds (checked every 10 ms), for state that no event announces
+    (a row written, a socket closed on the server); fails after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        for _ in itertools.count():
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.01)
+
+
 @pytest.fixture
-async def start_bot() -> AsyncIterator[StartBot]:
-    """A factory: ``await start_bot(trading=True, ...)`` gives a running :class:`BotHarness`."""
+async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
+    """A factory: ``await start_bot(trading=True, ...)`` gives a running :class:`BotHarness`.
+
+    ``accounts`` adds simulator accounts: ``{token: scopes}`` (virtual) for multi-user tests.
+    """
+    harnesses: list[BotHarness] = []
     async with AsyncExitStack() as stack:
 
         async def start(
             *,
-            trading: bool = True,
+            mode: str = "personal",
+            trading: bool | None = True,
             allowed: tuple[int, ...] = (OWNER,),
             max_stake: float = 50.0,
             max_open: int = 5,
             daily_loss: float | None = None,
             real_money: bool = False,
+            real_money_users: tuple[int, ...] = (),
             deriv_token: str = DEMO_TOKEN,
+            accounts: dict[str, tuple[str, ...]] | None = None,
+            real_accounts: dict[str, tuple[str, ...]] | None = None,
             order_ttl: float = 30.0,
             request_timeout: float = 10.0,
+            keep_warm: float = 120.0,
+            session_idle: float = 600.0,
+            max_sessions: int = 1000,
+            connect_rate: float = 1000.0,
+            no_send_limit: bool = False,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
@@ -96,30 +189,39 @@ async def start_bot() -> AsyncIterator[StartBot]:
                     rate_limits=RateLimits.unlimited(),
                 )
             )
+            for token, scopes in (accounts or {}).items():
+                sim.add_account(token, scopes=scopes)
+            for token, scopes in (real_accounts or {}).items():
+                sim.add_account(token, real=True, scopes=scopes)
             api = await stack.enter_async_context(FakeTelegramAPI(token=BOT_TOKEN))
-            client = await stack.enter_async_context(
-                DerivClient(sim.url, token=deriv_token, request_timeout=request_timeout)
-            )
             settings = BotSettings(
                 token=BOT_TOKEN,
+                mode=mode,
                 allowed_users=frozenset(allowed),
                 trading=trading,
                 max_stake=max_stake,
                 max_open=max_open,
                 daily_loss=daily_loss,
                 real_money=real_money,
+                real_money_users=frozenset(real_money_users),
+                session_idle=session_idle,
+                max_sessions=max_sessions,
+                connect_rate=connect_rate,
+                no_send_limit=no_send_limit,
             )
-            app = await stack.enter_async_context(
-                running_bot(
-                    client,
-                    settings,
-                    base_url=api.base_url,
-                    base_file_url=api.base_file_url,
-                    poll_timeout=1,
-                    order_ttl=order_ttl,
-                )
-            )
-            await api.wait_until_polling()
-            return BotHarness(api, sim, client, app)
+            options = {
+                "deriv_token": deriv_token,
+                "order_ttl": order_ttl,
+                "request_timeout": request_timeout,
+                "keep_warm": keep_warm,
+            }
+            harness = BotHarness(api, sim, tmp_path / "data", settings, options)
+            harnesses.append(harness)
+            await harness.start()
+            return harness
 
-        yield start
+        try:
+            yield start
+        finally:
+            for harness in harnesses:
+                await harness.stop()

@@ -165,3 +165,43 @@ def test_without_the_bot_extra_run_says_what_to_install(bot_token):
     assert done.stderr.strip().splitlines() == [
         "Error: the bot needs its extra: pip install 'derivkit[bot]'"
     ]
+
+
+async def stop(process: asyncio.subprocess.Process) -> str:
+    process.send_signal(signal.SIGINT)
+    async with asyncio.timeout(20):
+        _, rest = await process.communicate()
+    return rest.decode()
+
+
+async def test_a_multi_user_bot_process_keeps_its_users_across_a_restart(tmp_path):
+    from derivkit.sim import Simulator
+
+    user, token = 4242, "cli-user-token-01"
+    async with (
+        Simulator(seed=3, tokens=[token], scopes=["read", "trade"]) as sim,
+        FakeTelegramAPI(token=BOT_TOKEN) as api,
+    ):
+        args = ("--endpoint", sim.url, "bot", "run", "--mode", "multi-user")
+        for round_ in ("first", "second"):
+            process = await spawn_bot(api, *args)
+            stderr: list[str] = []
+            try:
+                assert process.stderr is not None
+                await read_until(process.stderr, "Bot running", stderr)
+                await api.wait_until_polling(timeout=10)
+                if round_ == "first":
+                    api.user_sends(f"/connect {token}", user_id=user)
+                    reply = await api.next_bot_message(chat_id=user, timeout=10)
+                    assert "✅ Connected" in reply["text"]
+                api.user_sends("/balance", user_id=user)
+                reply = await api.next_bot_message(chat_id=user, timeout=10)
+                assert "10,000.00 USD" in reply["text"], round_
+                stderr.append(await stop(process))
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            assert "multi-user mode: everyone may /connect" in "".join(stderr)
+    data = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    assert data and token.encode() not in data

@@ -1,172 +1,359 @@
-"""/buy and /sell, behind Confirm / Cancel buttons.
+"""/quote, /buy (typed, or step by step with buttons), /sell and /sellall, behind Confirm /
+Cancel buttons.
 
-A trade command only quotes and records a :class:`~derivkit.bot.orders.PendingOrder`; its buttons
-carry the order's nonce. Confirm takes the order (once, by its owner, before it expires) and sends
-the trade exactly once, bounded by the quoted price. A lost reply is reported as "may or may not
-have happened" and never re-sent. Trade commands typed while the bot was away are refused.
+A trade command only quotes and records a :class:`~derivkit.bot.orders.PendingOrder`; its card's
+buttons stand for that order on the server (:mod:`derivkit.bot.buttons`). Confirm takes the order
+(once, by its owner, before it expires), retires the card, and sends the trade exactly once
+through the :class:`~derivkit.bot.trades.TradeDesk`, bounded by the quoted price. The result
+replaces the card (re-tried; sent as a new message if the card cannot be edited). Trade commands
+typed while the bot was away are refused.
+
+Contract terms are parsed into :class:`TradeTerms` (symbol, type, stake, duration, barrier and
+``extras`` for product parameters still to come, such as a multiplier), then checked against
+what the symbol offers, so a wrong contract type lists the valid ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import math
+from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from derivkit.bot.access import is_stale
-from derivkit.bot.handlers.account import SELL_BUTTON_PREFIX
+from derivkit.bot.buttons import Button, Card
+from derivkit.bot.handlers.common import Tap, action, reply, trade_refusal
 from derivkit.bot.orders import PendingOrder
-from derivkit.bot.render import account_label, bought, quote_card, sold
+from derivkit.bot.render import account_label, quote_card
 from derivkit.bot.risk import buy_refusal
 from derivkit.bot.runtime import BotRuntime, runtime
-from derivkit.core import APIError, ContractSpec, DerivError, OutcomeUnknown, RequestTimeout
+from derivkit.bot.sessions import AccountSession
+from derivkit.core import ContractSpec, OpenContract
 from derivkit.formatting import contract_spec, money
 
 __all__ = [
-    "CANCEL_PREFIX",
-    "CONFIRM_PREFIX",
+    "TradeTerms",
     "buy_command",
-    "cancel_order",
-    "confirm_order",
     "expire_order",
-    "sell_button",
+    "parse_terms",
+    "quote_command",
     "sell_command",
+    "sellall_command",
 ]
 
-CONFIRM_PREFIX = "ok:"
-CANCEL_PREFIX = "no:"
 BUY_USAGE = (
     "Usage: /buy SYMBOL TYPE STAKE DURATION [BARRIER]\n"
-    "e.g. <code>/buy R_100 CALL 10 5t</code> or <code>/buy R_10 DIGITMATCH 5 1t 7</code>"
+    "e.g. <code>/buy R_100 CALL 10 5t</code> or <code>/buy R_10 DIGITMATCH 5 1t 7</code>; "
+    "/buy alone asks step by step."
 )
-UNKNOWN_OUTCOME = (
-    "⚠️ The connection failed while this was being sent: it may or may not have happened. "
-    "Nothing was re-sent. Check /portfolio and /balance before trying again."
+QUOTE_USAGE = BUY_USAGE.replace("/buy", "/quote").replace("; /quote alone asks step by step.", ".")
+WIZARD_SYMBOLS = ("R_10", "R_25", "R_50", "R_75", "R_100", "1HZ100V")
+WIZARD_TYPES = (
+    "CALL",
+    "PUT",
+    "DIGITEVEN",
+    "DIGITODD",
+    "DIGITMATCH",
+    "DIGITDIFF",
+    "DIGITOVER",
+    "DIGITUNDER",
 )
+DIGIT_BARRIER = frozenset({"DIGITMATCH", "DIGITDIFF", "DIGITOVER", "DIGITUNDER"})
+WIZARD_STAKES = (1, 5, 10, 25, 50)
+WIZARD_DURATIONS = ("1t", "5t", "10t", "1m", "5m")
 
 
-def _refusal(rt: BotRuntime, message: Message, *, typed: bool = True) -> str | None:
-    """Why trading is refused for this command (or, ``typed=False``, this button), or None."""
-    if not rt.settings.trading:
-        return "Trading is off. The bot's owner can turn it on with <code>--trading</code>."
-    if message.chat.type != ChatType.PRIVATE:
-        return "Trading works in a private chat with me only."
-    if rt.real_money and not rt.settings.real_money:
-        return (
-            f"{account_label(rt.client.account)} is a real-money account; the owner must start "
-            "the bot with <code>--real-money</code> to trade on it."
+@dataclass(frozen=True)
+class TradeTerms:
+    """A contract as the user asked for it, before it is checked against the symbol."""
+
+    symbol: str
+    contract_type: str
+    stake: float
+    duration: str
+    barrier: str | None = None
+    extras: dict[str, str] = field(default_factory=dict)  # product parameters (key=value)
+
+    def spec(self, currency: str) -> ContractSpec:
+        """Raises ValueError (a readable reason) for a bad duration."""
+        return contract_spec(
+            self.symbol,
+            self.contract_type,
+            self.stake,
+            self.duration,
+            barrier=self.barrier,
+            currency=currency,
         )
-    if typed and is_stale(message):
-        return (
-            "Ignored: that command was sent while I was away. Send it again if you still want it."
+
+
+def parse_terms(args: list[str], usage: str = BUY_USAGE) -> TradeTerms:
+    """``R_100 CALL 10 5t [barrier] [key=value ...]`` as terms; ValueError says what is wrong."""
+    extras = dict(arg.split("=", 1) for arg in args if "=" in arg)
+    plain_args = [arg for arg in args if "=" not in arg]
+    if len(plain_args) not in (4, 5):
+        raise ValueError(usage)
+    if extras:
+        raise ValueError(
+            f"Not supported yet: {escape(', '.join(sorted(extras)))}. " + usage.split("\n")[0]
         )
-    return None
-
-
-def _confirm_keyboard(order: PendingOrder, verb: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(verb, callback_data=f"{CONFIRM_PREFIX}{order.nonce}"),
-                InlineKeyboardButton("Cancel", callback_data=f"{CANCEL_PREFIX}{order.nonce}"),
-            ]
-        ]
-    )
-
-
-async def _ask_confirmation(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, order: PendingOrder, verb: str
-) -> None:
-    rt = runtime(context)
-    sent = await message.reply_text(
-        f"{order.summary}\n\nConfirm within {rt.orders.ttl:g} s.",
-        reply_markup=_confirm_keyboard(order, verb),
-    )
-    order.message_id = sent.message_id
-    if context.job_queue is not None:
-        context.job_queue.run_once(expire_order, when=rt.orders.ttl, data=order.nonce)
-
-
-def _parse_buy(args: list[str], currency: str) -> ContractSpec:
-    if len(args) not in (4, 5):
-        raise ValueError(BUY_USAGE)
-    symbol, contract_type, stake_text, duration_text = args[:4]
+    symbol, contract_type, stake_text, duration = plain_args[:4]
     try:
         stake = float(stake_text)
     except ValueError:
         raise ValueError(f"The stake must be a number, got {escape(stake_text)}.") from None
-    if not stake > 0 or stake == float("inf"):
+    if not stake > 0 or not math.isfinite(stake):
         raise ValueError("The stake must be positive.")
-    barrier = args[4] if len(args) == 5 else None
-    try:
-        return contract_spec(
-            symbol, contract_type, stake, duration_text, barrier=barrier, currency=currency
+    barrier = plain_args[4] if len(plain_args) == 5 else None
+    return TradeTerms(symbol, contract_type.upper(), stake, duration, barrier)
+
+
+async def _checked_spec(rt: BotRuntime, terms: TradeTerms, currency: str) -> ContractSpec:
+    """Terms with the server's spelling of the symbol, checked against what it offers.
+
+    Raises:
+        ValueError: a bad duration or a contract type the symbol does not offer.
+        UnknownSymbol, APIError.
+    """
+    symbol = await rt.market.resolve(terms.symbol)
+    offered = sorted({offer.contract_type for offer in await rt.market.contracts(symbol, currency)})
+    if offered and terms.contract_type not in offered:
+        raise ValueError(
+            f"{escape(terms.contract_type)} is not offered on {escape(symbol)}. "
+            f"Valid types: {escape(', '.join(offered))}."
         )
+    try:
+        return TradeTerms(
+            symbol, terms.contract_type, terms.stake, terms.duration, terms.barrier
+        ).spec(currency)
     except ValueError as error:
         raise ValueError(escape(str(error))) from None
 
 
-async def _admit_trade_command(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> tuple[Message, int, BotRuntime] | None:
-    """The command's message, sender id and runtime if it may trade; else None (refusal sent)."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return None
+async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A price only: nothing can be bought from it."""
     rt = runtime(context)
-    refusal = _refusal(rt, message)
-    if refusal:
-        await message.reply_text(refusal)
-        return None
-    return message, user.id, rt
+    user = update.effective_user
+    if user is None:
+        return
+    try:
+        terms = parse_terms(list(context.args or []), QUOTE_USAGE)
+    except ValueError as error:
+        await reply(update, str(error))
+        return
+    session = await rt.session(user.id)
+    try:
+        spec = await _checked_spec(rt, terms, session.currency)
+    except ValueError as error:
+        await reply(update, str(error))
+        return
+    proposal = await session.client.proposal(spec)
+    await reply(
+        update,
+        quote_card(spec, proposal, session.account)
+        + "\n\nTo buy it: /buy "
+        + escape(" ".join(context.args or [])),
+    )
 
 
 async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Quote the contract and ask for confirmation; nothing is bought here."""
-    admitted = await _admit_trade_command(update, context)
-    if admitted is None:
+    rt = runtime(context)
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None:
         return
-    message, user_id, rt = admitted
-    try:
-        spec = _parse_buy(list(context.args or []), rt.currency)
-    except ValueError as error:
-        await message.reply_text(str(error))
-        return
-    limit = money(rt.settings.max_stake, rt.currency)
-    if spec.amount > rt.settings.max_stake:
-        await message.reply_text(f"Refused: the stake is above this bot's limit of {limit}.")
-        return
-    refusal = await buy_refusal(rt, spec.amount)
+    args = list(context.args or [])
+    refusal = await trade_refusal(rt, user.id, None, message)
     if refusal:
         await message.reply_text(refusal)
         return
-    proposal = await rt.client.proposal(spec)
-    if proposal.ask_price > rt.settings.max_stake:
-        await message.reply_text(
-            f"Refused: the price asked, {money(proposal.ask_price, rt.currency)}, "
-            f"is above this bot's limit of {limit}."
+    if not args:
+        await _wizard_start(rt, user.id, message)
+        return
+    try:
+        terms = parse_terms(args)
+    except ValueError as error:
+        await message.reply_text(str(error))
+        return
+    session = await rt.session(user.id)
+    await _offer_buy(rt, session, user.id, message, terms)
+
+
+async def _offer_buy(
+    rt: BotRuntime,
+    session: AccountSession,
+    user_id: int,
+    message: Message,
+    terms: TradeTerms,
+    *,
+    edit: Card | None = None,
+) -> None:
+    """Check, quote and show the Confirm card (as a new message, or in place of ``edit``)."""
+
+    async def say(text: str) -> None:
+        if edit is not None and edit.message_id is not None:
+            rt.buttons.retire(edit)
+            await rt.delivery.edit(edit.chat_id, edit.message_id, text)
+        else:
+            await message.reply_text(text)
+
+    refusal = await trade_refusal(rt, user_id, session, message, typed=edit is None)
+    if refusal:
+        await say(refusal)
+        return
+    try:
+        spec = await _checked_spec(rt, terms, session.currency)
+    except ValueError as error:
+        await say(str(error))
+        return
+    refusal = await buy_refusal(rt, session, user_id, spec.amount)
+    if refusal:
+        await say(refusal)
+        return
+    proposal = await session.client.proposal(spec)
+    limits = await rt.trading_limits(user_id)
+    if proposal.ask_price > limits.max_stake:
+        await say(
+            f"Refused: the price asked, {money(proposal.ask_price, session.currency)}, is above "
+            f"this bot's limit of {money(limits.max_stake, session.currency)}."
         )
         return
     order = rt.orders.add(
         "buy",
         user_id=user_id,
         chat_id=message.chat_id,
-        summary=quote_card(spec, proposal, rt.client.account),
+        summary=quote_card(spec, proposal, session.account),
         price=proposal.ask_price,
         spec=spec,
     )
-    await _ask_confirmation(context, message, order, "Buy")
+    order.proposal = proposal
+    await _ask_confirmation(rt, message, order, "Buy", edit=edit)
+
+
+async def _ask_confirmation(
+    rt: BotRuntime, message: Message, order: PendingOrder, verb: str, *, edit: Card | None = None
+) -> None:
+    card = rt.buttons.card(order.user_id, order.chat_id, ttl=rt.orders.ttl + 5)
+    markup = card.markup(
+        [
+            [
+                card.button(verb, "trade.confirm", order.nonce),
+                card.button("Cancel", "trade.cancel", order.nonce),
+            ]
+        ]
+    )
+    text = f"{order.summary}\n\nConfirm within {rt.orders.ttl:g} s."
+    if edit is not None and edit.message_id is not None:
+        rt.buttons.retire(edit)
+        await rt.delivery.edit(edit.chat_id, edit.message_id, text, reply_markup=markup)
+        message_id = edit.message_id
+    else:
+        sent = await message.reply_text(text, reply_markup=markup)
+        message_id = sent.message_id
+    card.bind(message_id)
+    order.message_id = message_id
+    order.card = card
+    if rt.job_queue is not None:
+        rt.job_queue.run_once(expire_order, when=rt.orders.ttl, data=order.nonce)
+
+
+@action("trade.confirm")
+async def confirm_order(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    user_id = button.card.user_id
+    (nonce,) = button.args
+    if rt.orders.get(nonce, user_id) is None:
+        await tap.answer("This confirmation is no longer valid.", alert=True)
+        return
+    if not rt.limits.allow_trade(user_id):
+        await tap.answer(f"One trade every {rt.limits.trade_gap:g} s; tap again in a moment.")
+        return
+    session = await rt.session(user_id)
+    order = rt.orders.take(nonce, user_id)
+    if order is None:  # expired while the session opened
+        await tap.answer("This confirmation is no longer valid.", alert=True)
+        return
+    rt.buttons.retire(button.card)
+    await tap.answer("Sending…")
+    chat_id, message_id = order.chat_id, tap.message.message_id
+    await rt.delivery.edit(chat_id, message_id, f"{order.summary}\n\n⏳ Sending…")
+    result = await _execute(rt, session, order, message_id)
+    await rt.delivery.final(chat_id, message_id, f"{order.summary}\n\n{result}")
+
+
+async def _execute(
+    rt: BotRuntime, session: AccountSession, order: PendingOrder, message_id: int
+) -> str:
+    if order.kind == "buy":
+        assert order.spec is not None and order.proposal is not None
+        refusal = await trade_refusal(rt, order.user_id, session, None, typed=False)
+        refusal = refusal or await buy_refusal(rt, session, order.user_id, order.price)
+        if refusal:
+            return f"❌ {refusal}"
+        return await rt.desk.buy(
+            session,
+            user_id=order.user_id,
+            chat_id=order.chat_id,
+            spec=order.spec,
+            proposal=order.proposal,
+            max_price=order.price,
+            message_id=message_id,
+        )
+    if order.kind == "sellall":
+        results = await asyncio.gather(
+            *(rt.desk.sell(session, contract_id) for contract_id in order.contract_ids)
+        )
+        return "\n".join(results) or "Nothing to sell."
+    assert order.contract_id is not None
+    return await rt.desk.sell(session, order.contract_id, order.price)
+
+
+@action("trade.cancel")
+async def cancel_order(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    (nonce,) = button.args
+    order = rt.orders.take(nonce, button.card.user_id)
+    rt.buttons.retire(button.card)
+    if order is None:
+        await tap.answer("This confirmation is no longer valid.", alert=True)
+        return
+    await tap.answer("Cancelled.")
+    await rt.delivery.final(
+        order.chat_id, tap.message.message_id, f"{order.summary}\n\n✖️ Cancelled: nothing was sent."
+    )
+
+
+async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue callback: an order nobody confirmed in time; its buttons go away."""
+    job = context.job
+    if job is None or not isinstance(job.data, str):
+        return
+    rt = runtime(context)
+    order = rt.orders.expire(job.data)
+    if order is None or order.message_id is None:
+        return
+    if order.card is not None:
+        rt.buttons.retire(order.card)
+    await rt.delivery.edit(
+        order.chat_id, order.message_id, f"{order.summary}\n\n⌛ Expired: nothing was sent."
+    )
+
+
+# -- selling -----------------------------------------------------------------------------
 
 
 async def _offer_sale(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int, contract_id: int
+    rt: BotRuntime, session: AccountSession, message: Message, user_id: int, contract_id: int
 ) -> None:
-    rt = runtime(context)
-    async with await rt.client.open_contract(contract_id) as updates:
+    async with await session.client.open_contract(contract_id) as updates:
         contract = await anext(updates)
     if contract.is_sold:
         await message.reply_text(f"Contract <code>{contract_id}</code> is already settled.")
@@ -176,14 +363,14 @@ async def _offer_sale(
             f"Contract <code>{contract_id}</code> cannot be sold yet; try again in a moment."
         )
         return
-    currency = contract.currency or rt.currency
+    currency = contract.currency or session.currency
     summary = (
         f"Sell contract <code>{contract_id}</code> "
         f"(<b>{escape(contract.contract_type)}</b> on {escape(contract.underlying)})\n"
         f"Bought for {money(contract.buy_price, currency)}; "
         f"worth about <b>{money(contract.bid_price, currency)}</b> now "
         f"(sold at the market price when you confirm)\n"
-        f"Account: {account_label(rt.client.account)}"
+        f"Account: {account_label(session.account)}"
     )
     order = rt.orders.add(
         "sell",
@@ -193,105 +380,223 @@ async def _offer_sale(
         price=0.0,
         contract_id=contract_id,
     )
-    await _ask_confirmation(context, message, order, "Sell")
+    await _ask_confirmation(rt, message, order, "Sell")
 
 
 async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the contract's value and ask for confirmation; nothing is sold here."""
-    admitted = await _admit_trade_command(update, context)
-    if admitted is None:
+    rt = runtime(context)
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None:
         return
-    message, user_id, _ = admitted
+    refusal = await trade_refusal(rt, user.id, None, message)
+    if refusal:
+        await message.reply_text(refusal)
+        return
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
         await message.reply_text("Usage: /sell CONTRACT_ID (see /portfolio)")
         return
-    await _offer_sale(context, message, user_id, int(args[0]))
+    session = await rt.session(user.id)
+    await _offer_sale(rt, session, message, user.id, int(args[0]))
 
 
-async def sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@action("trade.sell")
+async def sell_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
     """A Sell button under /portfolio: asks for confirmation like /sell."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or query.message is None or query.data is None:
-        return
-    contract_text = query.data.removeprefix(SELL_BUTTON_PREFIX)
-    await query.answer()
-    if not isinstance(query.message, Message) or not contract_text.isdigit():
-        return
-    refusal = _refusal(runtime(context), query.message, typed=False)
-    if refusal:
-        await query.message.reply_text(refusal)
-        return
-    await _offer_sale(context, query.message, user.id, int(contract_text))
-
-
-async def _execute(rt: BotRuntime, order: PendingOrder) -> str:
-    """Send the order's trade once and describe the result."""
-    try:
-        if order.kind == "buy":
-            assert order.spec is not None
-            refusal = await buy_refusal(rt, order.price)  # trades since the quote count too
-            if refusal:
-                return f"❌ {refusal}"
-            receipt = await rt.client.buy(order.spec, price=order.price)
-            rt.watchers.watch(order.chat_id, receipt.contract_id)
-            return bought(receipt, order.spec.currency)
-        assert order.contract_id is not None
-        sale = await rt.client.sell(order.contract_id, price=order.price)
-        return sold(sale, rt.currency)
-    except (OutcomeUnknown, RequestTimeout):
-        return UNKNOWN_OUTCOME
-    except APIError as error:
-        return f"❌ Not done: {escape(error.message)}"
-    except DerivError as error:
-        return f"❌ Not done: {escape(str(error))}"
-
-
-async def confirm_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or query.data is None:
-        return
     rt = runtime(context)
-    nonce = query.data.removeprefix(CONFIRM_PREFIX)
-    if rt.orders.get(nonce, user.id) is None:
-        await query.answer("This confirmation is no longer valid.", show_alert=True)
+    user_id = button.card.user_id
+    (contract_id,) = button.args
+    await tap.answer()
+    session = await rt.session(user_id)
+    refusal = await trade_refusal(rt, user_id, session, tap.message, typed=False)
+    if refusal:
+        await tap.message.reply_text(refusal)
         return
-    if not rt.limits.allow_trade(user.id):
-        await query.answer(f"One trade every {rt.limits.trade_gap:g} s; tap again in a moment.")
-        return
-    order = rt.orders.take(nonce, user.id)
-    assert order is not None  # checked above; nothing awaited since
-    await query.answer("Sending…")
-    await query.edit_message_text(f"{order.summary}\n\n⏳ Sending…")
-    await query.edit_message_text(f"{order.summary}\n\n{await _execute(rt, order)}")
+    await _offer_sale(rt, session, tap.message, user_id, int(contract_id))
 
 
-async def cancel_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+def _sellable(session: AccountSession) -> list[OpenContract]:
+    states = [session.watchers.latest(cid) for cid in session.watchers.contract_ids()]
+    return [s for s in states if s is not None and s.is_valid_to_sell and not s.is_sold]
+
+
+async def sellall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One confirmation for every open contract that can be sold now."""
+    rt = runtime(context)
     user = update.effective_user
-    if query is None or user is None or query.data is None:
+    message = update.effective_message
+    if user is None or message is None:
         return
-    order = runtime(context).orders.take(query.data.removeprefix(CANCEL_PREFIX), user.id)
-    if order is None:
-        await query.answer("This confirmation is no longer valid.", show_alert=True)
+    refusal = await trade_refusal(rt, user.id, None, message)
+    if refusal:
+        await message.reply_text(refusal)
         return
-    await query.answer("Cancelled.")
-    await query.edit_message_text(f"{order.summary}\n\n✖️ Cancelled: nothing was sent.")
+    session = await rt.session(user.id)
+    refusal = await trade_refusal(rt, user.id, session, message, typed=False)
+    if refusal:
+        await message.reply_text(refusal)
+        return
+    for contract in await session.client.portfolio():
+        session.watchers.watch(contract.contract_id, contract.buy_price)
+    await _settle_states(session)
+    sellable = _sellable(session)
+    if not sellable:
+        await message.reply_text("Nothing can be sold now (no open contract past its entry tick).")
+        return
+    currency = session.currency
+    worth = sum(contract.bid_price or 0.0 for contract in sellable)
+    lines = [
+        f"Sell <b>all {len(sellable)}</b> open contracts at the market price?",
+        *(
+            f"• <code>{c.contract_id}</code> {escape(c.contract_type)} {escape(c.underlying)}: "
+            f"about {money(c.bid_price, currency)}"
+            for c in sellable
+        ),
+        f"Worth about <b>{money(worth, currency)}</b> now. "
+        f"Account: {account_label(session.account)}",
+    ]
+    order = rt.orders.add(
+        "sellall", user_id=user.id, chat_id=message.chat_id, summary="\n".join(lines), price=0.0
+    )
+    order.contract_ids = [contract.contract_id for contract in sellable]
+    await _ask_confirmation(rt, message, order, "Sell all")
 
 
-async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """JobQueue callback: an order nobody confirmed in time; its buttons go away."""
-    job = context.job
-    if job is None or not isinstance(job.data, str):
+async def _settle_states(session: AccountSession, timeout: float = 5.0) -> None:
+    """Wait (briefly) until every watched contract has reported its state once."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await session.watchers.wait_for_states()
+
+
+# -- the step-by-step /buy -----------------------------------------------------------------
+
+
+def _draft_text(draft: dict[str, Any], ask: str) -> str:
+    parts = [f"{key}: <b>{escape(str(value))}</b>" for key, value in draft.items()]
+    return "🧾 New trade" + (" · " + " · ".join(parts) if parts else "") + f"\n{ask}"
+
+
+async def _wizard_start(rt: BotRuntime, user_id: int, message: Message) -> None:
+    card = rt.buttons.card(user_id, message.chat_id, ttl=600)
+    rows = [
+        [card.button(s, "buy.symbol", s) for s in WIZARD_SYMBOLS[i : i + 3]]
+        for i in range(0, len(WIZARD_SYMBOLS), 3)
+    ]
+    rows.append([card.button("Cancel", "buy.cancel")])
+    sent = await message.reply_text(
+        _draft_text({}, "Which symbol? (any other: /buy SYMBOL TYPE STAKE DURATION)"),
+        reply_markup=card.markup(rows),
+    )
+    card.bind(sent)
+
+
+async def _wizard_step(
+    tap: Tap, rt: BotRuntime, card: Card, text: str, rows: list[list[Any]]
+) -> None:
+    rows.append([card.button("Cancel", "buy.cancel")])
+    await tap.answer()
+    await rt.delivery.edit(
+        card.chat_id, tap.message.message_id, text, reply_markup=card.markup(rows)
+    )
+
+
+@action("buy.symbol")
+async def wizard_symbol(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    (symbol,) = button.args
+    offered = {offer.contract_type for offer in await rt.market.contracts(symbol)}
+    types = [t for t in WIZARD_TYPES if t in offered]
+    card = button.card
+    rows = [
+        [card.button(t, "buy.type", symbol, t) for t in types[i : i + 2]]
+        for i in range(0, len(types), 2)
+    ]
+    await _wizard_step(tap, rt, card, _draft_text({"symbol": symbol}, "Which contract?"), rows)
+
+
+@action("buy.type")
+async def wizard_type(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    symbol, contract_type = button.args
+    card = button.card
+    limits = await rt.trading_limits(card.user_id)
+    stakes = [float(s) for s in WIZARD_STAKES if s <= limits.max_stake] or [limits.max_stake]
+    rows = [[card.button(f"{s:g}", "buy.stake", symbol, contract_type, float(s)) for s in stakes]]
+    draft = {"symbol": symbol, "type": contract_type}
+    await _wizard_step(tap, rt, card, _draft_text(draft, "Which stake?"), rows)
+
+
+@action("buy.stake")
+async def wizard_stake(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    symbol, contract_type, stake = button.args
+    card = button.card
+    rows = [
+        [card.button(d, "buy.duration", symbol, contract_type, stake, d) for d in WIZARD_DURATIONS]
+    ]
+    draft = {"symbol": symbol, "type": contract_type, "stake": f"{stake:g}"}
+    await _wizard_step(tap, rt, card, _draft_text(draft, "How long?"), rows)
+
+
+@action("buy.duration")
+async def wizard_duration(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    symbol, contract_type, stake, duration = button.args
+    card = button.card
+    if contract_type in DIGIT_BARRIER:
+        rows = [
+            [
+                card.button(str(d), "buy.barrier", symbol, contract_type, stake, duration, str(d))
+                for d in range(i, i + 5)
+            ]
+            for i in (0, 5)
+        ]
+        draft = {
+            "symbol": symbol,
+            "type": contract_type,
+            "stake": f"{stake:g}",
+            "duration": duration,
+        }
+        await _wizard_step(tap, rt, card, _draft_text(draft, "Which digit?"), rows)
         return
-    order = runtime(context).orders.expire(job.data)
-    if order is None or order.message_id is None:
-        return
-    with contextlib.suppress(BadRequest):  # the message was deleted meanwhile
-        await context.bot.edit_message_text(
-            f"{order.summary}\n\n⌛ Expired: nothing was sent.",
-            chat_id=order.chat_id,
-            message_id=order.message_id,
-        )
+    await _wizard_quote(rt, tap, card, TradeTerms(symbol, contract_type, stake, duration))
+
+
+@action("buy.barrier")
+async def wizard_barrier(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    symbol, contract_type, stake, duration, barrier = button.args
+    await _wizard_quote(
+        rt, tap, button.card, TradeTerms(symbol, contract_type, stake, duration, barrier)
+    )
+
+
+async def _wizard_quote(rt: BotRuntime, tap: Tap, card: Card, terms: TradeTerms) -> None:
+    await tap.answer("Quoting…")
+    session = await rt.session(card.user_id)
+    await _offer_buy(rt, session, card.user_id, tap.message, terms, edit=card)
+
+
+@action("buy.cancel")
+async def wizard_cancel(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    rt = runtime(context)
+    rt.buttons.retire(button.card)
+    await tap.answer("Cancelled.")
+    await rt.delivery.edit(button.card.chat_id, tap.message.message_id, "✖️ No trade.")

@@ -10,13 +10,11 @@ from derivkit.sim.errors import ApiError, validation_error
 from derivkit.sim.handlers.common import Body, account_of, wants_stream
 from derivkit.sim.session import Request, Session
 
-#: Every account of the simulator belongs to this one user.
-USER_ID = 1000
-
 
 def authorize(s: Session, r: Request) -> Body:
-    """Log in with one token, plus the extra ``tokens``; every account of the simulator belongs
-    to one user, so ``account_list`` lists them all and ``loginid`` may pick any authorized one."""
+    """Log in with one token, plus the extra ``tokens``; the simulator's own accounts belong to
+    one user, so ``account_list`` lists them all (an account made with ``add_account``, or under
+    ``separate_users``, has a user of its own) and ``loginid`` may pick any authorized one."""
     acc = s.sim.accounts.get(r.args["authorize"])
     if acc is None:
         raise ApiError("InvalidToken")
@@ -33,7 +31,7 @@ def authorize(s: Session, r: Request) -> Body:
     return {
         "msg_type": "authorize",
         "authorize": {
-            "account_list": [a.list_item() for a in s.sim.accounts.values()],
+            "account_list": _listed(s, acc.user_id),
             "balance": acc.balance,
             "country": "id",
             "currency": acc.currency,
@@ -45,11 +43,15 @@ def authorize(s: Session, r: Request) -> Body:
             "local_currencies": {acc.currency: {"fractional_digits": 2}},
             "loginid": acc.loginid,
             "preferred_language": "EN",
-            "scopes": ["read", "trade", "trading_information", "payments", "admin"],
+            "scopes": list(acc.scopes),
             "upgradeable_landing_companies": [],
-            "user_id": USER_ID,
+            "user_id": acc.user_id,
         },
     }
+
+
+def _listed(s: Session, user_id: int | None) -> list[dict[str, Any]]:
+    return [a.list_item() for a in s.sim.accounts.values() if a.user_id == user_id]
 
 
 def logout(s: Session, r: Request) -> Body:
@@ -230,7 +232,7 @@ def portfolio(s: Session, r: Request) -> Body:
 def account_list(s: Session, r: Request) -> Body:
     return {
         "msg_type": "account_list",
-        "account_list": [a.list_item() for a in s.sim.accounts.values()],
+        "account_list": _listed(s, s.account.user_id if s.account else None),
     }
 
 

@@ -1,0 +1,174 @@
+"""Getting messages to users: outcomes that must arrive, and notifications at each user's level.
+
+* :meth:`Delivery.final` shows the result of a trade: it edits the trade's card, re-trying a
+  failed edit, and when the card cannot be edited sends the result as a new message (also
+  re-tried). A result is never silently lost; if Telegram stays unreachable the failure is
+  logged with the user id.
+* :meth:`Delivery.notify` sends a notification (settlement, alert, connection) at the level the
+  user chose: ``on``, ``silent`` (no sound) or ``off``. A user who blocked the bot (403) gets no
+  more notifications until they write again (:meth:`Delivery.unblock`).
+
+Telegram's 429s are waited out by PTB's rate limiter below this layer. Use from the bot's event
+loop; every method may run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from derivkit.storage import Storage
+
+__all__ = ["Delivery"]
+
+logger = logging.getLogger("derivkit.bot.delivery")
+
+#: Pauses between attempts of a result that must arrive (seconds).
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+def _not_modified(error: BadRequest) -> bool:
+    return "not modified" in error.message.lower()
+
+
+class Delivery:
+    """Sends to users on behalf of the bot's background work and trades."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        storage: Storage,
+        *,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.retry_delays = tuple(retry_delays)
+        self._levels: dict[int, dict[str, str]] = {}
+        self._blocked: set[int] = set()
+
+    async def _retried(self, what: str, user: int, send: Callable[[], Awaitable[Any]]) -> Any:
+        """``send()`` with re-tries on network errors, Telegram's 5xx and a 429 the rate
+        limiter gave up on; BadRequest and Forbidden are final and raised."""
+        delays = iter(self.retry_delays)
+        while True:
+            try:
+                return await send()
+            except (BadRequest, Forbidden):
+                raise
+            except (NetworkError, TimedOut, RetryAfter) as error:
+                delay = next(delays, None)
+                if delay is None:
+                    logger.warning("%s for user %s failed for good: %s", what, user, error)
+                    raise
+                if isinstance(error, RetryAfter):
+                    wait = error.retry_after
+                    seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else wait
+                    delay = max(delay, float(seconds))
+            await asyncio.sleep(delay)
+
+    async def final(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> int | None:
+        """Show ``text`` in place of message ``message_id`` or, failing that, as a new
+        message. Returns the id of the message that shows it (None if nothing got through)."""
+        if message_id is not None:
+            try:
+                await self._retried(
+                    "result edit",
+                    chat_id,
+                    lambda: self.bot.edit_message_text(
+                        text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+                    ),
+                )
+                return message_id
+            except BadRequest as error:
+                if _not_modified(error):
+                    return message_id
+                logger.info("result edit refused (%s); sending it anew", error.message)
+            except (NetworkError, Forbidden, RetryAfter) as error:
+                logger.info("result edit failed (%s); sending it anew", type(error).__name__)
+        try:
+            sent = await self._retried(
+                "result message",
+                chat_id,
+                lambda: self.bot.send_message(chat_id, text, reply_markup=reply_markup),
+            )
+        except (NetworkError, Forbidden, RetryAfter) as error:
+            logger.error("could not deliver a result to chat %s: %s", chat_id, type(error).__name__)
+            return None
+        return int(sent.message_id)
+
+    async def edit(self, chat_id: int, message_id: int, text: str, **kwargs: Any) -> bool:
+        """A best-effort edit (progress such as "Sending…"): False if it did not work."""
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, **kwargs)
+        except BadRequest as error:
+            return _not_modified(error)
+        except (NetworkError, Forbidden, RetryAfter) as error:
+            logger.info("edit for chat %s failed: %s", chat_id, type(error).__name__)
+            return False
+        return True
+
+    # -- notifications --------------------------------------------------------------------
+
+    async def level(self, user_id: int, event: str) -> str:
+        levels = self._levels.get(user_id)
+        if levels is None:
+            levels = await self.storage.notification_levels(user_id)
+            self._levels[user_id] = levels
+        return levels.get(event, "on")
+
+    def forget_levels(self, user_id: int) -> None:
+        """Drop the cached levels after the user changed them."""
+        self._levels.pop(user_id, None)
+
+    def unblock(self, user_id: int) -> None:
+        """The user wrote to the bot: notifications may reach them again."""
+        self._blocked.discard(user_id)
+
+    async def notify(
+        self,
+        user_id: int,
+        chat_id: int,
+        event: str,
+        text: str,
+        *,
+        must_arrive: bool = False,
+    ) -> str:
+        """Send a notification at the user's level for ``event``: ``"sent"``, ``"off"`` (the
+        user does not want it, or blocked the bot) or ``"failed"``.
+
+        ``must_arrive`` (settlements) re-tries like a trade result does.
+        """
+        level = await self.level(user_id, event)
+        if level == "off" or user_id in self._blocked:
+            return "off"
+        silent = level == "silent"
+
+        async def send() -> Any:
+            return await self.bot.send_message(chat_id, text, disable_notification=silent)
+
+        try:
+            if must_arrive:
+                await self._retried(f"{event} notice", user_id, send)
+            else:
+                await send()
+        except Forbidden:
+            logger.info("user %s blocked the bot; notifications paused", user_id)
+            self._blocked.add(user_id)
+            return "off"
+        except (BadRequest, NetworkError, RetryAfter) as error:
+            logger.warning("%s notice for user %s failed: %s", event, user_id, error)
+            return "failed"
+        return "sent"

@@ -1,0 +1,308 @@
+"""Buying and selling for users, with every outcome journaled and told.
+
+:class:`TradeDesk` sends each buy exactly once, after recording it in the journal; the reply (or
+its loss) is recorded too. A buy whose reply was lost (``OutcomeUnknown``, or no reply in time)
+is resolved in the background once the account's connection answers again: the account's
+statement is searched for a matching buy made since the quote (same contract type and symbol, at
+most the price allowed, not already journaled). Found, it is journaled, followed to settlement
+and reported; not found (twice, a few seconds apart), it is reported as not bought.
+
+Every settlement of a followed contract is journaled and told to the user who bought it (or, for
+a contract bought elsewhere, to the account's user) exactly once per process; a settlement the
+bot did not get to tell before it stopped is told after the restart (:meth:`TradeDesk.resume`).
+
+Use from the bot's event loop; background work runs in tasks that :meth:`close` cancels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from html import escape
+from typing import Any
+
+from derivkit.bot.delivery import Delivery
+from derivkit.bot.render import bought, resolved_bought, settled_entry, settlement, sold
+from derivkit.bot.sessions import AccountSession
+from derivkit.core import (
+    APIError,
+    ConnectionLost,
+    ContractSpec,
+    DerivError,
+    OpenContract,
+    OutcomeUnknown,
+    Proposal,
+    RequestTimeout,
+    StatementEntry,
+)
+from derivkit.storage import JournalEntry, NewTrade, Storage
+
+__all__ = ["UNKNOWN_OUTCOME", "TradeDesk"]
+
+logger = logging.getLogger("derivkit.bot.trades")
+
+UNKNOWN_OUTCOME = (
+    "⚠️ The connection failed while this was being sent: it may or may not have happened. "
+    "Nothing was re-sent. I will check with Deriv as soon as the link is back and tell you."
+)
+NOT_BOUGHT = (
+    "✅ Checked with Deriv: the buy of <b>{what}</b> did <b>not</b> happen; nothing was bought."
+)
+#: How long the resolution of an unknown outcome keeps trying to reach Deriv (seconds).
+RESOLVE_FOR = 600.0
+SECOND_LOOK_AFTER = 3.0
+
+
+class TradeDesk:
+    """Buys, sells, outcome resolution and settlement notices (see the module docstring).
+
+    ``owners()`` lists who hears of a settlement of a contract bought outside the bot in
+    personal mode (the allowed users); in multi-user mode it is the account's user.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        delivery: Delivery,
+        *,
+        owners: Callable[[], Iterable[int]] = tuple,
+        clock: Callable[[], float] = time.time,
+        second_look_after: float = SECOND_LOOK_AFTER,
+    ) -> None:
+        self.storage = storage
+        self.delivery = delivery
+        self._owners = owners
+        self._clock = clock
+        self.second_look_after = second_look_after
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._announced: set[int] = set()
+        self._resolving: set[int] = set()
+
+    # -- buying and selling ---------------------------------------------------------------
+
+    async def buy(
+        self,
+        session: AccountSession,
+        *,
+        user_id: int,
+        chat_id: int,
+        spec: ContractSpec,
+        proposal: Proposal,
+        max_price: float,
+        message_id: int | None = None,
+    ) -> str:
+        """Send one buy and describe what happened (HTML)."""
+        account = session.account
+        entry = await self.storage.journal_open(
+            NewTrade(
+                loginid=session.loginid,
+                is_virtual=bool(account.is_virtual) if account else True,
+                currency=spec.currency,
+                symbol=spec.symbol,
+                contract_type=spec.contract_type,
+                stake=spec.amount,
+                max_price=max_price,
+                request=spec.parameters(),
+                quote={
+                    "ask_price": proposal.ask_price,
+                    "payout": proposal.payout,
+                    "spot": proposal.spot,
+                    "spot_time": proposal.spot_time,
+                    "longcode": proposal.longcode,
+                    "message_id": message_id,
+                },
+                telegram_id=user_id,
+                chat_id=chat_id,
+            )
+        )
+        try:
+            receipt = await session.client.buy(spec, price=max_price)
+        except (OutcomeUnknown, RequestTimeout) as error:
+            await self.storage.journal_unknown(entry.id, type(error).__name__)
+            self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            return UNKNOWN_OUTCOME
+        except ConnectionLost as error:  # not sent at all: no connection
+            await self.storage.journal_failed(entry.id, str(error))
+            return "❌ Not done: the connection to Deriv is down. Nothing was sent; try again soon."
+        except APIError as error:
+            await self.storage.journal_failed(entry.id, f"{error.code}: {error.message}")
+            return f"❌ Not done: {escape(error.message)}"
+        except DerivError as error:
+            await self.storage.journal_failed(entry.id, str(error))
+            return f"❌ Not done: {escape(str(error))}"
+        receipt_fields = dict(receipt.raw) or {
+            "contract_id": receipt.contract_id,
+            "buy_price": receipt.buy_price,
+        }
+        await self.storage.journal_bought(entry.id, receipt_fields)
+        session.watchers.watch(receipt.contract_id, receipt.buy_price)
+        return bought(receipt, spec.currency)
+
+    async def sell(self, session: AccountSession, contract_id: int, price: float = 0.0) -> str:
+        """Send one sell and describe what happened (HTML)."""
+        try:
+            sale = await session.client.sell(contract_id, price=price)
+        except (OutcomeUnknown, RequestTimeout):
+            session.watchers.watch(contract_id)
+            return (
+                "⚠️ The connection failed while the sale was being sent: it may or may not have "
+                "happened. Nothing was re-sent; I will tell you when the contract settles."
+            )
+        except ConnectionLost:
+            return "❌ Not sold: the connection to Deriv is down. Nothing was sent."
+        except APIError as error:
+            return f"❌ Not sold: {escape(error.message)}"
+        return sold(sale, session.currency)
+
+    # -- unknown outcomes -----------------------------------------------------------------
+
+    async def resolve(self, session: AccountSession, entry_id: int) -> None:
+        """Find out whether an unknown buy happened; journal it and tell the user."""
+        if entry_id in self._resolving:
+            return
+        self._resolving.add(entry_id)
+        session.pins += 1
+        try:
+            entry = await self.storage.journal_entry(entry_id)
+            if entry is None or entry.status not in ("sending", "unknown"):
+                return
+            found = await self._find_buy(session, entry)
+            if found is None:
+                await asyncio.sleep(self.second_look_after)
+                found = await self._find_buy(session, entry)
+            await self._report_resolution(session, entry, found)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("resolving journal entry %s failed", entry_id)
+        finally:
+            session.pins -= 1
+            self._resolving.discard(entry_id)
+
+    async def _find_buy(
+        self, session: AccountSession, entry: JournalEntry
+    ) -> StatementEntry | None:
+        statement = await self._when_reachable(session, lambda: session.client.statement(limit=50))
+        known = await self.storage.journal_contract_ids(entry.loginid)
+        prefix = f"{entry.contract_type}_{entry.symbol.upper()}_"
+        since = int((entry.quote or {}).get("spot_time") or 0) - 10
+        matches = [
+            row
+            for row in statement
+            if row.action_type == "buy"
+            and row.contract_id
+            and row.contract_id not in known
+            and row.shortcode.upper().startswith(prefix)
+            and -row.amount <= entry.max_price + 1e-9
+            and row.transaction_time >= since
+        ]
+        return min(matches, key=lambda row: row.transaction_time) if matches else None
+
+    async def _when_reachable(
+        self, session: AccountSession, call: Callable[[], Coroutine[Any, Any, Any]]
+    ) -> Any:
+        """``call()`` once the account's connection answers, trying for up to RESOLVE_FOR."""
+        deadline = self._clock() + RESOLVE_FOR
+        while True:
+            try:
+                await session.client.ping()
+                return await call()
+            except (ConnectionLost, RequestTimeout) as error:
+                if self._clock() > deadline or session.client.state == "closed":
+                    raise
+                logger.info("account %s not reachable yet (%s)", session.key, type(error).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _report_resolution(
+        self, session: AccountSession, entry: JournalEntry, found: StatementEntry | None
+    ) -> None:
+        what = f"{entry.contract_type} on {entry.symbol}"
+        if found is None:
+            await self.storage.journal_not_bought(entry.id, "not in the account's statement")
+            text = NOT_BOUGHT.format(what=escape(what))
+        else:
+            assert found.contract_id is not None
+            receipt = {
+                "contract_id": found.contract_id,
+                "transaction_id": found.transaction_id,
+                "buy_price": -found.amount,
+                "payout": found.payout,
+                "purchase_time": found.transaction_time,
+                "shortcode": found.shortcode,
+                "longcode": found.longcode,
+                "resolved": True,
+            }
+            entry = await self.storage.journal_bought(entry.id, receipt)
+            session.watchers.watch(found.contract_id, -found.amount)
+            text = resolved_bought(entry)
+        if entry.chat_id is not None:
+            await self.delivery.final(entry.chat_id, None, text)
+
+    # -- settlements ----------------------------------------------------------------------
+
+    async def settled(self, session: AccountSession, contract: OpenContract) -> None:
+        """A followed contract was sold or expired: journal it and tell its user once."""
+        contract_id = contract.contract_id
+        if contract_id in self._announced:
+            return
+        self._announced.add(contract_id)
+        profit = contract.profit
+        entry = await self.storage.journal_settled(
+            contract_id,
+            sell_price=contract.sell_price or 0.0,
+            profit=profit,
+            settled_at=float(contract.sell_time or self._clock()),
+        )
+        if entry is not None and entry.notified:
+            return
+        text = settlement(contract)
+        if entry is not None and entry.telegram_id is not None and entry.chat_id is not None:
+            recipients = [(entry.telegram_id, entry.chat_id)]
+        elif session.owned:
+            recipients = [(session.key, session.key)]
+        else:
+            recipients = [(user, user) for user in self._owners()]
+        results = [
+            await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
+            for user, chat in recipients
+        ]
+        if entry is not None and all(result != "failed" for result in results):
+            await self.storage.journal_notified(entry.id)
+
+    # -- after a restart ------------------------------------------------------------------
+
+    async def resume(self, session: AccountSession) -> None:
+        """Pick up the journal's unfinished stories of the session's account."""
+        if not session.loginid:
+            return
+        for entry in await self.storage.journal_to_follow(loginid=session.loginid):
+            if entry.status == "bought" and entry.contract_id is not None:
+                session.watchers.watch(entry.contract_id, entry.buy_price)
+            elif entry.status in ("sending", "unknown"):
+                self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            elif entry.status == "settled" and entry.chat_id is not None:
+                assert entry.telegram_id is not None
+                result = await self.delivery.notify(
+                    entry.telegram_id,
+                    entry.chat_id,
+                    "settlement",
+                    settled_entry(entry),
+                    must_arrive=True,
+                )
+                if result != "failed":
+                    await self.storage.journal_notified(entry.id)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,118 @@
+"""The tables, as SQLAlchemy Core metadata with portable types only (SQLite today, PostgreSQL
+through the same definitions later).
+
+Times are epoch seconds (floats); money is a float in the account's currency, as the API sends it;
+Telegram ids are 64-bit. Tokens are stored only as ciphertext (``token_ciphertext``): the key is
+never in the database. The migrations in :mod:`derivkit.storage.migrations` create exactly these
+tables; a test checks that they agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    true,
+)
+
+__all__ = ["alerts", "journal", "metadata", "notification_settings", "users"]
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("role", String(16), nullable=False, server_default="user"),
+    Column("created_at", Float, nullable=False),
+    Column("token_ciphertext", LargeBinary, nullable=True),
+    Column("loginid", String(32), nullable=True),
+    Column("is_virtual", Boolean, nullable=True),
+    Column("currency", String(16), nullable=True),
+    Column("scopes", String(200), nullable=True),  # space-separated, as Deriv names them
+    Column("connected_at", Float, nullable=True),
+    Column("paused", Boolean, nullable=False, server_default=false()),
+    Column("max_stake", Float, nullable=True),
+    Column("max_open", Integer, nullable=True),
+    Column("daily_loss", Float, nullable=True),
+    Column("settings", JSON, nullable=True),
+)
+
+notification_settings = Table(
+    "notification_settings",
+    metadata,
+    Column(
+        "telegram_id",
+        BigInteger,
+        ForeignKey("users.telegram_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("event", String(32), primary_key=True),
+    Column("level", String(8), nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("telegram_id", BigInteger, nullable=False, index=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # above | below | move
+    Column("level", Float, nullable=False),  # a price; for "move" a percentage
+    Column("reference", Float, nullable=True),  # "move": the price it is measured from
+    Column("pip_size", Integer, nullable=True),
+    Column("repeat", Boolean, nullable=False, server_default=false()),
+    Column("cooldown", Float, nullable=False, server_default="0"),
+    Column("last_fired_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("telegram_id", BigInteger, nullable=True),  # None for a trade of a CLI strategy
+    Column("chat_id", BigInteger, nullable=True),
+    Column("loginid", String(32), nullable=False),
+    Column("is_virtual", Boolean, nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("origin", String(16), nullable=False, server_default="bot"),  # bot | strategy ...
+    Column("run_id", String(64), nullable=True),
+    Column("symbol", String(32), nullable=False),
+    Column("contract_type", String(32), nullable=False),
+    Column("stake", Float, nullable=False),
+    Column("max_price", Float, nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("quote", JSON, nullable=True),
+    # sending -> bought | failed | unknown; unknown -> bought | not_bought; bought -> settled
+    Column("status", String(16), nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("contract_id", BigInteger, nullable=True),
+    Column("transaction_id", BigInteger, nullable=True),
+    Column("buy_price", Float, nullable=True),
+    Column("payout", Float, nullable=True),
+    Column("reply", JSON, nullable=True),
+    Column("bought_at", Float, nullable=True),
+    Column("sell_price", Float, nullable=True),
+    Column("profit", Float, nullable=True),
+    Column("settled_at", Float, nullable=True),
+    Column("notified", Boolean, nullable=False, server_default=false()),
+    Column("error", Text, nullable=True),
+    Index("ix_journal_user_time", "telegram_id", "requested_at"),
+    Index("ix_journal_contract", "contract_id"),
+    Index("ix_journal_status", "status"),
+)

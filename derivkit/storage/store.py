@@ -1,0 +1,561 @@
+"""The storage: users (with encrypted tokens), notification levels, alerts and the trade journal.
+
+One :class:`Storage` over an SQLAlchemy async engine. SQLite (through aiosqlite) is the embedded
+default; any other SQLAlchemy URL whose dialect has an async driver goes through the same code
+and the same Alembic migrations (:meth:`Storage.open` upgrades the schema to the newest
+revision). Only SQLAlchemy Core and portable types are used.
+
+Concurrency: every method is a coroutine running one short transaction; any number may run at
+once from one event loop (SQLite serializes the writes). Tokens are encrypted with the
+:class:`~derivkit.storage.crypto.TokenCipher` before they reach the database and decrypted only
+by :meth:`Storage.token_of`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from derivkit.storage.crypto import TokenCipher
+from derivkit.storage.records import (
+    NOTIFICATION_EVENTS,
+    NOTIFICATION_LEVELS,
+    AlertRecord,
+    ConnectedAccount,
+    JournalEntry,
+    JournalStatus,
+    NewAlert,
+    NewTrade,
+    UserRecord,
+)
+from derivkit.storage.schema import alerts, journal, notification_settings, users
+
+__all__ = ["DATABASE_FILE", "Storage", "default_url"]
+
+DATABASE_FILE = "derivkit.db"
+_UNSET: Any = object()
+
+
+def default_url(directory: Path) -> str:
+    """The embedded SQLite database in ``directory`` (the data dir)."""
+    return f"sqlite+aiosqlite:///{directory / DATABASE_FILE}"
+
+
+def _async_url(url: str) -> str:
+    """``sqlite:///x.db`` -> ``sqlite+aiosqlite:///x.db`` (a plain SQLite URL gets the async
+    driver); other URLs are used as given."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "derivkit.storage:migrations")
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class Storage:
+    """Async access to derivkit's database. Open with :meth:`open`, end with :meth:`close`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cipher: TokenCipher,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._cipher = cipher
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"<Storage {self._engine.url.render_as_string(hide_password=True)}>"
+
+    @classmethod
+    async def open(
+        cls, url: str, cipher: TokenCipher, *, clock: Callable[[], float] = time.time
+    ) -> Storage:
+        """Connect and migrate the schema to the newest revision (creating the file if new)."""
+        url = _async_url(url)
+        if url.startswith("sqlite+aiosqlite:///"):
+            path = url.removeprefix("sqlite+aiosqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if url.startswith("sqlite"):
+            # SQLite runs one writer at a time anyway: two connections (each a thread with its
+            # own page cache under aiosqlite) serve any number of concurrent callers.
+            engine = create_async_engine(
+                url,
+                poolclass=AsyncAdaptedQueuePool,  # explicit: older SQLAlchemy picks NullPool
+                pool_size=2,
+                max_overflow=0,
+                pool_timeout=60,
+            )
+        else:
+            engine = create_async_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, cipher, clock)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at."""
+        async with self._engine.connect() as connection:
+            from sqlalchemy import text
+
+            row = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).first()
+        return None if row is None else str(row[0])
+
+    # -- users ---------------------------------------------------------------------------
+
+    async def get_user(self, telegram_id: int) -> UserRecord | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(users).where(users.c.telegram_id == telegram_id))
+            ).first()
+        return None if row is None else _user(row)
+
+    async def ensure_user(self, telegram_id: int) -> UserRecord:
+        """The user's record, created (role ``user``, nothing connected) if new."""
+        found = await self.get_user(telegram_id)
+        if found is not None:
+            return found
+        async with self._engine.begin() as connection:
+            existing = (
+                await connection.execute(
+                    select(users.c.telegram_id).where(users.c.telegram_id == telegram_id)
+                )
+            ).first()
+            if existing is None:
+                await connection.execute(
+                    insert(users).values(telegram_id=telegram_id, created_at=self._clock())
+                )
+        user = await self.get_user(telegram_id)
+        assert user is not None
+        return user
+
+    async def users_with_tokens(self) -> list[UserRecord]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(users)
+                .where(users.c.token_ciphertext.is_not(None))
+                .order_by(users.c.telegram_id)
+            )
+            return [_user(row) for row in rows]
+
+    async def store_token(
+        self, telegram_id: int, token: str, account: ConnectedAccount
+    ) -> UserRecord:
+        """Encrypt and keep ``token`` for the user (replacing any earlier one)."""
+        await self.ensure_user(telegram_id)
+        await self._update_user(
+            telegram_id,
+            token_ciphertext=self._cipher.encrypt(token),
+            loginid=account.loginid,
+            is_virtual=account.is_virtual,
+            currency=account.currency,
+            scopes=" ".join(account.scopes),
+            connected_at=self._clock(),
+        )
+        return await self._user_or_fail(telegram_id)
+
+    async def token_of(self, telegram_id: int) -> str | None:
+        """The user's Deriv token in plaintext, or None (none stored, or not readable with
+        this key)."""
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(users.c.token_ciphertext).where(users.c.telegram_id == telegram_id)
+                )
+            ).first()
+        if row is None or row[0] is None:
+            return None
+        return self._cipher.decrypt(bytes(row[0]))
+
+    async def forget_token(self, telegram_id: int) -> bool:
+        """Wipe the user's token and account; True if one was stored."""
+        user = await self.get_user(telegram_id)
+        if user is None or not user.has_token:
+            return False
+        await self._update_user(
+            telegram_id,
+            token_ciphertext=None,
+            loginid=None,
+            is_virtual=None,
+            currency=None,
+            scopes=None,
+            connected_at=None,
+        )
+        return True
+
+    async def set_paused(self, telegram_id: int, paused: bool) -> UserRecord:
+        await self.ensure_user(telegram_id)
+        await self._update_user(telegram_id, paused=paused)
+        return await self._user_or_fail(telegram_id)
+
+    async def set_limits(
+        self,
+        telegram_id: int,
+        *,
+        max_stake: float | None = _UNSET,
+        max_open: int | None = _UNSET,
+        daily_loss: float | None = _UNSET,
+    ) -> UserRecord:
+        """Set the user's own limits (None clears one; a limit left out is unchanged)."""
+        await self.ensure_user(telegram_id)
+        values = {
+            name: value
+            for name, value in (
+                ("max_stake", max_stake),
+                ("max_open", max_open),
+                ("daily_loss", daily_loss),
+            )
+            if value is not _UNSET
+        }
+        if values:
+            await self._update_user(telegram_id, **values)
+        return await self._user_or_fail(telegram_id)
+
+    async def set_role(self, telegram_id: int, role: str) -> UserRecord:
+        await self.ensure_user(telegram_id)
+        await self._update_user(telegram_id, role=role)
+        return await self._user_or_fail(telegram_id)
+
+    async def _update_user(self, telegram_id: int, **values: Any) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(users).where(users.c.telegram_id == telegram_id).values(**values)
+            )
+
+    async def _user_or_fail(self, telegram_id: int) -> UserRecord:
+        user = await self.get_user(telegram_id)
+        if user is None:
+            raise LookupError(f"no user {telegram_id}")
+        return user
+
+    # -- notification levels -------------------------------------------------------------
+
+    async def notification_levels(self, telegram_id: int) -> dict[str, str]:
+        """Each event's level for the user: stored ones over the defaults."""
+        levels = dict(DEFAULT_LEVELS)
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(notification_settings.c.event, notification_settings.c.level).where(
+                    notification_settings.c.telegram_id == telegram_id
+                )
+            )
+            levels.update({row.event: row.level for row in rows})
+        return levels
+
+    async def set_notification(self, telegram_id: int, event_name: str, level: str) -> None:
+        if event_name not in NOTIFICATION_EVENTS:
+            raise ValueError(f"unknown event {event_name!r}")
+        if level not in NOTIFICATION_LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+        await self.ensure_user(telegram_id)
+        table = notification_settings
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                delete(table).where(table.c.telegram_id == telegram_id, table.c.event == event_name)
+            )
+            await connection.execute(
+                insert(table).values(telegram_id=telegram_id, event=event_name, level=level)
+            )
+
+    # -- alerts --------------------------------------------------------------------------
+
+    async def add_alert(self, alert: NewAlert) -> AlertRecord:
+        now = self._clock()
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                insert(alerts).values(**_fields(alert), created_at=now, active=True)
+            )
+            alert_id = _new_id(result)
+        found = await self.alert(alert_id)
+        assert found is not None
+        return found
+
+    async def alert(self, alert_id: int) -> AlertRecord | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(alerts).where(alerts.c.id == alert_id))).first()
+        return None if row is None else _alert(row)
+
+    async def active_alerts(self, telegram_id: int | None = None) -> list[AlertRecord]:
+        query = select(alerts).where(alerts.c.active.is_(True)).order_by(alerts.c.id)
+        if telegram_id is not None:
+            query = query.where(alerts.c.telegram_id == telegram_id)
+        async with self._engine.connect() as connection:
+            return [_alert(row) for row in await connection.execute(query)]
+
+    async def delete_alert(self, alert_id: int, telegram_id: int) -> AlertRecord | None:
+        """Remove one of the user's active alerts; None if it is not theirs or gone."""
+        async with self._engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    select(alerts).where(
+                        alerts.c.id == alert_id,
+                        alerts.c.telegram_id == telegram_id,
+                        alerts.c.active.is_(True),
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            await connection.execute(delete(alerts).where(alerts.c.id == alert_id))
+        return _alert(row)
+
+    async def alert_fired(
+        self, alert_id: int, at: float, *, active: bool, reference: float | None = None
+    ) -> None:
+        """Record a firing: a one-shot alert ends (``active=False``); a repeating one notes the
+        time (and a "move" alert its new reference price)."""
+        values: dict[str, Any] = {"last_fired_at": at, "active": active}
+        if reference is not None:
+            values["reference"] = reference
+        async with self._engine.begin() as connection:
+            await connection.execute(update(alerts).where(alerts.c.id == alert_id).values(values))
+
+    # -- the trade journal ---------------------------------------------------------------
+
+    async def journal_open(self, trade: NewTrade) -> JournalEntry:
+        """Record a buy before it is sent (status ``sending``)."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                insert(journal).values(
+                    **_fields(trade), status="sending", requested_at=self._clock()
+                )
+            )
+            entry_id = _new_id(result)
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_bought(self, entry_id: int, receipt: Mapping[str, Any]) -> JournalEntry:
+        """The buy went through: ``receipt`` is the ``buy`` reply's payload."""
+        await self._update_entry(
+            entry_id,
+            status="bought",
+            contract_id=_int(receipt.get("contract_id")),
+            transaction_id=_int(receipt.get("transaction_id")),
+            buy_price=_float(receipt.get("buy_price")),
+            payout=_float(receipt.get("payout")),
+            reply=dict(receipt),
+            bought_at=_float(receipt.get("purchase_time")) or self._clock(),
+            error=None,
+        )
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_failed(self, entry_id: int, error: str) -> JournalEntry:
+        """Deriv refused the buy: nothing was bought."""
+        await self._update_entry(entry_id, status="failed", error=error)
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_unknown(self, entry_id: int, error: str) -> JournalEntry:
+        """The reply was lost: the buy may or may not have happened."""
+        await self._update_entry(entry_id, status="unknown", error=error)
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_not_bought(self, entry_id: int, reason: str) -> JournalEntry:
+        """An unknown outcome resolved: the account shows no such buy."""
+        await self._update_entry(entry_id, status="not_bought", error=reason)
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_settled(
+        self, contract_id: int, *, sell_price: float, profit: float, settled_at: float
+    ) -> JournalEntry | None:
+        """The contract was sold or expired; None if the journal does not know the contract."""
+        entry = await self.journal_for_contract(contract_id)
+        if entry is None:
+            return None
+        if entry.status != "settled":
+            await self._update_entry(
+                entry.id,
+                status="settled",
+                sell_price=sell_price,
+                profit=profit,
+                settled_at=settled_at,
+            )
+        return await self._entry_or_fail(entry.id)
+
+    async def journal_notified(self, entry_id: int) -> None:
+        """The user has been told how the contract settled."""
+        await self._update_entry(entry_id, notified=True)
+
+    async def journal_contract_ids(self, loginid: str) -> set[int]:
+        """Every contract id the journal knows for the account."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(journal.c.contract_id).where(
+                    journal.c.loginid == loginid, journal.c.contract_id.is_not(None)
+                )
+            )
+            return {int(row[0]) for row in rows}
+
+    async def journal_for_contract(self, contract_id: int) -> JournalEntry | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(journal).where(journal.c.contract_id == contract_id).limit(1)
+                )
+            ).first()
+        return None if row is None else _entry(row)
+
+    async def journal_entry(self, entry_id: int) -> JournalEntry | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(journal).where(journal.c.id == entry_id))
+            ).first()
+        return None if row is None else _entry(row)
+
+    async def journal_entries(
+        self,
+        *,
+        telegram_id: int | None = None,
+        loginid: str | None = None,
+        since: float | None = None,
+        statuses: Iterable[JournalStatus] | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[JournalEntry]:
+        query = select(journal)
+        if telegram_id is not None:
+            query = query.where(journal.c.telegram_id == telegram_id)
+        if loginid is not None:
+            query = query.where(journal.c.loginid == loginid)
+        if since is not None:
+            query = query.where(journal.c.requested_at >= since)
+        if statuses is not None:
+            query = query.where(journal.c.status.in_(list(statuses)))
+        order = journal.c.id.desc() if newest_first else journal.c.id.asc()
+        query = query.order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._engine.connect() as connection:
+            return [_entry(row) for row in await connection.execute(query)]
+
+    async def journal_to_follow(
+        self, *, loginid: str | None = None, telegram_id: int | None = None
+    ) -> list[JournalEntry]:
+        """Entries whose story is not over: sending or unknown outcomes, open contracts, and
+        settlements not yet told to the user (what a restart must pick up)."""
+        query = select(journal).where(
+            or_(
+                journal.c.status.in_(["sending", "unknown", "bought"]),
+                (journal.c.status == "settled") & journal.c.notified.is_(False),
+            )
+        )
+        if loginid is not None:
+            query = query.where(journal.c.loginid == loginid)
+        if telegram_id is not None:
+            query = query.where(journal.c.telegram_id == telegram_id)
+        async with self._engine.connect() as connection:
+            return [_entry(row) for row in await connection.execute(query.order_by(journal.c.id))]
+
+    async def _update_entry(self, entry_id: int, **values: Any) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(update(journal).where(journal.c.id == entry_id).values(values))
+
+    async def _entry_or_fail(self, entry_id: int) -> JournalEntry:
+        entry = await self.journal_entry(entry_id)
+        if entry is None:
+            raise LookupError(f"no journal entry {entry_id}")
+        return entry
+
+
+DEFAULT_LEVELS = {"settlement": "on", "alert": "on", "connection": "off"}
+
+
+def _fields(record: object) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(record)  # type: ignore[call-overload,no-any-return]
+
+
+def _new_id(result: Any) -> int:
+    """The primary key an INSERT made."""
+    return int(result.inserted_primary_key[0])
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _user(row: Row[Any]) -> UserRecord:
+    data = row._mapping
+    account = None
+    if data["token_ciphertext"] is not None:
+        account = ConnectedAccount(
+            loginid=data["loginid"] or "",
+            is_virtual=bool(data["is_virtual"]),
+            currency=data["currency"] or "",
+            scopes=tuple((data["scopes"] or "").split()),
+        )
+    return UserRecord(
+        telegram_id=int(data["telegram_id"]),
+        role=data["role"],
+        created_at=float(data["created_at"]),
+        account=account,
+        connected_at=data["connected_at"],
+        paused=bool(data["paused"]),
+        max_stake=data["max_stake"],
+        max_open=data["max_open"],
+        daily_loss=data["daily_loss"],
+        settings=dict(data["settings"] or {}),
+    )
+
+
+def _alert(row: Row[Any]) -> AlertRecord:
+    data = dict(row._mapping)
+    data["repeat"] = bool(data["repeat"])
+    data["active"] = bool(data["active"])
+    return AlertRecord(**data)
+
+
+def _entry(row: Row[Any]) -> JournalEntry:
+    data = dict(row._mapping)
+    data["is_virtual"] = bool(data["is_virtual"])
+    data["notified"] = bool(data["notified"])
+    return JournalEntry(**data)

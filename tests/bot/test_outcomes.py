@@ -1,0 +1,101 @@
+"""Outcomes are never lost: a trade's result reaches the user even when Telegram fails on the
+way, and a buy whose reply was lost is resolved with Deriv once the link is back."""
+
+from __future__ import annotations
+
+import re
+
+from tests.bot.conftest import DEMO_TOKEN, OWNER, wait_until
+
+
+async def bought_card(bot, text="/buy R_100 CALL 5 5t"):
+    card = await bot.send(text)
+    assert card["buttons"] == ["Buy", "Cancel"]
+    return card
+
+
+async def test_a_failed_result_edit_is_retried(start_bot):
+    bot = await start_bot()
+    card = await bought_card(bot)
+    bot.api.fault("editMessageText", code=500, times=1, when=lambda p: "Bought" in p["text"])
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert done["message_id"] == card["message_id"] and "Bought contract" in done["text"]
+    edits = [c.status for c in bot.api.outbox("editMessageText") if "Bought" in c.params["text"]]
+    assert edits == [500, 200]
+
+
+async def test_a_result_that_cannot_be_edited_in_arrives_as_a_new_message(start_bot):
+    bot = await start_bot()
+    bot.rt.delivery.retry_delays = (0.05, 0.05)
+    card = await bought_card(bot)
+    bot.api.fault("editMessageText", code=500, times=None, when=lambda p: "Bought" in p["text"])
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert done["method"] == "sendMessage" and done["message_id"] != card["message_id"]
+    assert "Bought contract" in done["text"]
+    edits = [c.status for c in bot.api.outbox("editMessageText") if "Bought" in c.params["text"]]
+    assert edits == [500, 500, 500]
+    assert len(bot.account(DEMO_TOKEN).open_contracts()) == 1  # bought once
+
+
+async def test_a_failed_sending_edit_neither_loses_nor_repeats_the_buy(start_bot):
+    bot = await start_bot()
+    card = await bought_card(bot)
+    bot.api.fault("editMessageText", code=500, times=1, when=lambda p: "Sending" in p["text"])
+    query = await bot.tap(card, "Buy")
+    done = await bot.api.next_bot_message(chat_id=OWNER)
+    assert done["message_id"] == card["message_id"] and "Bought contract" in done["text"]
+    assert not done["buttons"]  # the card no longer looks live
+    assert (await bot.answer_to(query))["text"] == "Sending…"
+    assert len(bot.account(DEMO_TOKEN).open_contracts()) == 1
+
+
+async def test_a_buy_whose_reply_was_lost_is_found_reported_and_followed(start_bot):
+    bot = await start_bot(request_timeout=5.0)
+    card = await bought_card(bot, "/buy R_100 CALL 5 1m")
+    account = bot.account(DEMO_TOKEN)
+    bot.sim.faults.delay = 2.0  # the reply (and everything after it) waits...
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    await wait_until(account.open_contracts)  # ...the buy has happened on the server...
+    bot.sim.faults.delay = 0.0
+    assert bot.sim.faults.drop_connections() >= 1  # ...and its reply is lost with the link
+    (contract,) = account.open_contracts()
+
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert outcome["message_id"] == card["message_id"]
+    assert (
+        "may or may not have happened" in outcome["text"]
+        and "Nothing was re-sent" in outcome["text"]
+    )
+    resolved = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert "the buy of CALL on R_100 did happen" in resolved["text"]
+    assert f"contract {contract.contract_id}" in resolved["text"]
+    settled = await bot.api.next_bot_message(chat_id=OWNER, timeout=15)
+    assert f"Contract {contract.contract_id} (CALL R_100)" in settled["text"]
+    (entry,) = await bot.storage.journal_entries()
+    assert entry.contract_id == contract.contract_id and entry.reply["resolved"] is True
+    assert entry.status == "settled"
+    assert len(account.transactions) == 2  # one buy (never re-sent), one settlement
+
+
+async def test_a_buy_whose_reply_was_lost_and_that_never_happened_is_reported(start_bot):
+    bot = await start_bot(request_timeout=1.0)
+    bot.rt.desk.second_look_after = 0.1
+    card = await bought_card(bot)
+    bot.sim.faults.mute = True  # requests are ignored: the buy never reaches the account
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert "may or may not have happened" in outcome["text"]
+    bot.sim.faults.mute = False
+    resolved = await bot.api.next_bot_message(chat_id=OWNER, timeout=15)
+    assert "did <b>not</b>" not in resolved["text"]  # shown as HTML, not as tags
+    assert "the buy of CALL on R_100 did not happen; nothing was bought" in resolved["text"]
+    (entry,) = await bot.storage.journal_entries()
+    assert entry.status == "not_bought"
+    assert await bot.client.portfolio() == []
+    assert re.search(r"No settled contracts", (await bot.send("/profit"))["text"])

@@ -1,0 +1,171 @@
+"""The storage on a real SQLite file: migrations, encrypted tokens, alerts, the journal, and
+everything surviving a reopen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, inspect
+
+from derivkit.core import UsageError
+from derivkit.storage import (
+    ConnectedAccount,
+    NewAlert,
+    NewTrade,
+    Storage,
+    TokenCipher,
+    default_url,
+)
+from derivkit.storage.crypto import KEY_FILE
+from derivkit.storage.schema import metadata
+
+TOKEN = "a1B2c3D4e5F6g7H"
+ACCOUNT = ConnectedAccount("VRTC9000001", True, "USD", ("read", "trade"))
+
+
+def trade(**changes) -> NewTrade:
+    values = {
+        "loginid": "VRTC9000001",
+        "is_virtual": True,
+        "currency": "USD",
+        "symbol": "R_100",
+        "contract_type": "CALL",
+        "stake": 10.0,
+        "max_price": 10.0,
+        "request": {"contract_type": "CALL", "symbol": "R_100", "amount": 10},
+        "quote": {"ask_price": 10.0, "spot_time": 1_700_000_000},
+        "telegram_id": 5,
+        "chat_id": 5,
+    }
+    values.update(changes)
+    return NewTrade(**values)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    storage = await Storage.open(default_url(tmp_path), TokenCipher.from_environment({}, tmp_path))
+    yield storage
+    await storage.close()
+
+
+def every_byte(directory: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in directory.rglob("*") if path.is_file())
+
+
+async def test_migrations_build_exactly_the_declared_schema(store, tmp_path):
+    assert await store.schema_revision() == "0001"
+    engine = create_engine(f"sqlite:///{tmp_path / 'derivkit.db'}")
+    try:
+        inspector = inspect(engine)
+        for table in metadata.sorted_tables:
+            columns = {column["name"] for column in inspector.get_columns(table.name)}
+            assert columns == {column.name for column in table.columns}, table.name
+            indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+            assert indexes == {index.name for index in table.indexes}, table.name
+    finally:
+        engine.dispose()
+
+
+async def test_a_token_is_stored_encrypted_and_read_back(store, tmp_path):
+    user = await store.store_token(5, TOKEN, ACCOUNT)
+    assert user.account == ACCOUNT and user.has_token
+    assert TOKEN not in repr(user)
+    assert await store.token_of(5) == TOKEN
+    assert TOKEN.encode() not in every_byte(tmp_path)  # the database, its WAL, the key file
+    assert (tmp_path / KEY_FILE).stat().st_mode & 0o077 == 0
+
+    stranger = TokenCipher([Fernet.generate_key()])
+    other = Storage(store._engine, stranger)  # the same database with another key
+    assert await other.token_of(5) is None
+
+    assert await store.forget_token(5)
+    assert await store.token_of(5) is None
+    assert not (await store.get_user(5)).has_token
+    assert not await store.forget_token(5)
+
+
+def test_the_key_comes_from_the_environment_when_set(tmp_path):
+    key = Fernet.generate_key().decode()
+    old = Fernet.generate_key().decode()
+    cipher = TokenCipher.from_environment({"DERIVKIT_STORAGE_KEY": f"{key},{old}"}, tmp_path)
+    assert not (tmp_path / KEY_FILE).exists()
+    assert cipher.decrypt(TokenCipher([old.encode()]).encrypt("x")) == "x"  # rotation
+    assert TokenCipher([key.encode()]).decrypt(cipher.encrypt("y")) == "y"  # first key encrypts
+    with pytest.raises(UsageError, match="DERIVKIT_STORAGE_KEY must be Fernet keys"):
+        TokenCipher.from_environment({"DERIVKIT_STORAGE_KEY": "not-a-key"}, tmp_path)
+
+
+async def test_alerts_belong_to_their_user(store):
+    alert = await store.add_alert(
+        NewAlert(5, 5, "R_100", "above", 1500.0, repeat=True, cooldown=60)
+    )
+    assert alert.id and alert.active and alert.repeat and alert.cooldown == 60
+    assert await store.delete_alert(alert.id, 6) is None  # not theirs
+    await store.alert_fired(alert.id, 100.0, active=True)
+    assert (await store.alert(alert.id)).last_fired_at == 100.0
+    assert [a.id for a in await store.active_alerts(5)] == [alert.id]
+    await store.alert_fired(alert.id, 101.0, active=False)
+    assert await store.active_alerts() == []
+
+
+async def test_the_journal_follows_a_buy_to_its_settlement(store):
+    entry = await store.journal_open(trade())
+    assert entry.status == "sending"
+    assert [e.id for e in await store.journal_to_follow(loginid="VRTC9000001")] == [entry.id]
+    bought = await store.journal_bought(
+        entry.id, {"contract_id": 77, "transaction_id": 8, "buy_price": 9.5, "payout": 19}
+    )
+    assert (bought.status, bought.contract_id, bought.buy_price) == ("bought", 77, 9.5)
+    assert await store.journal_contract_ids("VRTC9000001") == {77}
+    settled = await store.journal_settled(77, sell_price=19.0, profit=9.5, settled_at=5.0)
+    assert (settled.status, settled.profit, settled.notified) == ("settled", 9.5, False)
+    assert [e.id for e in await store.journal_to_follow()] == [entry.id]  # not told yet
+    await store.journal_notified(entry.id)
+    assert await store.journal_to_follow() == []
+    assert await store.journal_settled(999, sell_price=0, profit=0, settled_at=0) is None
+
+    unknown = await store.journal_unknown((await store.journal_open(trade())).id, "lost")
+    assert unknown.status == "unknown"
+    gone = await store.journal_not_bought(unknown.id, "not in the statement")
+    assert gone.status == "not_bought"
+    failed = await store.journal_failed((await store.journal_open(trade())).id, "refused")
+    assert failed.status == "failed"
+    mine = await store.journal_entries(telegram_id=5)
+    assert [e.status for e in mine] == ["failed", "not_bought", "settled"]  # newest first
+    assert await store.journal_entries(telegram_id=6) == []
+
+
+async def test_everything_survives_a_reopen(tmp_path):
+    cipher = TokenCipher.from_environment({}, tmp_path)
+    async with await Storage.open(default_url(tmp_path), cipher) as first:
+        await first.store_token(5, TOKEN, ACCOUNT)
+        await first.set_limits(5, max_stake=7.5)
+        await first.set_paused(5, True)
+        await first.set_notification(5, "settlement", "silent")
+        await first.add_alert(NewAlert(5, 5, "R_50", "below", 100.0))
+        entry = await first.journal_open(trade())
+        await first.journal_bought(entry.id, {"contract_id": 1, "buy_price": 10})
+    async with await Storage.open(
+        default_url(tmp_path), TokenCipher.from_environment({}, tmp_path)
+    ) as second:
+        user = await second.get_user(5)
+        assert user.max_stake == 7.5 and user.paused and user.account == ACCOUNT
+        assert await second.token_of(5) == TOKEN
+        assert (await second.notification_levels(5))["settlement"] == "silent"
+        assert [a.symbol for a in await second.active_alerts()] == ["R_50"]
+        assert [e.contract_id for e in await second.journal_to_follow()] == [1]
+        assert await second.schema_revision() == "0001"
+
+
+async def test_notification_levels_are_checked(store):
+    with pytest.raises(ValueError):
+        await store.set_notification(5, "weather", "on")
+    with pytest.raises(ValueError):
+        await store.set_notification(5, "alert", "loud")
+    assert await store.notification_levels(9) == {
+        "settlement": "on",
+        "alert": "on",
+        "connection": "off",
+    }
