@@ -1,10 +1,10 @@
 """Messages from the dashboard's stream workers and connection relay to the main screen.
 
-Workers post; the main screen handles. None of these bubble. High-rate messages coalesce: a queued
-:class:`TickReceived` is superseded by a newer one for the same stream (latest wins), so a slow
-repaint never builds a backlog; so is a :class:`PositionUpdated` by a newer one for the same
-contract. Counters travel inside the message (``received``, ``gaps``), so coalescing loses
-intermediate prices, never counts; a contract's last (settled) update is never superseded.
+Workers post; the main screen handles. None of these bubble. Ticks and candles are not messages:
+their workers hand them to the screen's models directly (:mod:`derivkit.tui.streams`). The
+messages that can come often coalesce: a queued :class:`PositionUpdated` is superseded by a newer
+one for the same contract (a contract's last, settled, update never is), a quote by a newer quote,
+a balance by a newer balance.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from derivkit.tui.candles import Bar
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import SymbolInfo
 
@@ -23,7 +22,6 @@ __all__ = [
     "BalanceChanged",
     "BuyFinished",
     "BuyResolved",
-    "CandlesReceived",
     "CandlesFailed",
     "QuoteFailed",
     "QuoteReceived",
@@ -39,29 +37,7 @@ __all__ = [
     "PositionsFailed",
     "StreamFailed",
     "SymbolsLoaded",
-    "TickReceived",
 ]
-
-
-@dataclass
-class TickReceived(Message, bubble=False):
-    """One tick of a watched symbol. ``stream`` tells a re-added symbol's stream from its
-    predecessor's; ``received`` counts the stream's ticks so far; ``gaps`` its reconnect gaps."""
-
-    symbol: str
-    quote: float
-    epoch: int
-    pip_size: int | None
-    received: int
-    gaps: int
-    stream: int
-
-    def can_replace(self, message: Message) -> bool:
-        return (
-            isinstance(message, TickReceived)
-            and message.symbol == self.symbol
-            and message.stream == self.stream
-        )
 
 
 @dataclass
@@ -191,25 +167,6 @@ class ServerClock(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ServerClock)
-
-
-@dataclass
-class CandlesReceived(Message, bubble=False):
-    """Candles of the chart's symbol at ``granularity``: the history, then each update."""
-
-    symbol: str
-    granularity: int
-    bars: list[Bar]
-    stream: int
-
-    def can_replace(self, message: Message) -> bool:
-        # an update of the same forming candle supersedes the queued one; a history never goes
-        return (
-            isinstance(message, CandlesReceived)
-            and message.stream == self.stream
-            and len(message.bars) == len(self.bars) == 1
-            and message.bars[0].epoch == self.bars[0].epoch
-        )
 
 
 @dataclass

@@ -3,6 +3,11 @@
 Each takes the connected client and ``post`` (a message pump's ``post_message``), knows no widget,
 and ends in a message instead of an exception for any derivkit error. They run until cancelled;
 cancelling is safe at any await, and a stream's ``async with`` forgets it on the way out.
+
+High-rate data (ticks, candles) is not posted: it goes to a ``record`` callback, called between
+awaits on the event loop the screen runs on, which writes it into the screen's models for the next
+repaint. A message per tick cost more than the tick itself (queueing, dispatch, a handler) and was
+coalesced away anyway.
 """
 
 from __future__ import annotations
@@ -12,14 +17,13 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract
+from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract, Tick
 from derivkit.formatting import describe_error
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
     CandlesFailed,
-    CandlesReceived,
     ContractBought,
     HistoryLoaded,
     PortfolioLoaded,
@@ -29,7 +33,6 @@ from derivkit.tui.messages import (
     ServerClock,
     StreamFailed,
     SymbolsLoaded,
-    TickReceived,
 )
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.ticklog import KEEP
@@ -47,17 +50,19 @@ __all__ = [
 ]
 
 Post = Callable[[Message], object]
-#: Called with (epoch, quote, pip_size) for every tick, before the (coalescing) message is posted.
-Record = Callable[[int, float, int | None], object]
+#: Called with (tick, ticks received so far, stream gaps so far) for every tick.
+RecordTick = Callable[[Tick, int, int], object]
+#: Called with each candle: the history, then every update (the forming candle repeats).
+RecordBar = Callable[[Bar], object]
 
 
 async def stream_ticks(
-    client: DerivClient, symbol: str, stream: int, post: Post, record: Record | None = None
+    client: DerivClient, symbol: str, stream: int, post: Post, record: RecordTick
 ) -> None:
-    """Post recent prices, then every tick of ``symbol``; ``stream`` tags each message.
+    """Post recent prices (:class:`HistoryLoaded`), then hand every tick of ``symbol`` to
+    ``record``; ``stream`` tags the messages.
 
-    ``record`` sees every tick, even those whose messages are coalesced away. A refused symbol
-    (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
+    A refused symbol (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
     """
     try:
         await _post_history(client, symbol, stream, post)
@@ -65,13 +70,7 @@ async def stream_ticks(
             received = 0
             async for tick in ticks:
                 received += 1
-                if record is not None:
-                    record(tick.epoch, tick.quote, tick.pip_size)
-                post(
-                    TickReceived(
-                        symbol, tick.quote, tick.epoch, tick.pip_size, received, ticks.gaps, stream
-                    )
-                )
+                record(tick, received, ticks.gaps)
     except DerivError as error:
         post(StreamFailed(symbol, describe_error(error), isinstance(error, APIError), stream))
 
@@ -186,14 +185,14 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
 
 
 async def stream_candles(
-    client: DerivClient, symbol: str, granularity: int, stream: int, post: Post
+    client: DerivClient, symbol: str, granularity: int, stream: int, post: Post, record: RecordBar
 ) -> None:
-    """Post the last candles of ``symbol``, then every update (the forming candle repeats)."""
+    """Hand the last candles of ``symbol``, then every update, to ``record``; an error ends in
+    :class:`CandlesFailed` (tagged ``stream``)."""
     try:
         async with await client.candles(symbol, granularity=granularity, count=CANDLES) as feed:
             async for candle in feed:  # the history candle by candle, then each update
-                bar = Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close)
-                post(CandlesReceived(symbol, granularity, [bar], stream))
+                record(Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close))
     except DerivError as error:
         post(CandlesFailed(symbol, granularity, describe_error(error), stream))
 

@@ -8,7 +8,6 @@ from collections import Counter
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.formatting import price
 from derivkit.tui.candles import GRANULARITIES
-from derivkit.tui.messages import CandlesReceived
 from derivkit.tui.state import DashboardState, load_state
 from derivkit.tui.ticklog import TickLog, digit_stats, last_digit
 from derivkit.tui.widgets.account_panel import TOKEN_REJECTED, AccountPanel
@@ -66,11 +65,11 @@ async def test_the_granularity_key_switches_the_chart_to_candles_and_back(sim):
         await ui.wait_for(
             lambda: "candles" in text_of(chart.query_one("#chart-range")), "candles drawn"
         )
-        received = [m for m in ui.messages if isinstance(m, CandlesReceived)]
+        series = screen.candles
+        assert series is not None and (series.symbol, series.granularity) == ("R_50", 60)
         async with DerivClient(sim.url) as direct:  # a little more: a minute may have passed
             candles = await direct.ticks_history("R_50", style="candles", granularity=60, count=70)
-        assert {m.granularity for m in received} == {60}
-        epochs = [bar.epoch for m in received for bar in m.bars][:59]
+        epochs = [bar.epoch for bar in series.bars][:59]
         history = [c.epoch for c in candles]
         start = history.index(epochs[0])
         assert history[start : start + len(epochs)] == epochs  # backfilled from history

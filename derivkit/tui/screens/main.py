@@ -8,10 +8,12 @@ reconnect, say) never touches the watchlist; ``r`` reconnects the account.
 Concurrency: each stream (:mod:`derivkit.tui.streams`) runs in its own async worker on the UI
 event loop (group ``ticks``, one per symbol; ``candles`` for the chart; ``clock`` for pings;
 ``account`` for the balance; ``positions`` for the account's transactions and one per followed
-contract; ``trade`` for buys and sells, never exclusive, never cancelled by the ticket). Workers
-only post messages; handlers record them in the models (:class:`Watchlist`, :class:`TickLog`,
-:class:`CandleSeries`, :class:`Positions`), and a 5 Hz timer repaints what changed inside
-``app.batch_update()`` (the chart at most once a second).
+contract; ``trade`` for buys and sells, never exclusive, never cancelled by the ticket). Tick and
+candle workers write each tick or candle into the models (:class:`Watchlist`, :class:`TickLog`,
+:class:`CandleSeries`) through a callback, on this loop; every other worker posts messages, whose
+handlers record them (:class:`Positions`, the account). A 5 Hz timer repaints what changed inside
+``app.batch_update()``: changed table rows only, the chart at most once a second, and the chart
+and digits follow the selected symbol at most once a second (the price panel at once).
 
 Cancellation: removing a symbol cancels its worker, whose ``async with`` then forgets the
 subscription; a contract's worker ends by itself once the contract is sold.
@@ -22,6 +24,7 @@ and waits until their forgets went out. A buy or sell in flight is waited for, n
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -37,10 +40,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 from textual.worker import Worker, WorkerState
 
-from derivkit.core import AuthError, DerivClient, DerivError
+from derivkit.core import AuthError, DerivClient, DerivError, Tick
 from derivkit.formatting import describe_error, money
 from derivkit.tui.account_link import AccountLink
-from derivkit.tui.candles import GRANULARITIES, CandleSeries
+from derivkit.tui.candles import GRANULARITIES, Bar, CandleSeries
 from derivkit.tui.commands import WatchlistCommands
 from derivkit.tui.messages import (
     AccountReopened,
@@ -50,7 +53,6 @@ from derivkit.tui.messages import (
     BuyFinished,
     BuyResolved,
     CandlesFailed,
-    CandlesReceived,
     ConnectionStateChanged,
     ContractBought,
     HistoryLoaded,
@@ -62,7 +64,6 @@ from derivkit.tui.messages import (
     ServerClock,
     StreamFailed,
     SymbolsLoaded,
-    TickReceived,
 )
 from derivkit.tui.positions import Positions
 from derivkit.tui.relay import StateRelay
@@ -211,7 +212,8 @@ class WatchlistScreen(Screen[None]):
         # chart and digits
         self._granularity = granularity if granularity in GRANULARITIES else 0
         self._digit_window = digit_window if digit_window in DIGIT_WINDOWS else DIGIT_WINDOWS[-1]
-        self._chart_symbol: str | None = None
+        self._chart_symbol: str | None = None  # the symbol the chart and digits show
+        self._chart_followed = float("-inf")  # loop time the chart last changed symbol
         self._chart_version = -1
         self._chart_painted = 0.0
         self._series: CandleSeries | None = None
@@ -326,6 +328,11 @@ class WatchlistScreen(Screen[None]):
     def tick_log(self, symbol: str) -> TickLog | None:
         return self._logs.get(symbol)
 
+    @property
+    def candles(self) -> CandleSeries | None:
+        """The chart's candles (None on the tick chart)."""
+        return self._series
+
     def _save(self) -> None:
         if self._on_state_saved is not None:
             self._on_state_saved(
@@ -371,7 +378,7 @@ class WatchlistScreen(Screen[None]):
         self._logs.pop(symbol, None)
         self.query_one(QuoteTable).remove_quote(symbol)
         self._status_changed = True
-        self._show_selected()
+        self._show_selected(at_once=True)
         self._save()
         if announce:
             self._tell(f"Removed {symbol}.")
@@ -387,7 +394,7 @@ class WatchlistScreen(Screen[None]):
             raise ValueError(f"no such timeframe: {granularity}")
         self._granularity = granularity
         self._chart_symbol = None  # restart the chart for the selected symbol
-        self._show_selected()
+        self._show_selected(at_once=True)
         self._save()
 
     def action_digit_window(self) -> None:
@@ -544,9 +551,10 @@ class WatchlistScreen(Screen[None]):
 
     def _start_stream(self, symbol: str) -> None:
         serial = next(self._serials)
-        log = self._logs.setdefault(symbol, TickLog())
+        self._logs.setdefault(symbol, TickLog())
+        record = functools.partial(self._record_tick, symbol, serial)
         worker = self.run_worker(
-            stream_ticks(self._client, symbol, serial, self.post_message, log.append),
+            stream_ticks(self._client, symbol, serial, self.post_message, record),
             name=f"ticks {symbol}",
             group="ticks",
             exit_on_error=False,
@@ -627,7 +635,12 @@ class WatchlistScreen(Screen[None]):
         self._series = CandleSeries(symbol, self._granularity)
         self.run_worker(
             stream_candles(
-                self._client, symbol, self._granularity, self._candle_serial, self.post_message
+                self._client,
+                symbol,
+                self._granularity,
+                self._candle_serial,
+                self.post_message,
+                functools.partial(self._record_bar, self._candle_serial),
             ),
             name=f"candles {symbol}",
             group="candles",
@@ -678,20 +691,25 @@ class WatchlistScreen(Screen[None]):
 
     # -- messages: market data ---------------------------------------------------------------
 
-    def on_tick_received(self, message: TickReceived) -> None:
-        stream = self._streams.get(message.symbol)
-        if stream is None or stream.serial != message.stream:
+    def _record_tick(self, symbol: str, serial: int, tick: Tick, received: int, gaps: int) -> None:
+        """Called by ``symbol``'s stream worker for each tick (on this loop, between its awaits):
+        the tick log and the watchlist take it, the next repaint shows it."""
+        stream = self._streams.get(symbol)
+        if stream is None or stream.serial != serial:
             return  # a removed symbol's last ticks
-        quote = self._watchlist.get(message.symbol)
-        if quote is not None and quote.gaps != message.gaps:
+        log = self._logs.get(symbol)
+        if log is not None:
+            log.append(tick.epoch, tick.quote, tick.pip_size)
+        quote = self._watchlist.get(symbol)
+        if quote is not None and quote.gaps != gaps:
             self._status_changed = True
         self._watchlist.record(
-            message.symbol,
-            message.quote,
-            epoch=message.epoch,
-            pip_size=message.pip_size,
-            received=message.received,
-            gaps=message.gaps,
+            symbol,
+            tick.quote,
+            epoch=tick.epoch,
+            pip_size=tick.pip_size,
+            received=received,
+            gaps=gaps,
         )
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
@@ -722,11 +740,10 @@ class WatchlistScreen(Screen[None]):
                 f"{message.symbol}: {message.reason}", title="Stream stopped", severity="error"
             )
 
-    def on_candles_received(self, message: CandlesReceived) -> None:
-        series = self._series
-        if series is None or message.stream != self._candle_serial:
-            return
-        series.update(message.bars)
+    def _record_bar(self, serial: int, bar: Bar) -> None:
+        """Called by the chart's candle worker for each candle (on this loop)."""
+        if self._series is not None and serial == self._candle_serial:
+            self._series.update((bar,))
 
     def on_candles_failed(self, message: CandlesFailed) -> None:
         if message.stream == self._candle_serial:
@@ -966,22 +983,35 @@ class WatchlistScreen(Screen[None]):
         self.app.sub_title = f"{'demo' if account.is_virtual else 'REAL'} {account.loginid}"
         self._start_account()
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, *, at_once: bool = False) -> None:
+        """The price panel follows the selected symbol at once, the chart and digits at most
+        once per CHART_INTERVAL (the repaint timer catches up): moving through the list
+        quickly neither redraws a chart nor restarts a candle stream per row passed.
+        ``at_once`` for a change the user asked of the chart itself (a timeframe, a removal)."""
         symbol = self.query_one(QuoteTable).selected_symbol
         quote = self._watchlist.get(symbol) if symbol is not None else None
         self.query_one(PricePanel).show(quote)
-        if symbol != self._chart_symbol:
-            self._chart_symbol = symbol
-            self._chart_version = -1
-            self._digits_key = None
-            chart = self.query_one(ChartPanel)
-            if symbol is None:
-                self._start_chart("")
-                chart.show_waiting(None, self._granularity)
-            else:
-                self._start_chart(symbol)
-                chart.show_waiting(symbol, self._granularity)
-                self._paint_chart(force=True)
+        self._follow_selection(at_once=at_once)
+
+    def _follow_selection(self, *, at_once: bool = False) -> None:
+        symbol = self.query_one(QuoteTable).selected_symbol
+        if symbol == self._chart_symbol:
+            return
+        now = asyncio.get_running_loop().time()
+        if not at_once and symbol is not None and now - self._chart_followed < CHART_INTERVAL:
+            return
+        self._chart_followed = now
+        self._chart_symbol = symbol
+        self._chart_version = -1
+        self._digits_key = None
+        chart = self.query_one(ChartPanel)
+        if symbol is None:
+            self._start_chart("")
+            chart.show_waiting(None, self._granularity)
+        else:
+            self._start_chart(symbol)
+            chart.show_waiting(symbol, self._granularity)
+            self._paint_chart(force=True)
         self._paint_digits()
 
     def _paint_chart(self, *, force: bool = False) -> None:
@@ -1065,6 +1095,7 @@ class WatchlistScreen(Screen[None]):
             selected = table.selected_symbol
             if any(quote.symbol == selected for quote in changed):
                 self.query_one(PricePanel).show(self._watchlist.get(selected or ""))
+            self._follow_selection()
             self._paint_chart()
             self._paint_digits()
             if self._status_changed:
