@@ -9,6 +9,7 @@ a balance by a newer balance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -22,6 +23,7 @@ __all__ = [
     "BalanceChanged",
     "BuyFinished",
     "BuyResolved",
+    "CancelFinished",
     "CandlesFailed",
     "QuoteFailed",
     "QuoteReceived",
@@ -31,12 +33,14 @@ __all__ = [
     "ConnectionStateChanged",
     "ContractBought",
     "HistoryLoaded",
+    "OffersLoaded",
     "PortfolioLoaded",
     "PositionFailed",
     "PositionUpdated",
     "PositionsFailed",
     "StreamFailed",
     "SymbolsLoaded",
+    "UpdateFinished",
 ]
 
 
@@ -178,6 +182,16 @@ class CandlesFailed(Message, bubble=False):
 
 
 @dataclass
+class OffersLoaded(Message, bubble=False):
+    """What the ticket's symbol offers (``contracts_for``: core ContractOffer objects, opaque
+    here); empty, with ``error``, if it could not be read."""
+
+    symbol: str
+    offers: Sequence[object]
+    error: str | None = None
+
+
+@dataclass
 class QuoteReceived(Message, bubble=False):
     """The ticket's live price; ``quote`` is the core's Proposal (opaque to widgets)."""
 
@@ -219,7 +233,34 @@ class BuyResolved(Message, bubble=False):
 
 @dataclass
 class SellFinished(Message, bubble=False):
+    """A sell ended: ``sold_for`` if sold, else ``error``; ``unknown`` if the reply was lost."""
+
     contract_id: int
     sold_for: float | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class CancelFinished(Message, bubble=False):
+    """A deal cancellation ended: ``sold_for`` (the stake back) if cancelled, else ``error``;
+    ``unknown`` if the reply was lost (it was not re-sent)."""
+
+    contract_id: int
+    sold_for: float | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class UpdateFinished(Message, bubble=False):
+    """A take profit / stop loss update ended. ``changes`` is what was asked (an amount, or
+    None to remove); ``take_profit``/``stop_loss`` what the server now has (None: not set);
+    ``error`` if refused; ``unknown`` if the reply was lost (it was not re-sent)."""
+
+    contract_id: int
+    changes: dict[str, float | None]
+    take_profit: float | None = None
+    stop_loss: float | None = None
     error: str | None = None
     unknown: bool = False

@@ -17,7 +17,19 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract, Tick
+from derivkit.core import (
+    AccumulatorContract,
+    APIError,
+    AuthError,
+    DerivClient,
+    DerivError,
+    MultiplierContract,
+    OpenContract,
+    Order,
+    Tick,
+    TurbosContract,
+    VanillaContract,
+)
 from derivkit.formatting import describe_error
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
@@ -164,12 +176,54 @@ async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> 
     post(PositionFailed(contract_id, "the contract stream ended before the contract settled"))
 
 
+def _level(value: float | None) -> str | None:
+    return None if value is None else f"{value:.10g}"
+
+
+def _amount(order: Order | None) -> float | None:
+    return None if order is None or order.amount is None else abs(order.amount)
+
+
 def contract_update(contract: OpenContract) -> ContractUpdate:
-    """The dashboard's view of one ``proposal_open_contract`` message."""
+    """The dashboard's view of one ``proposal_open_contract`` message, with the terms of its
+    product; its status is the contract's real outcome (``OpenContract.outcome``)."""
     settled = bool(contract.is_sold)
     value = contract.bid_price
     if settled and contract.sell_price is not None:
         value = contract.sell_price
+    terms: dict[str, object] = {}
+    if isinstance(contract, MultiplierContract):
+        cancellation = contract.cancellation
+        updatable = {"take_profit": contract.can_update_take_profit}
+        updatable["stop_loss"] = contract.can_update_stop_loss
+        terms = {
+            "product": "multiplier",
+            "take_profit": _amount(contract.take_profit),
+            "stop_loss": _amount(contract.stop_loss),
+            "stop_out": contract.stop_out.value if contract.stop_out else None,
+            "can_cancel": bool(contract.is_valid_to_cancel) and not settled,
+            "cancel_until": cancellation.date_expiry if cancellation else None,
+            "cancel_fee": cancellation.ask_price if cancellation else None,
+            "can_update": frozenset(k for k, ok in updatable.items() if ok and not settled),
+        }
+    elif isinstance(contract, AccumulatorContract):
+        distance = contract.barrier_distance
+        terms = {
+            "product": "accumulator",
+            "take_profit": _amount(contract.take_profit),
+            "barrier": None if distance is None else f"±{_level(distance)}",
+            "ticks": f"{contract.tick_passed}/{contract.tick_count or '?'}",
+        }
+    elif isinstance(contract, TurbosContract):
+        can_update = contract.can_update_take_profit and not settled
+        terms = {
+            "product": "turbos",
+            "take_profit": _amount(contract.take_profit),
+            "barrier": _level(contract.barrier_level),
+            "can_update": frozenset({"take_profit"}) if can_update else frozenset(),
+        }
+    elif isinstance(contract, VanillaContract):
+        terms = {"product": "vanilla", "barrier": _level(contract.strike)}
     return ContractUpdate(
         contract_id=contract.contract_id,
         contract_type=contract.contract_type,
@@ -179,8 +233,11 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
         value=value,
         profit=contract.profit,
         profit_pct=contract.profit_percentage,
-        status=contract.status or ("sold" if settled else "open"),
+        status=contract.outcome,
         settled=settled,
+        can_sell=bool(contract.is_valid_to_sell) and not settled,
+        why_not=contract.validation_error,
+        **terms,  # type: ignore[arg-type]
     )
 
 

@@ -143,6 +143,10 @@ class DiffedTable(DataTable[Text]):
         self.remove_row(key)
         return True
 
+    def column_filled(self, column: str) -> bool:
+        """Whether any row shows something in ``column``."""
+        return any(cells[column][0] for cells in self._shown.values())
+
     def shown_text(self, key: str, column: str) -> str:
         """The text shown in one cell."""
         return self._shown[key][column][0]
