@@ -1,6 +1,7 @@
 """Messages from the dashboard's stream workers and connection relay to the main screen.
 
-Workers post; the main screen handles. None of these bubble. Ticks and candles are not messages:
+Workers post; the main screen handles. None of these bubble. Ticks, tick history and candles are
+not messages:
 their workers hand them to the screen's models directly (:mod:`derivkit.tui.streams`). The
 messages that can come often coalesce: a queued :class:`PositionUpdated` is superseded by a newer
 one for the same contract (a contract's last, settled, update never is), a quote by a newer quote,
@@ -32,7 +33,6 @@ __all__ = [
     "BalanceFailed",
     "ConnectionStateChanged",
     "ContractBought",
-    "HistoryLoaded",
     "OffersLoaded",
     "PortfolioLoaded",
     "PositionFailed",
@@ -42,19 +42,6 @@ __all__ = [
     "SymbolsLoaded",
     "UpdateFinished",
 ]
-
-
-@dataclass
-class HistoryLoaded(Message, bubble=False):
-    """Recent ticks of a watched symbol (``times`` and ``prices``, oldest first), up to
-    ``epoch``, to start its chart and digit statistics with."""
-
-    symbol: str
-    prices: list[float]
-    times: list[int]
-    epoch: int
-    pip_size: int | None
-    stream: int
 
 
 @dataclass

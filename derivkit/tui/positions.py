@@ -27,9 +27,9 @@ class ContractUpdate:
     without a status, as multipliers and vanillas are, won or lost by its profit).
 
     The product's own terms, None where the product has none: ``take_profit`` and ``stop_loss``
-    (amounts, both positive), ``stop_out`` (a multiplier's stop-out level), ``barrier`` (as
-    shown: an accumulator's distance to its barrier, a turbos' knock-out level, a vanilla's
-    strike), ``ticks`` (an accumulator's ticks passed of its most).
+    (amounts, both positive), ``stop_out`` (a multiplier's stop-out level) and ``barrier`` (an
+    accumulator's distance to its barrier, a turbos' knock-out level, a vanilla's strike), both
+    as the server wrote them, ``ticks`` (an accumulator's ticks passed of its most).
     ``can_cancel`` while deal cancellation is on (until ``cancel_until``; its fee, not refunded,
     is ``cancel_fee``), ``can_update`` the orders that may be changed now, ``can_sell`` whether
     the server takes a sell now (else ``why_not`` says why)."""
@@ -47,7 +47,7 @@ class ContractUpdate:
     product: str = "binary"  # binary, multiplier, accumulator, turbos or vanilla
     take_profit: float | None = None
     stop_loss: float | None = None
-    stop_out: float | None = None
+    stop_out: str | None = None
     barrier: str | None = None
     ticks: str | None = None
     can_sell: bool = True

@@ -203,10 +203,24 @@ def _expiry_type(values: Mapping[str, str]) -> str:
     return {"t": "tick", "d": "daily"}.get(unit, "intraday")
 
 
+def _level(proposal: Proposal, *path: str) -> str | None:
+    """A price level of the quote as the server wrote it (at the symbol's pip size: the number
+    parsed from it would drop trailing zeros), e.g. ``_level(p, "limit_order", "stop_out",
+    "value")``."""
+    value: object = proposal.raw
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, str) and value:
+        return value
+    return f"{value:.10g}" if isinstance(value, int | float) else None
+
+
 def _with_orders(text: str, proposal: Proposal, currency: str) -> str:
-    for label, order in (("take profit", proposal.take_profit), ("stop loss", proposal.stop_loss)):
+    for kind, order in (("take_profit", proposal.take_profit), ("stop_loss", proposal.stop_loss)):
         if order is not None and order.amount is not None:
-            at = f" at {order.value:g}" if order.value is not None else ""
+            level = _level(proposal, "limit_order", kind, "value")
+            at = f" at {level}" if level is not None else ""
+            label = kind.replace("_", " ")
             text += f" · {label} {money(abs(order.amount), currency)}{at}"
     return text
 
@@ -383,9 +397,9 @@ class MultiplierProduct:
             fee = money(proposal.cancellation.ask_price, currency)
             text += f" (deal cancellation {fee}, not refunded)"
         text += f" · commission {money(proposal.commission, currency)}"
-        stop_out = proposal.stop_out
-        if stop_out is not None and stop_out.value is not None:
-            text += f" · stop out at {stop_out.value:g}"
+        stop_out = _level(proposal, "limit_order", "stop_out", "value")
+        if stop_out is not None:
+            text += f" · stop out at {stop_out}"
         return _with_orders(text, proposal, currency)
 
 
@@ -516,8 +530,9 @@ class TurbosProduct:
 
     def quote_text(self, spec: AnySpec, proposal: Proposal, currency: str) -> str:
         text = f"Price {money(proposal.ask_price, currency)}"
-        if proposal.barrier is not None:
-            text += f" · knocked out at {proposal.barrier:g}"
+        barrier = _level(proposal, "contract_details", "barrier")
+        if barrier is not None:
+            text += f" · knocked out at {barrier}"
         if proposal.number_of_contracts is not None:
             text += f" · {money(proposal.number_of_contracts, currency, 6)} a point beyond it"
         return _with_orders(text, proposal, currency)
@@ -577,8 +592,9 @@ class VanillaProduct:
 
     def quote_text(self, spec: AnySpec, proposal: Proposal, currency: str) -> str:
         text = f"Price {money(proposal.ask_price, currency)}"
-        if proposal.barrier is not None:
-            text += f" · strike {proposal.barrier:g}"
+        strike = _level(proposal, "contract_details", "barrier")
+        if strike is not None:
+            text += f" · strike {strike}"
         if proposal.number_of_contracts is not None:
             count = proposal.number_of_contracts
             text += f" · {count:g} contracts: pays {count:g} a point beyond the strike"

@@ -37,7 +37,6 @@ from derivkit.tui.messages import (
     BalanceFailed,
     CandlesFailed,
     ContractBought,
-    HistoryLoaded,
     PortfolioLoaded,
     PositionFailed,
     PositionsFailed,
@@ -64,21 +63,29 @@ __all__ = [
 Post = Callable[[Message], object]
 #: Called with (tick, ticks received so far, stream gaps so far) for every tick.
 RecordTick = Callable[[Tick, int, int], object]
+#: Called once with the recent ticks (epochs and quotes, oldest first) and the pip size.
+RecordHistory = Callable[[list[int], list[float], int | None], object]
 #: Called with each candle: the history, then every update (the forming candle repeats).
 RecordBar = Callable[[Bar], object]
 
 
 async def stream_ticks(
-    client: DerivClient, symbol: str, stream: int, post: Post, record: RecordTick
+    client: DerivClient,
+    symbol: str,
+    stream: int,
+    post: Post,
+    record: RecordTick,
+    backfill: RecordHistory,
 ) -> None:
-    """Post recent prices (:class:`HistoryLoaded`), then hand every tick of ``symbol`` to
-    ``record``; ``stream`` tags the messages.
+    """Hand recent ticks of ``symbol`` to ``backfill``, then every tick to ``record``.
 
-    A refused symbol (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
+    The stream is opened before the history is asked for, so no tick falls between the two
+    (those in both are told apart by epoch). A refused symbol (an :class:`APIError`) ends in
+    ``StreamFailed(rejected=True)``, tagged ``stream``.
     """
     try:
-        await _post_history(client, symbol, stream, post)
         async with await client.ticks(symbol) as ticks:
+            await _load_history(client, symbol, backfill)
             received = 0
             async for tick in ticks:
                 received += 1
@@ -87,24 +94,14 @@ async def stream_ticks(
         post(StreamFailed(symbol, describe_error(error), isinstance(error, APIError), stream))
 
 
-async def _post_history(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
-    """Recent ticks for the chart and the digits; skipped if refused (the tick stream reports
-    that)."""
+async def _load_history(client: DerivClient, symbol: str, backfill: RecordHistory) -> None:
+    """Recent ticks for the chart and the digits; skipped if refused."""
     try:
         history = await client.ticks_history(symbol, count=KEEP)
     except APIError:
         return
     if history.prices and history.times:
-        post(
-            HistoryLoaded(
-                symbol,
-                history.prices,
-                history.times,
-                history.times[-1],
-                history.pip_size,
-                stream,
-            )
-        )
+        backfill(history.times, history.prices, history.pip_size)
 
 
 async def stream_balance(client: DerivClient, post: Post) -> None:
@@ -176,7 +173,13 @@ async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> 
     post(PositionFailed(contract_id, "the contract stream ended before the contract settled"))
 
 
-def _level(value: float | None) -> str | None:
+def _level(contract: OpenContract, key: str, value: float | None, *path: str) -> str | None:
+    """A price level as the server wrote it (at the symbol's pip size), else ``value``."""
+    shown: object = contract.raw
+    for step in (*path, key):
+        shown = shown.get(step) if isinstance(shown, dict) else None
+    if isinstance(shown, str) and shown:
+        return shown
     return None if value is None else f"{value:.10g}"
 
 
@@ -200,7 +203,13 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
             "product": "multiplier",
             "take_profit": _amount(contract.take_profit),
             "stop_loss": _amount(contract.stop_loss),
-            "stop_out": contract.stop_out.value if contract.stop_out else None,
+            "stop_out": _level(
+                contract,
+                "value",
+                contract.stop_out.value if contract.stop_out else None,
+                "limit_order",
+                "stop_out",
+            ),
             "can_cancel": bool(contract.is_valid_to_cancel) and not settled,
             "cancel_until": cancellation.date_expiry if cancellation else None,
             "cancel_fee": cancellation.ask_price if cancellation else None,
@@ -211,7 +220,9 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
         terms = {
             "product": "accumulator",
             "take_profit": _amount(contract.take_profit),
-            "barrier": None if distance is None else f"±{_level(distance)}",
+            "barrier": None
+            if distance is None
+            else f"±{_level(contract, 'barrier_spot_distance', distance)}",
             "ticks": f"{contract.tick_passed}/{contract.tick_count or '?'}",
         }
     elif isinstance(contract, TurbosContract):
@@ -219,11 +230,11 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
         terms = {
             "product": "turbos",
             "take_profit": _amount(contract.take_profit),
-            "barrier": _level(contract.barrier_level),
+            "barrier": _level(contract, "barrier", contract.barrier_level),
             "can_update": frozenset({"take_profit"}) if can_update else frozenset(),
         }
     elif isinstance(contract, VanillaContract):
-        terms = {"product": "vanilla", "barrier": _level(contract.strike)}
+        terms = {"product": "vanilla", "barrier": _level(contract, "barrier", contract.strike)}
     return ContractUpdate(
         contract_id=contract.contract_id,
         contract_type=contract.contract_type,

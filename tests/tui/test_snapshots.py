@@ -25,7 +25,7 @@ from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.ticket import TradeTicket
 from derivkit.tui.widgets.chart_panel import ChartPanel
-from derivkit.tui.widgets.positions_table import PositionsPanel
+from derivkit.tui.widgets.positions_table import LOADING, PositionsPanel
 from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
 
 # The pictures are drawn with the newest Textual the project allows; an older one draws some
@@ -60,8 +60,11 @@ def svg(snapshot):
 
 
 async def settled(ui: Harness) -> None:
-    """Wait until every row has its tick and the chart and digits are drawn."""
+    """Wait until every row has its tick, the chart and digits are drawn and the account's
+    contracts are loaded."""
     await ui.wait_for_ticks(WATCH, count=1)
+    for panel in ui.app.main_screen.query(PositionsPanel):
+        await ui.wait_for(lambda p=panel: p.empty_text != LOADING, "the open contracts loaded")
     chart = ui.app.main_screen.query_one(ChartPanel)
     await ui.wait_for(lambda: "ticks ·" in text_of(chart.query_one("#chart-range")), "the chart")
     await ui.wait_for(
@@ -152,7 +155,7 @@ ROWS = [
         profit_pct=23.5,
         product="multiplier",
         take_profit=5.0,
-        stop_out=1289.71,
+        stop_out="1289.71",
         can_update=frozenset({"take_profit", "stop_loss"}),
     ),
     contract(
@@ -198,7 +201,7 @@ ROWS = [
         settled=True,
         product="multiplier",
         stop_loss=None,
-        stop_out=1574.43,
+        stop_out="1574.43",
     ),
 ]
 

@@ -59,7 +59,6 @@ from derivkit.tui.messages import (
     CandlesFailed,
     ConnectionStateChanged,
     ContractBought,
-    HistoryLoaded,
     PortfolioLoaded,
     PositionFailed,
     PositionsFailed,
@@ -715,8 +714,9 @@ class WatchlistScreen(Screen[None]):
         serial = next(self._serials)
         self._logs.setdefault(symbol, TickLog())
         record = functools.partial(self._record_tick, symbol, serial)
+        backfill = functools.partial(self._record_history, symbol, serial)
         worker = self.run_worker(
-            stream_ticks(self._client, symbol, serial, self.post_message, record),
+            stream_ticks(self._client, symbol, serial, self.post_message, record, backfill),
             name=f"ticks {symbol}",
             group="ticks",
             exit_on_error=False,
@@ -874,16 +874,18 @@ class WatchlistScreen(Screen[None]):
             gaps=gaps,
         )
 
-    def on_history_loaded(self, message: HistoryLoaded) -> None:
-        stream = self._streams.get(message.symbol)
-        if stream is None or stream.serial != message.stream:
+    def _record_history(
+        self, symbol: str, serial: int, times: list[int], prices: list[float], pip: int | None
+    ) -> None:
+        """Called by ``symbol``'s stream worker once, before its first tick: recent ticks for
+        the chart, the digits and the price history."""
+        stream = self._streams.get(symbol)
+        if stream is None or stream.serial != serial:
             return
-        self._watchlist.seed(
-            message.symbol, message.prices, epoch=message.epoch, pip_size=message.pip_size
-        )
-        log = self._logs.get(message.symbol)
+        self._watchlist.seed(symbol, prices, epoch=times[-1], pip_size=pip)
+        log = self._logs.get(symbol)
         if log is not None:
-            log.backfill(message.times, message.prices, message.pip_size)
+            log.backfill(times, prices, pip)
 
     def on_stream_failed(self, message: StreamFailed) -> None:
         stream = self._streams.get(message.symbol)

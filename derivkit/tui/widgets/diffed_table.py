@@ -10,7 +10,8 @@ caches, the same from Textual 3.2 to 8); where they are missing the table falls 
 ``update_cell``, and ``tests/tui/test_tables.py`` checks what is drawn on both CI jobs.
 
 Rows keep their keys; nothing is cleared and re-added, except when :meth:`hide_columns` changes
-which columns show (for narrow terminals): then the table is rebuilt from the remembered cells.
+which columns show (for narrow terminals) or :meth:`order_rows` their order: then the table is
+rebuilt from the remembered cells.
 Subclasses declare their ``COLUMNS``. Mutated only on the event loop.
 """
 
@@ -61,18 +62,32 @@ class DiffedTable(DataTable[Text]):
         if that changes anything. True if it did."""
         if keys == self._hidden:
             return False
+        self._hidden = keys
+        self._rebuild([str(row.key.value) for row in self.ordered_rows], columns=True)
+        return True
+
+    def order_rows(self, keys: list[str]) -> bool:
+        """Put the rows in the order of ``keys`` (every row's key, once), rebuilding the table
+        (keeping the cursor's row) only if the order changes; True if it did. Rare by design
+        (a row added or settled), so a rebuild costs less than a sort keyed on a column that
+        may be hidden."""
+        if [str(row.key.value) for row in self.ordered_rows] == keys:
+            return False
+        self._rebuild(keys, columns=False)
+        return True
+
+    def _rebuild(self, order: list[str], *, columns: bool) -> None:
         selected = None
         if self.row_count:
             selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        order = [str(row.key.value) for row in self.ordered_rows]
-        self._hidden = keys
-        self.clear(columns=True)
-        self._add_columns()
+        self.clear(columns=columns)
+        self._stale.clear()
+        if columns:
+            self._add_columns()
         for key in order:
             self.add_row(*self._row(self._shown[key]), key=key)
         if selected is not None:
             self.move_cursor(row=self.get_row_index(selected))
-        return True
 
     def _justify(self, key: str) -> JustifyMethod:
         return "right" if key in self._right else "left"

@@ -8,7 +8,8 @@ Each product fills its own columns: take profit (multipliers, accumulators, turb
 and stop out (multipliers), barrier (an accumulator's distance to its barrier, a turbos'
 knock-out level, a vanilla's strike) and ticks (accumulators: passed of at most). A column no
 row uses is left out, and when the table is wider than the panel the least needed columns go
-first (value now, stake, P/L %, symbol); the rest scroll sideways, the contract id staying put.
+first (value now, stake, P/L %, contract id, symbol); the rest scroll sideways, the first column
+staying put.
 The panel's subtitle names what can be done to the selected contract.
 """
 
@@ -80,7 +81,6 @@ def cells_for(position: Position) -> dict[str, Cell]:
     product, currency = last.product, last.currency
     take_profit = amount(last.take_profit, currency) if last.take_profit is not None else None
     stop_loss = amount(last.stop_loss, currency) if last.stop_loss is not None else None
-    stop_out = f"{last.stop_out:.10g}" if last.stop_out is not None else None
     return {
         "contract": (str(last.contract_id), base or "bold"),
         "type": (SHORT_TYPES.get(last.contract_type, last.contract_type), base),
@@ -91,7 +91,7 @@ def cells_for(position: Position) -> dict[str, Cell]:
         "percent": (percent(last.profit_pct), f"{trend} {base}".strip()),
         "take_profit": _optional(product in WITH_TAKE_PROFIT, take_profit, base),
         "stop_loss": _optional(product == "multiplier", stop_loss, base),
-        "stop_out": _optional(product == "multiplier", stop_out, base),
+        "stop_out": _optional(product == "multiplier", last.stop_out, base),
         "barrier": _optional(product in WITH_BARRIER, last.barrier, base),
         "ticks": _optional(product == "accumulator", last.ticks, base),
         "status": status,
@@ -137,8 +137,9 @@ class PositionsTable(DiffedTable):
     )
     #: Shown only when some row fills them.
     OPTIONAL = ("take_profit", "stop_loss", "stop_out", "barrier", "ticks")
-    #: Left out first, in this order, when the columns are wider than the panel.
-    DROP_ORDER = ("value", "stake", "percent", "symbol")
+    #: Left out first, in this order, when the columns are wider than the panel (without the
+    #: contract id, the type is the column that stays put when scrolling sideways).
+    DROP_ORDER = ("value", "stake", "percent", "contract", "symbol")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_columns=1)
@@ -161,7 +162,7 @@ class PositionsTable(DiffedTable):
 
     def reorder(self) -> None:
         """Open contracts first, then settled ones; newest first in each."""
-        self.sort("contract", key=lambda cell: self._order[cell.plain])
+        self.order_rows(sorted(self._order, key=self._order.__getitem__))
 
     def cell_text(self, contract_id: int, column: str) -> str:
         """The text shown in one cell (for tests and screen readers)."""
