@@ -143,6 +143,16 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
     }
 
 
+def head() -> str:
+    """The checked-out commit, ``+`` if the tree has changes."""
+    root = str(Path(__file__).resolve().parent.parent)
+    rev = subprocess.run(
+        ["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(["git", "-C", root, "diff", "--quiet", "HEAD", "--", "derivkit"])
+    return rev + ("+" if dirty.returncode else "")
+
+
 def extract(ref: str, into: Path) -> str:
     """Put git ref ``ref``'s ``derivkit`` package under ``into``; returns the ref's short hash."""
     root = Path(__file__).resolve().parent.parent
@@ -194,7 +204,9 @@ def report(results, seconds: float, presses: int, flood_speed: float, baseline: 
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (name, build), row in results.items():
-        base = results.get((name, f"baseline {baseline}")) if baseline else None
+        base = next(
+            (r for (n, b), r in results.items() if n == name and b.startswith("baseline")), None
+        )
         ratio = f"{row['cpu_pct'] / base['cpu_pct']:.2f}x" if base else ""
         lines.append(
             f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {row['cpu_pct']:.1f} | {ratio} | "
@@ -229,11 +241,10 @@ def main() -> None:
     results = {}
     try:
         with tempfile.TemporaryDirectory(prefix="tui-console-") as tmp:
-            builds: list[tuple[str, Path | None]] = [("this tree", None)]
+            builds: list[tuple[str, Path | None]] = [(f"this tree ({head()})", None)]
             if args.baseline:
                 rev = extract(args.baseline, Path(tmp))
-                builds.insert(0, (f"baseline {args.baseline}", Path(tmp)))
-                print(f"baseline: {args.baseline} at {rev}", file=sys.stderr)
+                builds.insert(0, (f"baseline {args.baseline} ({rev})", Path(tmp)))
             for name in VARIANTS:
                 for build, code in builds:
                     results[(name, build)] = run_variant(
