@@ -16,7 +16,7 @@ REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.
 FLOOR = re.compile(r">=\s*([0-9][^,;\s]*)")
 
 
-def floors(pyproject: Path, extras: tuple[str, ...] = ("tui", "bot")) -> list[str]:
+def floors(pyproject: Path, extras: tuple[str, ...] = ("tui", "bot", "plot")) -> list[str]:
     project = tomllib.loads(pyproject.read_text())["project"]
     requirements = list(project["dependencies"])
     for extra in extras:

@@ -40,6 +40,7 @@ __all__ = [
     "parse_positive_count",
     "parse_user_ids",
     "resolve_bot_settings",
+    "resolve_run_limits",
     "resolve_settings",
     "save_config",
     "setting",
@@ -288,6 +289,14 @@ SETTINGS: tuple[Setting, ...] = (
         scope="bot",
     ),
     Setting(
+        "run_daily_loss",
+        "Every `derivkit run` stops before a buy that could lose more than this in a day.",
+        parse_positive_amount,
+        env="DERIVKIT_RUN_DAILY_LOSS",
+        config_key="run_daily_loss",
+        scope="api",
+    ),
+    Setting(
         "api_url",
         "A self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (default: Telegram's).",
         parse_text,
@@ -504,6 +513,14 @@ def resolve_settings(
         json=json,
         verbose=verbose,
     )
+
+
+def resolve_run_limits(
+    *, environ: Mapping[str, str] | None = None, directory: Path | None = None
+) -> float | None:
+    """The daily loss limit every strategy run applies unless told otherwise (None: none)."""
+    value: float | None = _resolve(setting("run_daily_loss"), _sources({}, environ, directory))
+    return value
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-#: Settings a developer's shell may carry; no test may see them.
-SETTINGS_ENV = (
-    "DERIV_API_TOKEN",
-    "DERIV_ENDPOINT",
-    "DERIV_APP_ID",
-    "DERIVKIT_SIM",
-    "DERIVKIT_BOT_TOKEN",
-    "DERIVKIT_BOT_ALLOWED_USERS",
-    "DERIVKIT_BOT_TRADING",
-    "DERIVKIT_BOT_MAX_STAKE",
-    "DERIVKIT_BOT_MAX_OPEN",
-    "DERIVKIT_BOT_DAILY_LOSS",
-    "DERIVKIT_BOT_API_URL",
-)
+from derivkit.settings import SETTINGS
+
+#: Settings a developer's shell may carry (every environment variable of the settings table);
+#: no test may see them.
+SETTINGS_ENV = tuple(item.env for item in SETTINGS if item.env)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_every_runtime_dependency_is_pinned_at_its_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [
         requirement
-        for extra in ("tui", "bot")
+        for extra in ("tui", "bot", "plot")
         for requirement in project["optional-dependencies"][extra]
     ]
     assert len(pins) == len(declared)
@@ -37,7 +37,7 @@ def test_every_runtime_dependency_is_pinned_at_its_floor():
 def test_a_dependency_without_a_floor_is_refused(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\ndependencies = ["websockets>=14.1", "rich"]\n'
-        "[project.optional-dependencies]\ntui = []\nbot = []\n"
+        "[project.optional-dependencies]\ntui = []\nbot = []\nplot = []\n"
     )
     with pytest.raises(SystemExit, match="'rich' declares no floor"):
         load_floors()(tmp_path / "pyproject.toml")

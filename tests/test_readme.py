@@ -114,3 +114,20 @@ def test_the_one_simulator_recipe_works(isolated_env):
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=15)
+
+
+def test_the_strategy_example_backtests(tmp_path):
+    code = next(
+        block
+        for block in re.findall(r"```python\n(.*?)```", README, re.S)
+        if "class EvenAfterTwoOdds" in block
+    )
+    path = tmp_path / "even.py"
+    path.write_text(code)
+    from derivkit.strategy import load_plan
+    from derivkit.strategy.backtest import run_backtest
+
+    plan = load_plan(str(path), {"stake": "1", "max_stake": "8"})
+    assert plan.name == "even-after-two-odds" and plan.rule.name == "martingale"
+    report = run_backtest(plan, "1HZ100V", ticks=2000, seed="1")
+    assert report.summary["runs"] > 100  # it found two odd digits in a row many times

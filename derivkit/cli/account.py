@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import app, examples
+from derivkit.cli.errors import EXIT_API, EXIT_USAGE, CommandError, reported
 from derivkit.cli.output import Column
-from derivkit.cli.prompts import ctrl_c_waits
-from derivkit.cli.runner import Session, run
-from derivkit.formatting import money, utc
+from derivkit.cli.prompts import confirm, ctrl_c_waits, interactive
+from derivkit.cli.runner import Session, output_for, run
+from derivkit.formatting import describe_error, money, utc
 
 ContractIdArg = Annotated[
     int,
@@ -173,21 +174,47 @@ def contract_command(
 
 @app.command(
     "sell",
-    epilog=examples("derivkit sell 250000000008", "derivkit sell 250000000008 --price 4.5"),
+    epilog=examples(
+        "derivkit sell 250000000008",
+        "derivkit sell 250000000008 --price 4.5",
+        "derivkit sell --all",
+    ),
 )
 def sell_command(
     ctx: typer.Context,
-    contract_id: ContractIdArg,
+    contract_id: Annotated[
+        int | None,
+        typer.Argument(
+            metavar="[CONTRACT_ID]",
+            help="Contract id (from buy or portfolio); or --all.",
+            show_default=False,
+        ),
+    ] = None,
     price: Annotated[
         float,
         typer.Option(
             min=0, metavar="AMOUNT", help="Least you accept; 0 sells at the market price."
         ),
     ] = 0.0,
+    sell_all: Annotated[
+        bool, typer.Option("--all", help="Sell every open contract that can be sold now.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --all: do not ask for confirmation.")
+    ] = False,
 ) -> None:
-    """Sell an open contract before expiry (sent once, never retried)."""
+    """Sell an open contract (or --all of them) before expiry; each sent once, never retried."""
+    with reported(output_for(ctx)):
+        if sell_all == (contract_id is not None):
+            raise CommandError("give a CONTRACT_ID or --all (not both)", EXIT_USAGE)
+        if sell_all and price:
+            raise CommandError("--price applies to one contract; --all sells at market", EXIT_USAGE)
 
     async def body(session: Session) -> None:
+        if sell_all:
+            await _sell_everything(session, yes)
+            return
+        assert contract_id is not None
         with ctrl_c_waits(session.out, "the sell", not_done="nothing sold."):
             receipt = await session.fetch(session.api.sell(contract_id, price))
         currency = session.currency
@@ -204,6 +231,71 @@ def sell_command(
         )
 
     run(ctx, body, needs_token=True)
+
+
+async def _sell_everything(session: Session, yes: bool) -> None:
+    """Every open contract valid to sell, after one confirmation; each sale sent once."""
+    from derivkit.core import DerivError, OutcomeUnknown, open_contract_from
+
+    api, out, currency = session.api, session.out, session.currency
+    contracts = await session.fetch(api.portfolio())
+    states = []
+    for contract in contracts:  # one read each: is it valid to sell now, and for how much?
+        reply = await api.request(
+            {"proposal_open_contract": 1, "contract_id": contract.contract_id}
+        )
+        states.append(open_contract_from(reply["proposal_open_contract"]))
+    sellable = [s for s in states if s.is_valid_to_sell and not s.is_sold]
+    kept = len(states) - len(sellable)
+    if not sellable:
+        why = f" ({kept} open, none valid to sell.)" if kept else ""
+        out.data([], f"Nothing can be sold now.{why}", err=True)
+        return
+    total = sum(s.bid_price or 0.0 for s in sellable)
+    if not yes:
+        if not interactive():
+            raise CommandError("not selling without confirmation: pass --yes", EXIT_USAGE)
+        question = (
+            f"Sell {len(sellable)} contract(s) at market, about {money(total, currency)} in all"
+            + (f" ({kept} more cannot be sold now)" if kept else "")
+            + "?"
+        )
+        if not confirm(question, not_done="nothing sold."):
+            out.note("Nothing sold.")
+            raise typer.Exit(0)
+    results: list[dict[str, Any]] = []
+    failed = 0
+    with ctrl_c_waits(out, "the sells", not_done="nothing sold."):
+        for state in sellable:
+            row: dict[str, Any] = {"contract_id": state.contract_id}
+            try:
+                receipt = await api.sell(state.contract_id, 0)
+            except OutcomeUnknown as error:
+                failed += 1
+                row.update(outcome="unknown", error=str(error))
+            except DerivError as error:
+                failed += 1
+                row.update(outcome="refused", error=describe_error(error))
+            else:
+                row.update(outcome="sold", sell_price=receipt.sold_for)
+            results.append(row)
+            if not out.json_mode:
+                out.note(_sale_line(row, currency))
+    sold = [r for r in results if r["outcome"] == "sold"]
+    proceeds = money(sum(r["sell_price"] for r in sold), currency)
+    out.data(results, f"Sold {len(sold)} of {len(sellable)} for {proceeds}.", err=True)
+    if failed:
+        raise typer.Exit(EXIT_API)
+
+
+def _sale_line(row: dict[str, Any], currency: str) -> str:
+    if row["outcome"] == "sold":
+        return f"  {row['contract_id']}: sold for {money(row['sell_price'], currency)}"
+    if row["outcome"] == "unknown":
+        return (
+            f"  {row['contract_id']}: the reply was lost; check `derivkit portfolio` (not re-sent)"
+        )
+    return f"  {row['contract_id']}: not sold ({row['error']})"
 
 
 @app.command(

@@ -14,6 +14,9 @@ from derivkit.cli.output import Column
 from derivkit.cli.runner import Session, run
 from derivkit.formatting import describe_error, price, utc
 
+#: The most ticks one ``ticks_history`` call returns, and the most ``history`` fetches in all.
+PAGE = 5000
+MAX_RECORDED = 1_000_000
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 
 SymbolArg = Annotated[
@@ -147,7 +150,12 @@ def history_command(
     count: Annotated[
         int,
         typer.Option(
-            "--count", "-n", min=1, max=5000, metavar="N", help="How many ticks or candles."
+            "--count",
+            "-n",
+            min=1,
+            max=MAX_RECORDED,
+            metavar="N",
+            help="How many ticks or candles (above 5000, fetched 5000 at a time).",
         ),
     ] = 20,
     granularity: Annotated[
@@ -159,8 +167,12 @@ def history_command(
         ),
     ] = None,
     chart: Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")] = False,
+    as_csv: Annotated[
+        bool,
+        typer.Option("--csv", help="CSV on stdout (raw values), as `backtest --history` reads."),
+    ] = False,
 ) -> None:
-    """Past ticks, or candles with --granularity, as a table or a chart."""
+    """Past ticks, or candles with --granularity, as a table, a chart or CSV."""
     if granularity is not None and granularity not in GRANULARITIES:
         raise typer.BadParameter(
             f"must be one of {', '.join(map(str, GRANULARITIES))}", param_hint="--granularity"
@@ -170,12 +182,17 @@ def history_command(
         api = session.api
         name = (await session.symbol(symbol)).symbol
         if granularity is None:
-            history = await session.fetch(api.ticks_history(name, count=count))
+            history = await session.fetch(_all_ticks(api, name, count))
             pip = history.pip_size
             rows: list[dict[str, Any]] = [
                 {"epoch": epoch, "quote": quote}
                 for epoch, quote in zip(history.times, history.prices, strict=False)
             ]
+            if as_csv:
+                session.out.csv(rows, ("epoch", "quote"))
+                if len(rows) < count:
+                    session.out.note(f"{len(rows)} ticks: all the server keeps of {name}.")
+                return
             human = [{"time": utc(r["epoch"]), "quote": price(r["quote"], pip)} for r in rows]
             columns = [Column("time", "Time (UTC)"), Column("quote", numeric=True)]
             if chart and not session.out.json_mode:
@@ -198,12 +215,36 @@ def history_command(
             columns = [Column("time", "Time (UTC)")] + [
                 Column(k, numeric=True) for k in ("open", "high", "low", "close")
             ]
+            if as_csv:
+                session.out.csv(rows, ("epoch", "open", "high", "low", "close"))
+                return
             if chart and not session.out.json_mode:
                 session.out.data(None, _candle_chart(name, rows))
                 return
         session.out.table(human, columns, title=f"{name} history", payload=rows)
 
     run(ctx, body)
+
+
+async def _all_ticks(api: Any, symbol: str, count: int) -> Any:
+    """The last ``count`` ticks, fetched backwards a page of 5,000 at a time (the most one
+    ``ticks_history`` gives)."""
+    from derivkit.core.models import History
+
+    times: list[int] = []
+    prices: list[float] = []
+    end: str | int = "latest"
+    pip_size = None
+    while len(times) < count:
+        page = await api.ticks_history(symbol, count=min(PAGE, count - len(times)), end=end)
+        pip_size = page.pip_size if page.pip_size is not None else pip_size
+        if not page.times:
+            break
+        times[:0], prices[:0] = page.times, page.prices
+        if len(page.times) < PAGE:
+            break
+        end = page.times[0] - 1
+    return History(prices=prices, times=times, pip_size=pip_size)
 
 
 def _plot_size() -> tuple[int, int]:

@@ -89,6 +89,16 @@ class Output:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
 
+    def csv(self, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+        """``--csv``: the raw values (not formatted for reading) under a header of ``keys``,
+        for spreadsheets and ``derivkit backtest --history``."""
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(keys), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.flush()
+
     def stream_item(self, payload: Any, human: Any) -> None:
         """One item of a stream: a JSON line under --json, else a line of text."""
         if self.json_mode:

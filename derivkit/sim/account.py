@@ -21,6 +21,7 @@ from typing import Any
 
 from derivkit.sim.clock import SimClock
 from derivkit.sim.errors import ApiError
+from derivkit.sim.exclusion import SelfExclusion
 from derivkit.sim.feed import Market, Tick
 from derivkit.sim.products.base import Context, Contract, Product
 
@@ -99,6 +100,7 @@ class Account:
         self.balance = self.initial_balance
         self.transactions: list[Transaction] = []
         self.contracts: dict[int, Contract] = {}
+        self.self_exclusion = SelfExclusion()
         self._listeners: list[AccountListener] = []
 
     def subscribe(self, cb: AccountListener) -> Callable[[], None]:
@@ -216,6 +218,12 @@ class Broker:
                 f"Your account balance ({account.balance:.2f} {cur}) is insufficient "
                 f"to buy this contract ({quote.ask_price:.2f} {cur}).",
             )
+        account.self_exclusion.check_buy(
+            quote.ask_price,
+            self.clock.now(),
+            ((t.transaction_time, t.action_type, t.amount) for t in account.transactions),
+            len(account.open_contracts()),
+        )
         limit = getattr(product, "max_open_per_symbol", None)
         if limit is not None:
             same = [

@@ -34,3 +34,24 @@ class SimClock:
     def real_delay_until(self, epoch: float) -> float:
         """Real seconds until the simulated clock reaches ``epoch`` (0 if already past)."""
         return max(0.0, (epoch - self.now()) / self.speed)
+
+
+class ManualClock(SimClock):
+    """A clock that stands still until :meth:`set` moves it: a backtest's virtual time, which
+    jumps from one tick to the next instead of waiting for it."""
+
+    def __init__(self, start_epoch: float) -> None:
+        super().__init__(1.0, start_epoch)
+        self._now = float(start_epoch)
+
+    def now(self) -> float:
+        return self._now
+
+    def set(self, epoch: float) -> None:
+        """Move the clock to ``epoch`` (never backwards)."""
+        if epoch < self._now:
+            raise ValueError(f"a clock cannot go back from {self._now} to {epoch}")
+        self._now = float(epoch)
+
+    def real_delay_until(self, epoch: float) -> float:
+        return 0.0 if epoch <= self._now else float("inf")

@@ -22,7 +22,7 @@ import math
 import random
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from derivkit.sim.clock import SimClock
@@ -36,9 +36,11 @@ PRE_TICKS = 5400
 LEVEL_SPREAD = 0.05
 #: Synthetic candles kept per granularity before the first tick-covered candle.
 SYNTH_CANDLES = 10_000
+#: The next epoch of a recorded feed that has handed out all its ticks.
+NEVER = 2**62
 GRANULARITIES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 
-Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None] | None"]
 
 
 class Tick:
@@ -85,8 +87,18 @@ class SymbolFeed:
     """Ticks of one symbol: history arrays, forward generation, pause, listeners."""
 
     def __init__(
-        self, spec: SymbolSpec, seed: str, anchor_epoch: int, clock: SimClock, spawn: Spawn
+        self,
+        spec: SymbolSpec,
+        seed: str,
+        anchor_epoch: int,
+        clock: SimClock,
+        spawn: Spawn,
+        *,
+        recorded: Iterable[tuple[int, float]] | None = None,
     ) -> None:
+        """``recorded`` replaces the model's forward ticks with these ``(epoch, quote)`` pairs
+        (in epoch order, after ``anchor_epoch``); the history before them is the model's, run
+        backwards from the first recorded quote."""
         self.spec = spec
         self.symbol = spec.symbol
         self.interval = spec.interval
@@ -102,6 +114,13 @@ class SymbolFeed:
         self.start_level = round(
             spec.start_level * math.exp(LEVEL_SPREAD * level_rng.gauss(0.0, 1.0)), spec.pip_size
         )
+        self._recorded: Iterator[tuple[int, float]] | None = None
+        self._next_recorded: tuple[int, float] | None = None
+        if recorded is not None:
+            self._recorded = iter(recorded)
+            self._next_recorded = next(self._recorded, None)
+            if self._next_recorded is not None:
+                self.start_level = self._next_recorded[1]
         prices = [self.start_level]
         s = self.start_level
         for _ in range(PRE_TICKS):
@@ -114,6 +133,8 @@ class SymbolFeed:
         self.quotes = array("d", (round(p, nd) for p in prices))
         self._state = self.start_level
         self.next_epoch = anchor + self.interval
+        if self._recorded is not None:
+            self.next_epoch = self._next_recorded[0] if self._next_recorded else NEVER
         self.paused = False
         self._listeners: list[TickListener] = []
         self._task: asyncio.Task[None] | None = None
@@ -130,6 +151,9 @@ class SymbolFeed:
                 self.next_epoch = (int(now) // iv + 1) * iv
             return
         nd = self.spec.pip_size
+        if self._recorded is not None:
+            self._replay(now)
+            return
         while self.next_epoch <= now:
             e = self.next_epoch
             self.next_epoch = e + iv
@@ -138,6 +162,21 @@ class SymbolFeed:
             else:
                 self._state = self.model.step(self._state, self._rng)[0]
             q = round(self._state, nd)
+            self.epochs.append(e)
+            self.quotes.append(q)
+            if self._listeners:
+                self._notify(Tick(self.symbol, e, q, nd))
+
+    def _replay(self, now: float) -> None:
+        """Hand out the recorded ticks due by ``now``."""
+        nd = self.spec.pip_size
+        while self._next_recorded is not None and self._next_recorded[0] <= now:
+            e, q = self._next_recorded
+            self._next_recorded = next(self._recorded, None) if self._recorded else None
+            self.next_epoch = self._next_recorded[0] if self._next_recorded else NEVER
+            if self.epochs and e <= self.epochs[-1]:
+                continue  # out of order or repeated: a feed's epochs only grow
+            q = round(q, nd)
             self.epochs.append(e)
             self.quotes.append(q)
             if self._listeners:
@@ -271,14 +310,22 @@ class SymbolFeed:
 class Market:
     """All feeds of one simulator; creates them on first use and owns their pump tasks."""
 
-    def __init__(self, seed: str, clock: SimClock, anchor_epoch: int) -> None:
+    def __init__(
+        self, seed: str, clock: SimClock, anchor_epoch: int, *, pumps: bool = True
+    ) -> None:
+        """``pumps=False``: no feed runs a pump task; whoever owns the clock calls
+        :meth:`SymbolFeed.advance` (a backtest, which needs no event loop)."""
         self.seed = seed
         self.clock = clock
         self.anchor_epoch = anchor_epoch
+        self._pumps = pumps
         self._feeds: dict[str, SymbolFeed] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+        if not self._pumps:
+            coro.close()
+            return None
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -286,6 +333,19 @@ class Market:
 
     def has(self, symbol: str) -> bool:
         return symbol in SYMBOLS
+
+    def replay(self, symbol: str, recorded: Iterable[tuple[int, float]]) -> SymbolFeed:
+        """Make ``symbol``'s feed hand out ``recorded`` ticks instead of the model's."""
+        feed = SymbolFeed(
+            SYMBOLS[symbol],
+            self.seed,
+            self.anchor_epoch,
+            self.clock,
+            self._spawn,
+            recorded=recorded,
+        )
+        self._feeds[symbol] = feed
+        return feed
 
     def feed(self, symbol: str) -> SymbolFeed:
         """The (advanced) feed of ``symbol``; raises ``KeyError`` for unknown symbols."""

@@ -195,6 +195,19 @@ loginid = pattern(_LOGINID, "loginid")
 contract_type = enum(*ALL_CONTRACT_TYPES)
 barrier = pattern(_BARRIER, "barrier")
 LOGIN: Spec = {"loginid": (loginid, False)}
+#: The money limits of ``set_self_exclusion`` (each a positive amount in the account currency).
+SELF_EXCLUSION_AMOUNTS = (
+    "max_balance",
+    "max_deposit",
+    "max_7day_deposit",
+    "max_30day_deposit",
+    "max_turnover",
+    "max_7day_turnover",
+    "max_30day_turnover",
+    "max_losses",
+    "max_7day_losses",
+    "max_30day_losses",
+)
 
 
 def symbols(v: Any) -> str | None:
@@ -389,6 +402,16 @@ SPECS: dict[str, Spec] = {
     "forget": {"forget": (pattern(_STREAM_ID, "subscription id"), True)},
     "forget_all": {"forget_all": (forget_types, True)},
     "topup_virtual": {"topup_virtual": (one, True), **LOGIN},
+    "get_self_exclusion": {"get_self_exclusion": (one, True), **LOGIN},
+    "set_self_exclusion": {
+        "set_self_exclusion": (one, True),
+        **{name: (num_range(0), False) for name in SELF_EXCLUSION_AMOUNTS},
+        "max_open_bets": (int_range(0), False),
+        "session_duration_limit": (int_range(0, 60_480), False),
+        "exclude_until": (pattern(_DATE, "date"), False),
+        "timeout_until": (int_range(0, MAX_EPOCH), False),
+        **LOGIN,
+    },
 }
 
 

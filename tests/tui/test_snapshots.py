@@ -66,7 +66,9 @@ async def settled(ui: Harness) -> None:
     for panel in ui.app.main_screen.query(PositionsPanel):
         await ui.wait_for(lambda p=panel: p.empty_text != LOADING, "the open contracts loaded")
     chart = ui.app.main_screen.query_one(ChartPanel)
-    await ui.wait_for(lambda: "ticks ·" in text_of(chart.query_one("#chart-range")), "the chart")
+    await ui.wait_for(  # the history drawn, not only the first tick
+        lambda: "last 120 ticks ·" in text_of(chart.query_one("#chart-range")), "the chart"
+    )
     await ui.wait_for(
         lambda: "/1000" in str(ui.app.main_screen.query_one("#digits").border_title), "digits"
     )
@@ -77,11 +79,24 @@ def screenshot(ui: Harness) -> str:
     return ui.app.export_screenshot().replace(f":{ui.sim.port}", ":00000")
 
 
+async def settled_screenshot(ui: Harness, attempts: int = 50) -> str:
+    """The screen once it has stopped changing: two pictures in a row alike. On a busy machine
+    a focus change or a quote may be drawn a few frames after the event that caused it."""
+    last = screenshot(ui)
+    for _ in range(attempts):
+        await ui.pilot.pause(0.02)
+        now = screenshot(ui)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the screen kept changing for {attempts} frames")
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_main_screen(frozen_sim, svg, size):
     async with dashboard(frozen_sim, WATCH, size=size, status_interval=None) as ui:
         await settled(ui)
-        assert screenshot(ui) == svg
+        assert await settled_screenshot(ui) == svg
 
 
 async def test_ticket_and_confirmation(frozen_sim, svg):
@@ -94,12 +109,10 @@ async def test_ticket_and_confirmation(frozen_sim, svg):
             field.cursor_blink = False
         ticket.query_one("#input-stake", Input).focus()
         await ui.wait_for(lambda: ticket.quote_is_current, "the quote")
-        await ui.pilot.pause()
-        assert screenshot(ui) == svg(name="ticket")
+        assert await settled_screenshot(ui) == svg(name="ticket")
         await ui.pilot.press("enter")
         await ui.wait_for(lambda: isinstance(ui.app.screen, ConfirmTrade), "the confirmation")
-        await ui.pilot.pause()
-        assert screenshot(ui) == svg(name="confirm")
+        assert await settled_screenshot(ui) == svg(name="confirm")
 
 
 async def open_ticket(ui: Harness, contract: str | None = None, **values: str):
@@ -118,7 +131,6 @@ async def open_ticket(ui: Harness, contract: str | None = None, **values: str):
         ticket.query_one(f"#input-{key}", Input).value = value
     ticket.query_one("#input-stake", Input).focus()
     await ui.wait_for(lambda: ticket.quote_is_current, "the quote")
-    await ui.pilot.pause()
     return ticket
 
 
@@ -127,7 +139,7 @@ async def test_multiplier_ticket(frozen_sim, svg, size):
     async with dashboard(frozen_sim, WATCH, size=size, status_interval=None) as ui:
         await settled(ui)
         await open_ticket(ui, "Multipliers:MULTUP:Up", take_profit="5", stop_loss="3")
-        assert screenshot(ui) == svg
+        assert await settled_screenshot(ui) == svg
 
 
 def contract(contract_id: int, contract_type: str, symbol: str, **state: object) -> ContractUpdate:
@@ -217,5 +229,4 @@ async def test_open_contracts(frozen_sim, svg, size):
         await ui.wait_for(lambda: len(panel.table.contract_ids()) == len(ROWS), "the rows")
         panel.table.focus()
         await ui.wait_for(lambda: "u take profit" in str(panel.border_subtitle), "the hint")
-        await ui.pilot.pause()
-        assert screenshot(ui) == svg
+        assert await settled_screenshot(ui) == svg

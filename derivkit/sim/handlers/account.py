@@ -126,6 +126,24 @@ def balance(s: Session, r: Request) -> Body:
     return {"msg_type": "balance", "balance": payload, "subscription": {"id": stream.id}}
 
 
+def get_self_exclusion(s: Session, r: Request) -> Body:
+    """The limits the account holder set (only those set)."""
+    return {
+        "msg_type": "get_self_exclusion",
+        "get_self_exclusion": account_of(s, r).self_exclusion.view(),
+    }
+
+
+def set_self_exclusion(s: Session, r: Request) -> Body:
+    """Set limits the server enforces on every buy; real-money accounts only, and a limit may
+    only be lowered."""
+    acc = account_of(s, r)
+    if acc.is_virtual:
+        raise ApiError("PermissionDenied", "Self-exclusion is not available for virtual accounts.")
+    acc.self_exclusion.update(r.args)
+    return {"msg_type": "set_self_exclusion", "set_self_exclusion": 1}
+
+
 def topup_virtual(s: Session, r: Request) -> Body:
     acc = account_of(s, r)
     txn = s.sim.broker.topup(acc)

@@ -6,6 +6,7 @@ from typing import Any
 
 from derivkit.sim import account as ledger
 from derivkit.sim.errors import ApiError
+from derivkit.sim.feed import SymbolFeed
 from derivkit.sim.products.base import Context
 from derivkit.sim.session import Request, Session
 from derivkit.sim.symbols import SYMBOLS, SymbolSpec
@@ -37,8 +38,11 @@ def account_of(s: Session, r: Request | None = None) -> ledger.Account:
 
 def market_context(s: Session, symbol: str) -> Context:
     """What products may know about the market of ``symbol`` now."""
-    now = s.sim.clock.now()
-    feed = s.sim.market.feed(symbol)
+    return feed_context(s.sim.market.feed(symbol), s.sim.clock.now())
+
+
+def feed_context(feed: SymbolFeed, now: float) -> Context:
+    """What products may know about ``feed``'s market at ``now``."""
 
     def reference_spot() -> float:
         hour = int(now) - int(now) % 3600

@@ -358,6 +358,7 @@ class TradeTicket(ModalScreen[None]):
         else:
             button.label = "Buy"
         button.disabled = self.buying or proposal is None
+        button.refresh(layout=True)  # a label change alone keeps the old width: a cut-off price
 
     # -- buying ----------------------------------------------------------------------------
 
