@@ -7,13 +7,20 @@ one at ``--flood-speed`` (default 200) for 1HZ100V, i.e. 200 ticks/s. The dashbo
 (``App.run_test``, 160x50) in a fresh process per variant: its market client on the first
 simulator, and the flooding symbol's stream, through the screen's own stream code, on a client of
 the second. After a warm-up it presses down/up alternately (each moves the selection: price,
-chart and digits follow) and times each press until the price panel shows the new symbol (painted
-within the next frame); CPU is the dashboard process's own over the window. Variants, side by side:
+chart and digits follow) and times each press until the price panel is handed the new symbol
+(painted within the next frame; the probe wraps ``PricePanel.show`` and waits on an event, so it
+costs the measured process nothing while it waits); CPU is the dashboard process's own over the
+window. Variants:
 
 * ``tick chart``: the tick chart, digit panel hidden (``v``);
 * ``digits + 1m candles``: the digit panel open and the chart on 1-minute candles (``g``).
 
-    .venv/bin/python benchmarks/tui_console.py [--seconds 20] [--presses 200] [--no-write]
+``--baseline REF`` (default ``main``) runs each variant a second time on the dashboard code of git
+ref REF (its ``derivkit`` package extracted to a temporary directory first on ``PYTHONPATH``;
+``--baseline ''`` skips it), so before and after are measured side by side in one run, against
+the same two simulators.
+
+    .venv/bin/python benchmarks/tui_console.py [--seconds 20] [--presses 200] [--baseline main]
 """
 
 from __future__ import annotations
@@ -22,11 +29,16 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
 
 from results import machine_line, write_section
 
@@ -72,6 +84,15 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
     from derivkit.tui.widgets.price_digits import PricePanel
     from derivkit.tui.widgets.quote_table import QuoteTable
 
+    awaited: dict[str, object] = {"symbol": None, "shown": asyncio.Event()}
+    show = PricePanel.show
+
+    def probed_show(panel: PricePanel, quote: object) -> None:
+        show(panel, quote)  # type: ignore[arg-type]
+        if quote is not None and getattr(quote, "symbol", None) == awaited["symbol"]:
+            awaited["shown"].set()  # type: ignore[attr-defined]
+
+    PricePanel.show = probed_show  # type: ignore[method-assign]
     async with (
         DerivClient(url, request_timeout=30) as market,
         DerivClient(flood_url, request_timeout=30) as flood,
@@ -87,7 +108,6 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
             table.move_cursor(row=0)
             await pilot.press(*keys)
             await asyncio.sleep(WARM_UP)
-            title = screen.query_one(PricePanel).query_one("#price-title")
 
             def ticks() -> int:
                 return sum(int(table.cell_text(s, "ticks")) for s in [*CLONES, FLOOD])
@@ -95,21 +115,26 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
             latencies: list[float] = []
             cpu0, wall0, ticks0 = time.process_time(), time.monotonic(), ticks()
             pause = seconds / presses
+            shown = awaited["shown"]
+            assert isinstance(shown, asyncio.Event)
             for i in range(presses):
                 key = "down" if i % 2 == 0 else "up"
                 row = table.cursor_row + (1 if key == "down" else -1)
-                expected = str(table.coordinate_to_cell_key((row, 0)).row_key.value)
+                awaited["symbol"] = str(table.coordinate_to_cell_key((row, 0)).row_key.value)
+                shown.clear()
                 t0 = time.perf_counter()
                 app.simulate_key(key)  # as a terminal's key event: no Pilot idle-waits
-                while not str(title.visual).startswith(expected):  # noqa: ASYNC110
-                    await asyncio.sleep(0.0005)
+                await asyncio.wait_for(shown.wait(), 10)
                 latencies.append(time.perf_counter() - t0)
                 await asyncio.sleep(max(0.0, pause - latencies[-1]))
             cpu1, wall1, ticks1 = time.process_time(), time.monotonic(), ticks()
             await screen.stop_streams()
     latencies.sort()
     wall = wall1 - wall0
+    import derivkit
+
     return {
+        "code": str(Path(derivkit.__file__).parent),
         "cpu_pct": 100 * (cpu1 - cpu0) / wall,
         "ticks_per_s": (ticks1 - ticks0) / wall,
         "p50_ms": 1000 * statistics.median(latencies),
@@ -118,32 +143,73 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
     }
 
 
-def run_variant(url: str, flood_url: str, name: str, seconds: float, presses: int):
+def head() -> str:
+    """The checked-out commit, ``+`` if the tree has changes."""
+    root = str(Path(__file__).resolve().parent.parent)
+    rev = subprocess.run(
+        ["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(["git", "-C", root, "diff", "--quiet", "HEAD", "--", "derivkit"])
+    return rev + ("+" if dirty.returncode else "")
+
+
+def extract(ref: str, into: Path) -> str:
+    """Put git ref ``ref``'s ``derivkit`` package under ``into``; returns the ref's short hash."""
+    root = Path(__file__).resolve().parent.parent
+    rev = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", ref],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", rev, "derivkit"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return rev
+
+
+def run_variant(
+    url: str, flood_url: str, name: str, seconds: float, presses: int, code: Path | None = None
+):
     cmd = [sys.executable, __file__, "--child", url, flood_url, "--variant", name]
     cmd += ["--seconds", str(seconds), "--presses", str(presses)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env = dict(os.environ)
+    if code is not None:  # the baseline's derivkit first on the path
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if code is not None and not result["code"].startswith(str(code)):
+        raise SystemExit(f"the baseline run imported derivkit from {result['code']}")
+    return result
 
 
-def report(results, seconds: float, presses: int, flood_speed: float) -> str:
+def report(results, seconds: float, presses: int, flood_speed: float, baseline: str) -> str:
+    compare = f" `--baseline {baseline}`" if baseline else ""
     lines = [
         "## Dashboard as a trading console (`tui_console.py`)",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine_line()}; "
         f"`python benchmarks/tui_console.py --seconds {seconds:g} --presses {presses} "
-        f"--flood-speed {flood_speed:g}`. 50 one-second symbols from a simulator at speed 1 plus "
-        f"{FLOOD} from one at speed {flood_speed:g}, each simulator in its own process; the "
-        "dashboard headless at 160x50 in its own process per variant. Latency: a key press "
-        "(down/up, moving the selection) until the price panel shows the new symbol (the frame "
-        "follows within 1/60 s). "
+        f"--flood-speed {flood_speed:g}`{compare}. 50 one-second symbols from a simulator at "
+        f"speed 1 plus {FLOOD} from one at speed {flood_speed:g}, each simulator in its own "
+        "process; the dashboard headless at 160x50 in its own process per variant and build. "
+        "Latency: a key press (down/up, moving the selection) until the price panel is handed "
+        "the new symbol (the frame follows within 1/60 s). "
         "Targets: p99 < 100 ms, CPU <= 30 % of one core.",
         "",
-        "| variant | ticks/s delivered | CPU % of one core | p50 ms | p99 ms | max ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| variant | build | ticks/s delivered | CPU % of one core | CPU vs baseline "
+        "| p50 ms | p99 ms | max ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, row in results.items():
+    for (name, build), row in results.items():
+        base = next(
+            (r for (n, b), r in results.items() if n == name and b.startswith("baseline")), None
+        )
+        ratio = f"{row['cpu_pct'] / base['cpu_pct']:.2f}x" if base else ""
         lines.append(
-            f"| {name} | {row['ticks_per_s']:,.0f} | {row['cpu_pct']:.1f} | "
+            f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {row['cpu_pct']:.1f} | {ratio} | "
             f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} |"
         )
     return "\n".join(lines)
@@ -154,6 +220,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--flood-speed", type=float, default=200.0)
+    ap.add_argument("--baseline", default="main", help="git ref to compare with ('' for none)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--serve", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--clones", action="store_true", help=argparse.SUPPRESS)
@@ -171,15 +238,23 @@ def main() -> None:
         return
     slow, url = start(1.0, clones=True)
     fast, flood_url = start(args.flood_speed, clones=False)
+    results = {}
     try:
-        results = {
-            name: run_variant(url, flood_url, name, args.seconds, args.presses) for name in VARIANTS
-        }
+        with tempfile.TemporaryDirectory(prefix="tui-console-") as tmp:
+            builds: list[tuple[str, Path | None]] = [(f"this tree ({head()})", None)]
+            if args.baseline:
+                rev = extract(args.baseline, Path(tmp))
+                builds.insert(0, (f"baseline {args.baseline} ({rev})", Path(tmp)))
+            for name in VARIANTS:
+                for build, code in builds:
+                    results[(name, build)] = run_variant(
+                        url, flood_url, name, args.seconds, args.presses, code
+                    )
     finally:
         for proc in (slow, fast):
             proc.terminate()
             proc.wait(10)
-    section = report(results, args.seconds, args.presses, args.flood_speed)
+    section = report(results, args.seconds, args.presses, args.flood_speed, args.baseline)
     print(section)
     if not args.no_write:
         write_section("tui-console", section)

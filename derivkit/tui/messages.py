@@ -1,19 +1,20 @@
 """Messages from the dashboard's stream workers and connection relay to the main screen.
 
-Workers post; the main screen handles. None of these bubble. High-rate messages coalesce: a queued
-:class:`TickReceived` is superseded by a newer one for the same stream (latest wins), so a slow
-repaint never builds a backlog; so is a :class:`PositionUpdated` by a newer one for the same
-contract. Counters travel inside the message (``received``, ``gaps``), so coalescing loses
-intermediate prices, never counts; a contract's last (settled) update is never superseded.
+Workers post; the main screen handles. None of these bubble. Ticks, tick history and candles are
+not messages:
+their workers hand them to the screen's models directly (:mod:`derivkit.tui.streams`). The
+messages that can come often coalesce: a queued :class:`PositionUpdated` is superseded by a newer
+one for the same contract (a contract's last, settled, update never is), a quote by a newer quote,
+a balance by a newer balance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.message import Message
 
-from derivkit.tui.candles import Bar
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import SymbolInfo
 
@@ -23,7 +24,7 @@ __all__ = [
     "BalanceChanged",
     "BuyFinished",
     "BuyResolved",
-    "CandlesReceived",
+    "CancelFinished",
     "CandlesFailed",
     "QuoteFailed",
     "QuoteReceived",
@@ -32,49 +33,15 @@ __all__ = [
     "BalanceFailed",
     "ConnectionStateChanged",
     "ContractBought",
-    "HistoryLoaded",
+    "OffersLoaded",
     "PortfolioLoaded",
     "PositionFailed",
     "PositionUpdated",
     "PositionsFailed",
     "StreamFailed",
     "SymbolsLoaded",
-    "TickReceived",
+    "UpdateFinished",
 ]
-
-
-@dataclass
-class TickReceived(Message, bubble=False):
-    """One tick of a watched symbol. ``stream`` tells a re-added symbol's stream from its
-    predecessor's; ``received`` counts the stream's ticks so far; ``gaps`` its reconnect gaps."""
-
-    symbol: str
-    quote: float
-    epoch: int
-    pip_size: int | None
-    received: int
-    gaps: int
-    stream: int
-
-    def can_replace(self, message: Message) -> bool:
-        return (
-            isinstance(message, TickReceived)
-            and message.symbol == self.symbol
-            and message.stream == self.stream
-        )
-
-
-@dataclass
-class HistoryLoaded(Message, bubble=False):
-    """Recent ticks of a watched symbol (``times`` and ``prices``, oldest first), up to
-    ``epoch``, to start its chart and digit statistics with."""
-
-    symbol: str
-    prices: list[float]
-    times: list[int]
-    epoch: int
-    pip_size: int | None
-    stream: int
 
 
 @dataclass
@@ -194,30 +161,21 @@ class ServerClock(Message, bubble=False):
 
 
 @dataclass
-class CandlesReceived(Message, bubble=False):
-    """Candles of the chart's symbol at ``granularity``: the history, then each update."""
-
-    symbol: str
-    granularity: int
-    bars: list[Bar]
-    stream: int
-
-    def can_replace(self, message: Message) -> bool:
-        # an update of the same forming candle supersedes the queued one; a history never goes
-        return (
-            isinstance(message, CandlesReceived)
-            and message.stream == self.stream
-            and len(message.bars) == len(self.bars) == 1
-            and message.bars[0].epoch == self.bars[0].epoch
-        )
-
-
-@dataclass
 class CandlesFailed(Message, bubble=False):
     symbol: str
     granularity: int
     reason: str
     stream: int
+
+
+@dataclass
+class OffersLoaded(Message, bubble=False):
+    """What the ticket's symbol offers (``contracts_for``: core ContractOffer objects, opaque
+    here); empty, with ``error``, if it could not be read."""
+
+    symbol: str
+    offers: Sequence[object]
+    error: str | None = None
 
 
 @dataclass
@@ -262,7 +220,34 @@ class BuyResolved(Message, bubble=False):
 
 @dataclass
 class SellFinished(Message, bubble=False):
+    """A sell ended: ``sold_for`` if sold, else ``error``; ``unknown`` if the reply was lost."""
+
     contract_id: int
     sold_for: float | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class CancelFinished(Message, bubble=False):
+    """A deal cancellation ended: ``sold_for`` (the stake back) if cancelled, else ``error``;
+    ``unknown`` if the reply was lost (it was not re-sent)."""
+
+    contract_id: int
+    sold_for: float | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class UpdateFinished(Message, bubble=False):
+    """A take profit / stop loss update ended. ``changes`` is what was asked (an amount, or
+    None to remove); ``take_profit``/``stop_loss`` what the server now has (None: not set);
+    ``error`` if refused; ``unknown`` if the reply was lost (it was not re-sent)."""
+
+    contract_id: int
+    changes: dict[str, float | None]
+    take_profit: float | None = None
+    stop_loss: float | None = None
     error: str | None = None
     unknown: bool = False

@@ -22,7 +22,17 @@ KEEP_SETTLED = 20
 @dataclass(frozen=True, slots=True)
 class ContractUpdate:
     """One contract's state as the server last reported it. ``value`` is what it is worth now
-    (the bid), or what it was sold or settled for; ``settled`` once the server says it is sold."""
+    (the bid), or what it was sold or settled for; ``settled`` once the server says it is sold;
+    ``status`` its outcome (open, won, lost, sold, cancelled; a contract the server closed
+    without a status, as multipliers and vanillas are, won or lost by its profit).
+
+    The product's own terms, None where the product has none: ``take_profit`` and ``stop_loss``
+    (amounts, both positive), ``stop_out`` (a multiplier's stop-out level) and ``barrier`` (an
+    accumulator's distance to its barrier, a turbos' knock-out level, a vanilla's strike), both
+    as the server wrote them, ``ticks`` (an accumulator's ticks passed of its most).
+    ``can_cancel`` while deal cancellation is on (until ``cancel_until``; its fee, not refunded,
+    is ``cancel_fee``), ``can_update`` the orders that may be changed now, ``can_sell`` whether
+    the server takes a sell now (else ``why_not`` says why)."""
 
     contract_id: int
     contract_type: str
@@ -34,14 +44,29 @@ class ContractUpdate:
     profit_pct: float | None
     status: str
     settled: bool
+    product: str = "binary"  # binary, multiplier, accumulator, turbos or vanilla
+    take_profit: float | None = None
+    stop_loss: float | None = None
+    stop_out: str | None = None
+    barrier: str | None = None
+    ticks: str | None = None
+    can_sell: bool = True
+    why_not: str | None = None
+    can_cancel: bool = False
+    cancel_until: int | None = None
+    cancel_fee: float | None = None
+    can_update: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False)
 class Position:
-    """A followed contract: its last update, and whether its updates stopped early."""
+    """A followed contract: its last update, whether its updates stopped early, and a note of
+    what the dashboard is doing to it (``selling…``) or did with an unknown outcome."""
 
     last: ContractUpdate
     stopped: bool = False
+    note: str | None = None
+    note_until_update: bool = False  # the next server update replaces the note
 
     @property
     def contract_id(self) -> int:
@@ -90,6 +115,8 @@ class Positions:
         elif position.settled:
             return False
         position.last = update
+        if position.note_until_update:
+            position.note, position.note_until_update = None, False
         self._changed.add(update.contract_id)
         if update.settled:
             self._settled.append(update.contract_id)
@@ -105,6 +132,15 @@ class Positions:
         position.stopped = True
         self._changed.add(contract_id)
         return True
+
+    def annotate(self, contract_id: int, note: str | None, *, until_update: bool = False) -> None:
+        """Show ``note`` in the contract's status (None clears it); ``until_update``: until the
+        server next reports on the contract (an outcome-unknown sell, cancel or update)."""
+        position = self._positions.get(contract_id)
+        if position is None:
+            return
+        position.note, position.note_until_update = note, until_update and note is not None
+        self._changed.add(contract_id)
 
     def take_changed(self) -> list[Position]:
         """The positions changed since the last call, oldest first."""

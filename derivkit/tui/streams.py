@@ -3,6 +3,11 @@
 Each takes the connected client and ``post`` (a message pump's ``post_message``), knows no widget,
 and ends in a message instead of an exception for any derivkit error. They run until cancelled;
 cancelling is safe at any await, and a stream's ``async with`` forgets it on the way out.
+
+High-rate data (ticks, candles) is not posted: it goes to a ``record`` callback, called between
+awaits on the event loop the screen runs on, which writes it into the screen's models for the next
+repaint. A message per tick cost more than the tick itself (queueing, dispatch, a handler) and was
+coalesced away anyway.
 """
 
 from __future__ import annotations
@@ -12,16 +17,26 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from derivkit.core import APIError, AuthError, DerivClient, DerivError, OpenContract
+from derivkit.core import (
+    AccumulatorContract,
+    APIError,
+    AuthError,
+    DerivClient,
+    DerivError,
+    MultiplierContract,
+    OpenContract,
+    Order,
+    Tick,
+    TurbosContract,
+    VanillaContract,
+)
 from derivkit.formatting import describe_error
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
     BalanceChanged,
     BalanceFailed,
     CandlesFailed,
-    CandlesReceived,
     ContractBought,
-    HistoryLoaded,
     PortfolioLoaded,
     PositionFailed,
     PositionsFailed,
@@ -29,7 +44,6 @@ from derivkit.tui.messages import (
     ServerClock,
     StreamFailed,
     SymbolsLoaded,
-    TickReceived,
 )
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.ticklog import KEEP
@@ -47,53 +61,47 @@ __all__ = [
 ]
 
 Post = Callable[[Message], object]
-#: Called with (epoch, quote, pip_size) for every tick, before the (coalescing) message is posted.
-Record = Callable[[int, float, int | None], object]
+#: Called with (tick, ticks received so far, stream gaps so far) for every tick.
+RecordTick = Callable[[Tick, int, int], object]
+#: Called once with the recent ticks (epochs and quotes, oldest first) and the pip size.
+RecordHistory = Callable[[list[int], list[float], int | None], object]
+#: Called with each candle: the history, then every update (the forming candle repeats).
+RecordBar = Callable[[Bar], object]
 
 
 async def stream_ticks(
-    client: DerivClient, symbol: str, stream: int, post: Post, record: Record | None = None
+    client: DerivClient,
+    symbol: str,
+    stream: int,
+    post: Post,
+    record: RecordTick,
+    backfill: RecordHistory,
 ) -> None:
-    """Post recent prices, then every tick of ``symbol``; ``stream`` tags each message.
+    """Hand recent ticks of ``symbol`` to ``backfill``, then every tick to ``record``.
 
-    ``record`` sees every tick, even those whose messages are coalesced away. A refused symbol
-    (an :class:`APIError`) ends in ``StreamFailed(rejected=True)``.
+    The stream is opened before the history is asked for, so no tick falls between the two
+    (those in both are told apart by epoch). A refused symbol (an :class:`APIError`) ends in
+    ``StreamFailed(rejected=True)``, tagged ``stream``.
     """
     try:
-        await _post_history(client, symbol, stream, post)
         async with await client.ticks(symbol) as ticks:
+            await _load_history(client, symbol, backfill)
             received = 0
             async for tick in ticks:
                 received += 1
-                if record is not None:
-                    record(tick.epoch, tick.quote, tick.pip_size)
-                post(
-                    TickReceived(
-                        symbol, tick.quote, tick.epoch, tick.pip_size, received, ticks.gaps, stream
-                    )
-                )
+                record(tick, received, ticks.gaps)
     except DerivError as error:
         post(StreamFailed(symbol, describe_error(error), isinstance(error, APIError), stream))
 
 
-async def _post_history(client: DerivClient, symbol: str, stream: int, post: Post) -> None:
-    """Recent ticks for the chart and the digits; skipped if refused (the tick stream reports
-    that)."""
+async def _load_history(client: DerivClient, symbol: str, backfill: RecordHistory) -> None:
+    """Recent ticks for the chart and the digits; skipped if refused."""
     try:
         history = await client.ticks_history(symbol, count=KEEP)
     except APIError:
         return
     if history.prices and history.times:
-        post(
-            HistoryLoaded(
-                symbol,
-                history.prices,
-                history.times,
-                history.times[-1],
-                history.pip_size,
-                stream,
-            )
-        )
+        backfill(history.times, history.prices, history.pip_size)
 
 
 async def stream_balance(client: DerivClient, post: Post) -> None:
@@ -165,12 +173,68 @@ async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> 
     post(PositionFailed(contract_id, "the contract stream ended before the contract settled"))
 
 
+def _level(contract: OpenContract, key: str, value: float | None, *path: str) -> str | None:
+    """A price level as the server wrote it (at the symbol's pip size), else ``value``."""
+    shown: object = contract.raw
+    for step in (*path, key):
+        shown = shown.get(step) if isinstance(shown, dict) else None
+    if isinstance(shown, str) and shown:
+        return shown
+    return None if value is None else f"{value:.10g}"
+
+
+def _amount(order: Order | None) -> float | None:
+    return None if order is None or order.amount is None else abs(order.amount)
+
+
 def contract_update(contract: OpenContract) -> ContractUpdate:
-    """The dashboard's view of one ``proposal_open_contract`` message."""
+    """The dashboard's view of one ``proposal_open_contract`` message, with the terms of its
+    product; its status is the contract's real outcome (``OpenContract.outcome``)."""
     settled = bool(contract.is_sold)
     value = contract.bid_price
     if settled and contract.sell_price is not None:
         value = contract.sell_price
+    terms: dict[str, object] = {}
+    if isinstance(contract, MultiplierContract):
+        cancellation = contract.cancellation
+        updatable = {"take_profit": contract.can_update_take_profit}
+        updatable["stop_loss"] = contract.can_update_stop_loss
+        terms = {
+            "product": "multiplier",
+            "take_profit": _amount(contract.take_profit),
+            "stop_loss": _amount(contract.stop_loss),
+            "stop_out": _level(
+                contract,
+                "value",
+                contract.stop_out.value if contract.stop_out else None,
+                "limit_order",
+                "stop_out",
+            ),
+            "can_cancel": bool(contract.is_valid_to_cancel) and not settled,
+            "cancel_until": cancellation.date_expiry if cancellation else None,
+            "cancel_fee": cancellation.ask_price if cancellation else None,
+            "can_update": frozenset(k for k, ok in updatable.items() if ok and not settled),
+        }
+    elif isinstance(contract, AccumulatorContract):
+        distance = contract.barrier_distance
+        terms = {
+            "product": "accumulator",
+            "take_profit": _amount(contract.take_profit),
+            "barrier": None
+            if distance is None
+            else f"±{_level(contract, 'barrier_spot_distance', distance)}",
+            "ticks": f"{contract.tick_passed}/{contract.tick_count or '?'}",
+        }
+    elif isinstance(contract, TurbosContract):
+        can_update = contract.can_update_take_profit and not settled
+        terms = {
+            "product": "turbos",
+            "take_profit": _amount(contract.take_profit),
+            "barrier": _level(contract, "barrier", contract.barrier_level),
+            "can_update": frozenset({"take_profit"}) if can_update else frozenset(),
+        }
+    elif isinstance(contract, VanillaContract):
+        terms = {"product": "vanilla", "barrier": _level(contract, "barrier", contract.strike)}
     return ContractUpdate(
         contract_id=contract.contract_id,
         contract_type=contract.contract_type,
@@ -180,20 +244,23 @@ def contract_update(contract: OpenContract) -> ContractUpdate:
         value=value,
         profit=contract.profit,
         profit_pct=contract.profit_percentage,
-        status=contract.status or ("sold" if settled else "open"),
+        status=contract.outcome,
         settled=settled,
+        can_sell=bool(contract.is_valid_to_sell) and not settled,
+        why_not=contract.validation_error,
+        **terms,  # type: ignore[arg-type]
     )
 
 
 async def stream_candles(
-    client: DerivClient, symbol: str, granularity: int, stream: int, post: Post
+    client: DerivClient, symbol: str, granularity: int, stream: int, post: Post, record: RecordBar
 ) -> None:
-    """Post the last candles of ``symbol``, then every update (the forming candle repeats)."""
+    """Hand the last candles of ``symbol``, then every update, to ``record``; an error ends in
+    :class:`CandlesFailed` (tagged ``stream``)."""
     try:
         async with await client.candles(symbol, granularity=granularity, count=CANDLES) as feed:
             async for candle in feed:  # the history candle by candle, then each update
-                bar = Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close)
-                post(CandlesReceived(symbol, granularity, [bar], stream))
+                record(Bar(candle.epoch, candle.open, candle.high, candle.low, candle.close))
     except DerivError as error:
         post(CandlesFailed(symbol, granularity, describe_error(error), stream))
 

@@ -1,9 +1,8 @@
 """Every recent tick of each watched symbol, and the last-digit statistics drawn from them.
 
-Pure Python (no Textual, no ``derivkit.core``). The stream workers append each tick as it arrives,
-before the coalesced :class:`~derivkit.tui.messages.TickReceived` is posted, so no tick is lost to
-coalescing; history is merged in by epoch (a tick seen live and in the history counts once).
-Mutated only on the event loop.
+Pure Python (no Textual, no ``derivkit.core``). The stream workers append each tick as it arrives
+(through the screen), so no tick is lost to the repaint's coalescing; history is merged in by
+epoch (a tick seen live and in the history counts once). Mutated only on the event loop.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from textual.widgets import Static
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.sim import RateLimits, Simulator
 from derivkit.tui import AccountLink, DerivDashboard, StateRelay
-from derivkit.tui.messages import TickReceived
 from derivkit.tui.widgets.quote_table import QuoteTable
 
 DEMO_TOKEN = "demo-token-0001"
@@ -86,9 +85,6 @@ class Harness:
     @property
     def table(self) -> QuoteTable:
         return self.app.main_screen.query_one(QuoteTable)
-
-    def ticks(self, symbol: str) -> list[TickReceived]:
-        return [m for m in self.messages if isinstance(m, TickReceived) and m.symbol == symbol]
 
     def notifications(self, severity: str | None = None) -> list[str]:
         return [

@@ -8,9 +8,8 @@ from collections import Counter
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.formatting import price
 from derivkit.tui.candles import GRANULARITIES
-from derivkit.tui.messages import CandlesReceived
 from derivkit.tui.state import DashboardState, load_state
-from derivkit.tui.ticklog import TickLog, digit_stats, last_digit
+from derivkit.tui.ticklog import KEEP, TickLog, digit_stats, last_digit
 from derivkit.tui.widgets.account_panel import TOKEN_REJECTED, AccountPanel
 from derivkit.tui.widgets.chart_panel import ChartPanel
 from derivkit.tui.widgets.digit_panel import DigitPanel, digit_lines
@@ -66,11 +65,11 @@ async def test_the_granularity_key_switches_the_chart_to_candles_and_back(sim):
         await ui.wait_for(
             lambda: "candles" in text_of(chart.query_one("#chart-range")), "candles drawn"
         )
-        received = [m for m in ui.messages if isinstance(m, CandlesReceived)]
+        series = screen.candles
+        assert series is not None and (series.symbol, series.granularity) == ("R_50", 60)
         async with DerivClient(sim.url) as direct:  # a little more: a minute may have passed
             candles = await direct.ticks_history("R_50", style="candles", granularity=60, count=70)
-        assert {m.granularity for m in received} == {60}
-        epochs = [bar.epoch for m in received for bar in m.bars][:59]
+        epochs = [bar.epoch for bar in series.bars][:59]
         history = [c.epoch for c in candles]
         start = history.index(epochs[0])
         assert history[start : start + len(epochs)] == epochs  # backfilled from history
@@ -108,6 +107,21 @@ async def test_the_digit_panel_equals_a_direct_count_over_the_same_ticks(sim):
                 f"the panel over {window} ticks",
             )
             assert f"{window}/{window} ticks" in str(screen.query_one(DigitPanel).border_title)
+
+
+async def test_no_tick_is_lost_between_the_history_and_the_stream(sim):
+    """Every reply late: ticks go on meanwhile (20 a second here). The tick log holds exactly
+    the server's last 1000 ticks, none missing between the history and the live stream."""
+    sim.faults.delay = 0.25
+    async with dashboard(sim, ["1HZ100V"], token=None) as ui:
+        log = ui.app.main_screen.tick_log("1HZ100V")
+        assert log is not None
+        await ui.wait_for_ticks(["1HZ100V"], count=3)
+        sim.faults.pause_symbol("1HZ100V")
+        sim.faults.delay = 0.0
+        feed = sim.market.feed("1HZ100V")
+        await ui.wait_for(lambda: log.quotes(1) == [feed.quotes[-1]], "the last tick logged")
+        assert log.quotes() == list(feed.quotes[-KEEP:])
 
 
 def test_digit_statistics_streaks_and_last_seen():

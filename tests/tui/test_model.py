@@ -1,11 +1,10 @@
-"""The dashboard's pure parts: the watchlist model, tick coalescing, formats, the validator."""
+"""The dashboard's pure parts: the watchlist model, formats, the picker's validator."""
 
 from __future__ import annotations
 
 import pytest
 
 from derivkit.tui.formatting import change, percent
-from derivkit.tui.messages import TickReceived
 from derivkit.tui.screens.symbol_picker import KnownSymbol
 from derivkit.tui.watchlist import HISTORY, SymbolInfo, Watchlist
 
@@ -69,15 +68,6 @@ def test_describe_and_gaps_survive_removal():
     assert watchlist.gaps == 3
     watchlist.remove("R_50")
     assert watchlist.gaps == 3 and "R_50" not in watchlist
-
-
-def test_ticks_coalesce_only_within_one_stream():
-    first = TickReceived("R_100", 1.0, 1, 2, received=1, gaps=0, stream=1)
-    newer = TickReceived("R_100", 2.0, 2, 2, received=2, gaps=0, stream=1)
-    other_symbol = TickReceived("R_50", 2.0, 2, 4, received=1, gaps=0, stream=2)
-    re_added = TickReceived("R_100", 2.0, 2, 2, received=1, gaps=0, stream=3)
-    assert first.can_replace(newer)
-    assert not first.can_replace(other_symbol) and not first.can_replace(re_added)
 
 
 def test_change_and_percent_formats():

@@ -1,9 +1,12 @@
 """What the dashboard looks like, as SVG snapshots (pytest-textual-snapshot's SVG extension):
-the main screen at 80x24, 120x36 and 200x50, the trade ticket and the buy confirmation.
+the main screen at 80x24, 120x36 and 200x50, the trade ticket and the buy confirmation, a
+Multiplier's ticket at 120x36 and 80x24, and the open-contracts panel with a row of each product.
 
 Deterministic: a simulator with a fixed seed and start time, every symbol paused before the
 dashboard connects (each shows its history and one tick), no pings (latency and server time
-show "—"), and the simulator's port written as 00000. Update after checking the pictures:
+show "—"), and the simulator's port written as 00000. The open-contracts rows are fixed
+contract states handed to the screen as its contract streams would (a live contract's state
+depends on when it was bought). Update after checking the pictures:
 ``pytest tests/tui/test_snapshots.py --snapshot-update``.
 """
 
@@ -13,13 +16,16 @@ import os
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from derivkit.sim import RateLimits, Simulator
 from derivkit.sim.symbols import SYMBOLS
+from derivkit.tui.messages import PositionUpdated
+from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.ticket import TradeTicket
 from derivkit.tui.widgets.chart_panel import ChartPanel
+from derivkit.tui.widgets.positions_table import LOADING, PositionsPanel
 from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
 
 # The pictures are drawn with the newest Textual the project allows; an older one draws some
@@ -54,8 +60,11 @@ def svg(snapshot):
 
 
 async def settled(ui: Harness) -> None:
-    """Wait until every row has its tick and the chart and digits are drawn."""
+    """Wait until every row has its tick, the chart and digits are drawn and the account's
+    contracts are loaded."""
     await ui.wait_for_ticks(WATCH, count=1)
+    for panel in ui.app.main_screen.query(PositionsPanel):
+        await ui.wait_for(lambda p=panel: p.empty_text != LOADING, "the open contracts loaded")
     chart = ui.app.main_screen.query_one(ChartPanel)
     await ui.wait_for(  # the history drawn, not only the first tick
         lambda: "last 120 ticks ·" in text_of(chart.query_one("#chart-range")), "the chart"
@@ -104,3 +113,120 @@ async def test_ticket_and_confirmation(frozen_sim, svg):
         await ui.pilot.press("enter")
         await ui.wait_for(lambda: isinstance(ui.app.screen, ConfirmTrade), "the confirmation")
         assert await settled_screenshot(ui) == svg(name="confirm")
+
+
+async def open_ticket(ui: Harness, contract: str | None = None, **values: str):
+    await ui.pilot.press("t")
+    await ui.wait_for(lambda: isinstance(ui.app.screen, TradeTicket), "the ticket")
+    ticket = ui.app.screen
+    assert isinstance(ticket, TradeTicket)
+    for field in ticket.query(Input):
+        field.cursor_blink = False
+    if contract is not None:
+        select = ticket.query_one("#ticket-contract", Select)
+        await ui.wait_for(lambda: contract in ticket.options("contract"), "the symbol's list")
+        select.value = contract
+        await ui.wait_for(lambda: ticket.choice.key == contract, "the contract chosen")
+    for key, value in values.items():
+        ticket.query_one(f"#input-{key}", Input).value = value
+    ticket.query_one("#input-stake", Input).focus()
+    await ui.wait_for(lambda: ticket.quote_is_current, "the quote")
+    return ticket
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_multiplier_ticket(frozen_sim, svg, size):
+    async with dashboard(frozen_sim, WATCH, size=size, status_interval=None) as ui:
+        await settled(ui)
+        await open_ticket(ui, "Multipliers:MULTUP:Up", take_profit="5", stop_loss="3")
+        assert await settled_screenshot(ui) == svg
+
+
+def contract(contract_id: int, contract_type: str, symbol: str, **state: object) -> ContractUpdate:
+    values: dict[str, object] = {
+        "currency": "USD",
+        "buy_price": 10.0,
+        "value": 10.0,
+        "profit": 0.0,
+        "profit_pct": 0.0,
+        "status": "open",
+        "settled": False,
+        **state,
+    }
+    return ContractUpdate(contract_id, contract_type, symbol, **values)  # type: ignore[arg-type]
+
+
+#: One row of each product, as the contract streams report them.
+ROWS = [
+    contract(
+        250000000108,
+        "MULTUP",
+        "R_100",
+        value=12.35,
+        profit=2.35,
+        profit_pct=23.5,
+        product="multiplier",
+        take_profit=5.0,
+        stop_out="1289.71",
+        can_update=frozenset({"take_profit", "stop_loss"}),
+    ),
+    contract(
+        250000000088,
+        "ACCU",
+        "1HZ100V",
+        value=10.51,
+        profit=0.51,
+        profit_pct=5.1,
+        product="accumulator",
+        barrier="±0.99",
+        ticks="5/230",
+    ),
+    contract(
+        250000000068,
+        "TURBOSLONG",
+        "R_50",
+        value=8.12,
+        profit=-1.88,
+        profit_pct=-18.8,
+        product="turbos",
+        take_profit=20.0,
+        barrier="210.4021",
+    ),
+    contract(
+        250000000048,
+        "VANILLALONGCALL",
+        "R_100",
+        value=9.6,
+        profit=-0.4,
+        profit_pct=-4.0,
+        product="vanilla",
+        barrier="1432.21",
+    ),
+    contract(
+        250000000028,
+        "MULTDOWN",
+        "R_100",
+        value=0.0,
+        profit=-10.0,
+        profit_pct=-100.0,
+        status="lost",
+        settled=True,
+        product="multiplier",
+        stop_loss=None,
+        stop_out="1574.43",
+    ),
+]
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_open_contracts(frozen_sim, svg, size):
+    async with dashboard(frozen_sim, WATCH, size=size, status_interval=None) as ui:
+        await settled(ui)
+        screen = ui.app.main_screen
+        for row in ROWS:
+            screen.post_message(PositionUpdated(row))
+        panel = screen.query_one(PositionsPanel)
+        await ui.wait_for(lambda: len(panel.table.contract_ids()) == len(ROWS), "the rows")
+        panel.table.focus()
+        await ui.wait_for(lambda: "u take profit" in str(panel.border_subtitle), "the hint")
+        assert await settled_screenshot(ui) == svg

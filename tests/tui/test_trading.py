@@ -129,12 +129,12 @@ async def test_cancelling_the_modal_buys_nothing(sim):
 
 async def test_bad_inputs_say_why_and_the_quote_follows_the_inputs(sim):
     async with dashboard(sim, ["R_100"]) as ui:
-        screen = await open_ticket(ui, "Digits:DIGITMATCH:Matches", barrier="5")
+        screen = await open_ticket(ui, "Digits:DIGITMATCH:Matches", digit="5")
         first = quote_text(ui)
-        screen.query_one("#input-barrier", Input).value = "x"
+        screen.query_one("#input-digit", Input).value = "x"
         await ui.wait_for(lambda: "0-9" in quote_text(ui), "the digit refused")
         assert screen.query_one("#ticket-buy", Button).disabled
-        screen.query_one("#input-barrier", Input).value = "5"
+        screen.query_one("#input-digit", Input).value = "5"
         screen.query_one("#input-stake", Input).value = "20"
         await ui.wait_for(lambda: "Price 20.00 USD" in quote_text(ui), "the new quote")
         assert first != quote_text(ui)

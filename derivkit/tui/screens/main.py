@@ -8,20 +8,26 @@ reconnect, say) never touches the watchlist; ``r`` reconnects the account.
 Concurrency: each stream (:mod:`derivkit.tui.streams`) runs in its own async worker on the UI
 event loop (group ``ticks``, one per symbol; ``candles`` for the chart; ``clock`` for pings;
 ``account`` for the balance; ``positions`` for the account's transactions and one per followed
-contract; ``trade`` for buys and sells, never exclusive, never cancelled by the ticket). Workers
-only post messages; handlers record them in the models (:class:`Watchlist`, :class:`TickLog`,
-:class:`CandleSeries`, :class:`Positions`), and a 5 Hz timer repaints what changed inside
-``app.batch_update()`` (the chart at most once a second).
+contract; ``trade`` for buys, sells, cancels and updates, never exclusive, never cancelled by the
+ticket). Tick and candle workers write each tick or candle into the models (:class:`Watchlist`,
+:class:`TickLog`, :class:`CandleSeries`) through a callback, on this loop; every other worker
+posts messages, whose handlers record them (:class:`Positions`, the account). A 5 Hz timer
+repaints what changed inside ``app.batch_update()``: changed table rows only, the chart at most
+once a second, and the chart and digits follow the selected symbol at most once a second (the
+price panel at once).
 
 Cancellation: removing a symbol cancels its worker, whose ``async with`` then forgets the
 subscription; a contract's worker ends by itself once the contract is sold.
 :meth:`WatchlistScreen.stop_streams` (called before the app exits) cancels every stream worker
-and waits until their forgets went out. A buy or sell in flight is waited for, not cancelled.
+and waits until their forgets went out. A buy, sell, cancel or update in flight is waited for,
+not cancelled; each is sent once (a second one on the same contract is refused until the first
+one's reply), and one whose reply was lost is shown as of unknown outcome, never re-sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -37,10 +43,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 from textual.worker import Worker, WorkerState
 
-from derivkit.core import AuthError, DerivClient, DerivError
-from derivkit.formatting import describe_error, money
+from derivkit.core import AuthError, DerivClient, DerivError, Tick
+from derivkit.formatting import describe_error, money, utc
 from derivkit.tui.account_link import AccountLink
-from derivkit.tui.candles import GRANULARITIES, CandleSeries
+from derivkit.tui.candles import GRANULARITIES, Bar, CandleSeries
 from derivkit.tui.commands import WatchlistCommands
 from derivkit.tui.messages import (
     AccountReopened,
@@ -49,11 +55,10 @@ from derivkit.tui.messages import (
     BalanceFailed,
     BuyFinished,
     BuyResolved,
+    CancelFinished,
     CandlesFailed,
-    CandlesReceived,
     ConnectionStateChanged,
     ContractBought,
-    HistoryLoaded,
     PortfolioLoaded,
     PositionFailed,
     PositionsFailed,
@@ -62,13 +67,14 @@ from derivkit.tui.messages import (
     ServerClock,
     StreamFailed,
     SymbolsLoaded,
-    TickReceived,
+    UpdateFinished,
 )
-from derivkit.tui.positions import Positions
+from derivkit.tui.positions import Position, Positions
 from derivkit.tui.relay import StateRelay
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.symbol_picker import SymbolPicker
 from derivkit.tui.screens.ticket import Account, TradeTicket
+from derivkit.tui.screens.update_orders import ORDER_LABELS, UpdateOrders
 from derivkit.tui.state import DashboardState
 from derivkit.tui.streams import (
     follow_contract,
@@ -81,12 +87,19 @@ from derivkit.tui.streams import (
     watch_server_clock,
 )
 from derivkit.tui.ticklog import DIGIT_WINDOWS, TickLog, digit_stats
-from derivkit.tui.trading import Order, place_buy, place_sell, resolve_buy
+from derivkit.tui.trading import (
+    Order,
+    place_buy,
+    place_cancel,
+    place_sell,
+    place_update,
+    resolve_buy,
+)
 from derivkit.tui.watchlist import SymbolInfo, Watchlist
 from derivkit.tui.widgets.account_panel import ACCOUNT_LOST, TOKEN_REJECTED, AccountPanel
 from derivkit.tui.widgets.chart_panel import ChartPanel
 from derivkit.tui.widgets.digit_panel import DigitPanel
-from derivkit.tui.widgets.positions_table import PositionsPanel, PositionsTable
+from derivkit.tui.widgets.positions_table import PositionsPanel
 from derivkit.tui.widgets.price_digits import PricePanel
 from derivkit.tui.widgets.quote_table import QuoteTable
 from derivkit.tui.widgets.status_bar import StatusBar
@@ -140,6 +153,22 @@ class WatchlistScreen(Screen[None]):
         ),
         Binding("t", "trade", "Trade", id="trade.ticket", tooltip="Trade the selected symbol"),
         Binding("s", "sell", "Sell", id="trade.sell", tooltip="Sell the selected open contract"),
+        Binding(
+            "c",
+            "cancel_contract",
+            "Cancel contract",
+            show=False,
+            id="trade.cancel",
+            tooltip="Cancel the selected multiplier (deal cancellation: the stake back)",
+        ),
+        Binding(
+            "u",
+            "update_contract",
+            "Update",
+            show=False,
+            id="trade.update",
+            tooltip="Change the selected contract's take profit / stop loss",
+        ),
         Binding("g", "granularity(1)", "Timeframe", id="chart.next", tooltip="Next timeframe"),
         Binding(
             "G",
@@ -211,7 +240,8 @@ class WatchlistScreen(Screen[None]):
         # chart and digits
         self._granularity = granularity if granularity in GRANULARITIES else 0
         self._digit_window = digit_window if digit_window in DIGIT_WINDOWS else DIGIT_WINDOWS[-1]
-        self._chart_symbol: str | None = None
+        self._chart_symbol: str | None = None  # the symbol the chart and digits show
+        self._chart_followed = float("-inf")  # loop time the chart last changed symbol
         self._chart_version = -1
         self._chart_painted = 0.0
         self._series: CandleSeries | None = None
@@ -229,7 +259,7 @@ class WatchlistScreen(Screen[None]):
         self._positions_changed = False
         self._followers: dict[int, Worker[None]] = {}
         self._trades: set[Worker[None]] = set()
-        self._selling: set[int] = set()
+        self._acting: dict[int, str] = {}  # contract id -> the sell/cancel/update in flight
         self._unknown: list[Order] = []
         self._resolving: set[int] = set()  # id() of orders being looked up
         self._ticket: TradeTicket | None = None
@@ -292,13 +322,13 @@ class WatchlistScreen(Screen[None]):
 
     def _fit(self, width: int) -> None:
         """Narrow terminals: the tables drop their least needed columns."""
+        for panel in self.query(PositionsPanel):
+            panel.fit(width)
         narrow = width < WIDE
         if narrow == self._narrow:
             return
         self._narrow = narrow
         self.query_one(QuoteTable).hide_columns(QuoteTable.NARROW_HIDDEN if narrow else frozenset())
-        for panel in self.query(PositionsPanel):
-            panel.table.hide_columns(PositionsTable.NARROW_HIDDEN if narrow else frozenset())
         self._digits_key = None  # the digit panel's layout depends on its width
 
     # -- the palette's view of this screen (WatchlistControls) ------------------------------
@@ -325,6 +355,11 @@ class WatchlistScreen(Screen[None]):
 
     def tick_log(self, symbol: str) -> TickLog | None:
         return self._logs.get(symbol)
+
+    @property
+    def candles(self) -> CandleSeries | None:
+        """The chart's candles (None on the tick chart)."""
+        return self._series
 
     def _save(self) -> None:
         if self._on_state_saved is not None:
@@ -371,7 +406,7 @@ class WatchlistScreen(Screen[None]):
         self._logs.pop(symbol, None)
         self.query_one(QuoteTable).remove_quote(symbol)
         self._status_changed = True
-        self._show_selected()
+        self._show_selected(at_once=True)
         self._save()
         if announce:
             self._tell(f"Removed {symbol}.")
@@ -387,7 +422,7 @@ class WatchlistScreen(Screen[None]):
             raise ValueError(f"no such timeframe: {granularity}")
         self._granularity = granularity
         self._chart_symbol = None  # restart the chart for the selected symbol
-        self._show_selected()
+        self._show_selected(at_once=True)
         self._save()
 
     def action_digit_window(self) -> None:
@@ -462,19 +497,36 @@ class WatchlistScreen(Screen[None]):
         worker: Worker[None] = self.run_worker(coro, name=name, group="trade", exit_on_error=False)  # type: ignore[arg-type]
         self._trades.add(worker)
 
-    def action_sell(self) -> None:
+    def _selected_position(self) -> Position | None:
+        """The open contract under the positions table's cursor, if any."""
         panels = list(self.query(PositionsPanel))
-        client, account = self.account_client, self._account_view()
         contract_id = panels[0].table.selected_contract if panels else None
         position = self._positions.get(contract_id) if contract_id is not None else None
-        if position is None or position.settled or client is None or account is None:
+        return None if position is None or position.settled else position
+
+    def _may_act(self, position: Position | None) -> Account | None:
+        """The account, if a sell, cancel or update may be asked for on ``position`` now."""
+        client, account = self.account_client, self._account_view()
+        if position is None or client is None or account is None:
             self.app.bell()
-            return
+            return None
         if account.real and not self._real_money:
             self._tell(REAL_MONEY_REFUSED, severity="error")
-            return
-        if contract_id in self._selling:
+            return None
+        if position.contract_id in self._acting:
             self.app.bell()
+            self._tell(
+                f"Contract {position.contract_id}: {self._acting[position.contract_id]} "
+                "already under way.",
+                severity="warning",
+            )
+            return None
+        return account
+
+    def action_sell(self) -> None:
+        position = self._selected_position()
+        account = self._may_act(position)
+        if position is None or account is None:
             return
         last = position.last
         confirm = ConfirmTrade(
@@ -492,10 +544,126 @@ class WatchlistScreen(Screen[None]):
 
     def _sell_confirmed(self, contract_id: int, yes: bool | None) -> None:
         client = self.account_client
-        if not yes or client is None or contract_id in self._selling:
+        if not yes or client is None or contract_id in self._acting:
             return
-        self._selling.add(contract_id)
+        self._start_action(contract_id, "selling…")
         self._run_trade(place_sell(client, contract_id, self.post_message), f"sell {contract_id}")
+
+    def action_cancel_contract(self) -> None:
+        """Deal cancellation: the stake back (not the fee), while the window is open."""
+        position = self._selected_position()
+        if position is not None and not position.last.can_cancel:
+            self.app.bell()
+            self._tell(
+                f"Contract {position.contract_id} cannot be cancelled: only a multiplier bought "
+                "with deal cancellation can, while its window is open.",
+                severity="warning",
+            )
+            return
+        account = self._may_act(position)
+        if position is None or account is None:
+            return
+        last = position.last
+        stake = round(last.buy_price - (last.cancel_fee or 0.0), 2)
+        back = f"You get the stake back: {money(stake, last.currency)}"
+        if last.cancel_fee:
+            back += f" (the {money(last.cancel_fee, last.currency)} fee is not refunded)"
+        until = f" (open until {utc(last.cancel_until)[11:]} UTC)" if last.cancel_until else ""
+        confirm = ConfirmTrade(
+            "Cancel this contract?",
+            [
+                f"{last.contract_type} on {last.symbol} · contract {last.contract_id}{until}",
+                back,
+                f"Now worth {money(last.value, last.currency)}",
+            ],
+            "Cancel the contract",
+            account=account.loginid,
+            real=account.real,
+        )
+        self.app.push_screen(confirm, lambda yes: self._cancel_confirmed(last.contract_id, yes))
+
+    def _cancel_confirmed(self, contract_id: int, yes: bool | None) -> None:
+        client = self.account_client
+        if not yes or client is None or contract_id in self._acting:
+            return
+        self._start_action(contract_id, "cancelling…")
+        self._run_trade(
+            place_cancel(client, contract_id, self.post_message), f"cancel {contract_id}"
+        )
+
+    def action_update_contract(self) -> None:
+        """New take profit / stop loss for the selected contract: a form, then a confirmation."""
+        position = self._selected_position()
+        if position is not None and not position.last.can_update:
+            self.app.bell()
+            why = (
+                "an accumulator's take profit is fixed at purchase"
+                if position.last.product == "accumulator"
+                else "it has no take profit or stop loss that can be changed now"
+            )
+            self._tell(f"Contract {position.contract_id} cannot be updated: {why}.")
+            return
+        if self._may_act(position) is None or position is None:
+            return
+        last = position.last
+        orders: dict[str, float | None] = {
+            "take_profit": last.take_profit,
+            "stop_loss": last.stop_loss,
+        }
+        current = {key: value for key, value in orders.items() if key in last.can_update}
+        form = UpdateOrders(
+            f"Update {last.contract_type} on {last.symbol} · contract {last.contract_id}",
+            current,
+            last.currency,
+        )
+        self.app.push_screen(form, lambda changes: self._update_reviewed(last.contract_id, changes))
+
+    def _update_reviewed(self, contract_id: int, changes: dict[str, float | None] | None) -> None:
+        position = self._positions.get(contract_id)
+        account = self._account_view()
+        if not changes or position is None or account is None:
+            return
+        last = position.last
+        before = {"take_profit": last.take_profit, "stop_loss": last.stop_loss}
+        lines = [f"{last.contract_type} on {last.symbol} · contract {contract_id}"]
+        for key, new in changes.items():
+            old = before.get(key)
+            shown_old = "none" if old is None else money(old, last.currency)
+            shown_new = "none (removed)" if new is None else money(new, last.currency)
+            lines.append(f"{ORDER_LABELS[key]}: {shown_old} → {shown_new}")
+        confirm = ConfirmTrade(
+            "Update this contract?",
+            lines,
+            "Update",
+            account=account.loginid,
+            real=account.real,
+        )
+        self.app.push_screen(confirm, lambda yes: self._update_confirmed(contract_id, changes, yes))
+
+    def _update_confirmed(
+        self, contract_id: int, changes: dict[str, float | None], yes: bool | None
+    ) -> None:
+        client = self.account_client
+        if not yes or client is None or contract_id in self._acting:
+            return
+        self._start_action(contract_id, "updating…")
+        self._run_trade(
+            place_update(client, contract_id, changes, self.post_message), f"update {contract_id}"
+        )
+
+    def _start_action(self, contract_id: int, note: str) -> None:
+        """A sell, cancel or update of ``contract_id`` goes out (once): its row says so."""
+        self._acting[contract_id] = note.rstrip("…")
+        self._positions.annotate(contract_id, note)
+
+    def _end_action(self, contract_id: int, *, unknown: bool) -> None:
+        """The action's reply came (or was lost: the row says so until the server's next
+        word on the contract)."""
+        self._acting.pop(contract_id, None)
+        if unknown:
+            self._positions.annotate(contract_id, "unknown", until_update=True)
+        else:
+            self._positions.annotate(contract_id, None)
 
     # -- actions: account --------------------------------------------------------------------
 
@@ -544,9 +712,11 @@ class WatchlistScreen(Screen[None]):
 
     def _start_stream(self, symbol: str) -> None:
         serial = next(self._serials)
-        log = self._logs.setdefault(symbol, TickLog())
+        self._logs.setdefault(symbol, TickLog())
+        record = functools.partial(self._record_tick, symbol, serial)
+        backfill = functools.partial(self._record_history, symbol, serial)
         worker = self.run_worker(
-            stream_ticks(self._client, symbol, serial, self.post_message, log.append),
+            stream_ticks(self._client, symbol, serial, self.post_message, record, backfill),
             name=f"ticks {symbol}",
             group="ticks",
             exit_on_error=False,
@@ -627,7 +797,12 @@ class WatchlistScreen(Screen[None]):
         self._series = CandleSeries(symbol, self._granularity)
         self.run_worker(
             stream_candles(
-                self._client, symbol, self._granularity, self._candle_serial, self.post_message
+                self._client,
+                symbol,
+                self._granularity,
+                self._candle_serial,
+                self.post_message,
+                functools.partial(self._record_bar, self._candle_serial),
             ),
             name=f"candles {symbol}",
             group="candles",
@@ -678,32 +853,39 @@ class WatchlistScreen(Screen[None]):
 
     # -- messages: market data ---------------------------------------------------------------
 
-    def on_tick_received(self, message: TickReceived) -> None:
-        stream = self._streams.get(message.symbol)
-        if stream is None or stream.serial != message.stream:
+    def _record_tick(self, symbol: str, serial: int, tick: Tick, received: int, gaps: int) -> None:
+        """Called by ``symbol``'s stream worker for each tick (on this loop, between its awaits):
+        the tick log and the watchlist take it, the next repaint shows it."""
+        stream = self._streams.get(symbol)
+        if stream is None or stream.serial != serial:
             return  # a removed symbol's last ticks
-        quote = self._watchlist.get(message.symbol)
-        if quote is not None and quote.gaps != message.gaps:
+        log = self._logs.get(symbol)
+        if log is not None:
+            log.append(tick.epoch, tick.quote, tick.pip_size)
+        quote = self._watchlist.get(symbol)
+        if quote is not None and quote.gaps != gaps:
             self._status_changed = True
         self._watchlist.record(
-            message.symbol,
-            message.quote,
-            epoch=message.epoch,
-            pip_size=message.pip_size,
-            received=message.received,
-            gaps=message.gaps,
+            symbol,
+            tick.quote,
+            epoch=tick.epoch,
+            pip_size=tick.pip_size,
+            received=received,
+            gaps=gaps,
         )
 
-    def on_history_loaded(self, message: HistoryLoaded) -> None:
-        stream = self._streams.get(message.symbol)
-        if stream is None or stream.serial != message.stream:
+    def _record_history(
+        self, symbol: str, serial: int, times: list[int], prices: list[float], pip: int | None
+    ) -> None:
+        """Called by ``symbol``'s stream worker once, before its first tick: recent ticks for
+        the chart, the digits and the price history."""
+        stream = self._streams.get(symbol)
+        if stream is None or stream.serial != serial:
             return
-        self._watchlist.seed(
-            message.symbol, message.prices, epoch=message.epoch, pip_size=message.pip_size
-        )
-        log = self._logs.get(message.symbol)
+        self._watchlist.seed(symbol, prices, epoch=times[-1], pip_size=pip)
+        log = self._logs.get(symbol)
         if log is not None:
-            log.backfill(message.times, message.prices, message.pip_size)
+            log.backfill(times, prices, pip)
 
     def on_stream_failed(self, message: StreamFailed) -> None:
         stream = self._streams.get(message.symbol)
@@ -722,11 +904,10 @@ class WatchlistScreen(Screen[None]):
                 f"{message.symbol}: {message.reason}", title="Stream stopped", severity="error"
             )
 
-    def on_candles_received(self, message: CandlesReceived) -> None:
-        series = self._series
-        if series is None or message.stream != self._candle_serial:
-            return
-        series.update(message.bars)
+    def _record_bar(self, serial: int, bar: Bar) -> None:
+        """Called by the chart's candle worker for each candle (on this loop)."""
+        if self._series is not None and serial == self._candle_serial:
+            self._series.update((bar,))
 
     def on_candles_failed(self, message: CandlesFailed) -> None:
         if message.stream == self._candle_serial:
@@ -926,17 +1107,63 @@ class WatchlistScreen(Screen[None]):
         return f"{count} buy{'s' if count > 1 else ''} of unknown outcome: checking…"
 
     def on_sell_finished(self, message: SellFinished) -> None:
-        self._selling.discard(message.contract_id)
+        self._end_action(message.contract_id, unknown=message.unknown)
         if message.sold_for is not None:
             self._tell(f"Sold contract {message.contract_id} for {message.sold_for:.2f}.")
         elif message.unknown:
             self._tell(
                 f"The sell of contract {message.contract_id} may or may not have happened: "
                 f"{message.error}. It was not re-sent; its row shows what the server says.",
+                title="Sell outcome unknown",
                 severity="warning",
             )
         else:
             self._tell(f"Not sold: {message.error}", title="Sell refused", severity="error")
+
+    def on_cancel_finished(self, message: CancelFinished) -> None:
+        self._end_action(message.contract_id, unknown=message.unknown)
+        if message.sold_for is not None:
+            self._tell(
+                f"Cancelled contract {message.contract_id}: {message.sold_for:.2f} back.",
+                title="Cancelled",
+            )
+        elif message.unknown:
+            self._tell(
+                f"The cancellation of contract {message.contract_id} may or may not have "
+                f"happened: {message.error}. It was not re-sent; its row shows what the server "
+                "says.",
+                title="Cancel outcome unknown",
+                severity="warning",
+            )
+        else:
+            self._tell(f"Not cancelled: {message.error}", title="Cancel refused", severity="error")
+
+    def on_update_finished(self, message: UpdateFinished) -> None:
+        self._end_action(message.contract_id, unknown=message.unknown)
+        if message.error is None:
+            position = self._positions.get(message.contract_id)
+            currency = position.last.currency if position is not None else ""
+            now = {"take_profit": message.take_profit, "stop_loss": message.stop_loss}
+            done = ", ".join(
+                f"{ORDER_LABELS[key].lower()} "
+                + ("none" if now[key] is None else money(now[key], currency))
+                for key in message.changes
+            )
+            self._tell(f"Contract {message.contract_id} updated: {done}.", title="Updated")
+        elif message.unknown:
+            self._tell(
+                f"The update of contract {message.contract_id} may or may not have happened: "
+                f"{message.error}. It was not re-sent; its row shows what the server says.",
+                title="Update outcome unknown",
+                severity="warning",
+            )
+        else:
+            self._tell(f"Not updated: {message.error}", title="Update refused", severity="error")
+
+    @on(DataTable.RowHighlighted, "#positions-table")
+    def _position_highlighted(self) -> None:
+        for panel in self.query(PositionsPanel):
+            panel.show_actions(self._selected_position())
 
     @on(DataTable.RowHighlighted, "#quotes")
     def _row_highlighted(self) -> None:
@@ -966,22 +1193,35 @@ class WatchlistScreen(Screen[None]):
         self.app.sub_title = f"{'demo' if account.is_virtual else 'REAL'} {account.loginid}"
         self._start_account()
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, *, at_once: bool = False) -> None:
+        """The price panel follows the selected symbol at once, the chart and digits at most
+        once per CHART_INTERVAL (the repaint timer catches up): moving through the list
+        quickly neither redraws a chart nor restarts a candle stream per row passed.
+        ``at_once`` for a change the user asked of the chart itself (a timeframe, a removal)."""
         symbol = self.query_one(QuoteTable).selected_symbol
         quote = self._watchlist.get(symbol) if symbol is not None else None
         self.query_one(PricePanel).show(quote)
-        if symbol != self._chart_symbol:
-            self._chart_symbol = symbol
-            self._chart_version = -1
-            self._digits_key = None
-            chart = self.query_one(ChartPanel)
-            if symbol is None:
-                self._start_chart("")
-                chart.show_waiting(None, self._granularity)
-            else:
-                self._start_chart(symbol)
-                chart.show_waiting(symbol, self._granularity)
-                self._paint_chart(force=True)
+        self._follow_selection(at_once=at_once)
+
+    def _follow_selection(self, *, at_once: bool = False) -> None:
+        symbol = self.query_one(QuoteTable).selected_symbol
+        if symbol == self._chart_symbol:
+            return
+        now = asyncio.get_running_loop().time()
+        if not at_once and symbol is not None and now - self._chart_followed < CHART_INTERVAL:
+            return
+        self._chart_followed = now
+        self._chart_symbol = symbol
+        self._chart_version = -1
+        self._digits_key = None
+        chart = self.query_one(ChartPanel)
+        if symbol is None:
+            self._start_chart("")
+            chart.show_waiting(None, self._granularity)
+        else:
+            self._start_chart(symbol)
+            chart.show_waiting(symbol, self._granularity)
+            self._paint_chart(force=True)
         self._paint_digits()
 
     def _paint_chart(self, *, force: bool = False) -> None:
@@ -1058,13 +1298,16 @@ class WatchlistScreen(Screen[None]):
         with self.app.batch_update():
             if self._positions_changed:
                 self._positions_changed = False
+                chosen = self._selected_position()
                 for panel in self.query(PositionsPanel):  # none without a token
                     panel.show(positions, dropped, loaded=self._positions_loaded)
+                    panel.show_actions(chosen)
             for quote in changed:
                 table.show_quote(quote)
             selected = table.selected_symbol
             if any(quote.symbol == selected for quote in changed):
                 self.query_one(PricePanel).show(self._watchlist.get(selected or ""))
+            self._follow_selection()
             self._paint_chart()
             self._paint_digits()
             if self._status_changed:

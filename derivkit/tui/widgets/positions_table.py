@@ -3,6 +3,14 @@
 Passive: the screen hands it :class:`Position` objects and the ids of dropped ones. Like the
 watchlist table, repaints are diffed (:class:`DiffedTable`), rows keyed by contract id. Rows are
 re-sorted (open first, newest first) only when a row was added or settled.
+
+Each product fills its own columns: take profit (multipliers, accumulators, turbos), stop loss
+and stop out (multipliers), barrier (an accumulator's distance to its barrier, a turbos'
+knock-out level, a vanilla's strike) and ticks (accumulators: passed of at most). A column no
+row uses is left out, and when the table is wider than the panel the least needed columns go
+first (value now, stake, P/L %, contract id, symbol); the rest scroll sideways, the first column
+staying put.
+The panel's subtitle names what can be done to the selected contract.
 """
 
 from __future__ import annotations
@@ -14,17 +22,27 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-from derivkit.formatting import CURRENCY_DECIMALS
+from derivkit.formatting import CURRENCY_DECIMALS, utc
 from derivkit.tui.formatting import percent
 from derivkit.tui.positions import Position
 from derivkit.tui.widgets.diffed_table import Cell, Column, DiffedTable
 
-__all__ = ["EMPTY", "LOADING", "PositionsPanel", "PositionsTable"]
+__all__ = ["EMPTY", "LOADING", "PositionsPanel", "PositionsTable", "actions_hint"]
 
 EMPTY = "No open contracts"
 LOADING = "Loading open contracts…"
 
-STATUS_STYLES = {"won": "bold green", "lost": "bold red", "sold": "bold"}
+STATUS_STYLES = {
+    "won": "bold green",
+    "lost": "bold red",
+    "sold": "bold",
+    "cancelled": "bold yellow",
+}
+#: Contract types shown shorter, to fit the Type column.
+SHORT_TYPES = {"VANILLALONGCALL": "VANILLA C", "VANILLALONGPUT": "VANILLA P"}
+#: The products that take a take profit / a stop loss and stop out / show a barrier / ticks.
+WITH_TAKE_PROFIT = frozenset({"multiplier", "accumulator", "turbos"})
+WITH_BARRIER = frozenset({"accumulator", "turbos", "vanilla"})
 
 
 def amount(value: float | None, currency: str) -> str:
@@ -42,25 +60,61 @@ def signed_money(value: float, currency: str) -> str:
     return f"{'+' if value > 0 else '-'}{text}"
 
 
+def _optional(applies: bool, text: str | None, base: str) -> Cell:
+    """A product column's cell: blank where the product has no such term, ``-`` if unset."""
+    if not applies:
+        return ("", base)
+    return (text if text is not None else "-", base)
+
+
 def cells_for(position: Position) -> dict[str, Cell]:
     """What each column of ``position``'s row shows; a settled row is dimmed but its result."""
     last = position.last
     trend = "green" if last.profit > 0 else "red" if last.profit < 0 else ""
     base = "dim" if last.settled else ""
-    if position.stopped:
-        status: Cell = ("stopped", "yellow")
+    if position.note is not None:
+        status: Cell = (position.note, "bold yellow")
+    elif position.stopped:
+        status = ("stopped", "yellow")
     else:
         status = (last.status, STATUS_STYLES.get(last.status, ""))
+    product, currency = last.product, last.currency
+    take_profit = amount(last.take_profit, currency) if last.take_profit is not None else None
+    stop_loss = amount(last.stop_loss, currency) if last.stop_loss is not None else None
     return {
         "contract": (str(last.contract_id), base or "bold"),
-        "type": (last.contract_type, base),
+        "type": (SHORT_TYPES.get(last.contract_type, last.contract_type), base),
         "symbol": (last.symbol, base),
-        "stake": (amount(last.buy_price, last.currency), base),
-        "value": (amount(last.value, last.currency), base),
-        "profit": (signed_money(last.profit, last.currency), trend),
+        "stake": (amount(last.buy_price, currency), base),
+        "value": (amount(last.value, currency), base),
+        "profit": (signed_money(last.profit, currency), trend),
         "percent": (percent(last.profit_pct), f"{trend} {base}".strip()),
+        "take_profit": _optional(product in WITH_TAKE_PROFIT, take_profit, base),
+        "stop_loss": _optional(product == "multiplier", stop_loss, base),
+        "stop_out": _optional(product == "multiplier", last.stop_out, base),
+        "barrier": _optional(product in WITH_BARRIER, last.barrier, base),
+        "ticks": _optional(product == "accumulator", last.ticks, base),
         "status": status,
     }
+
+
+ORDER_NAMES = {"take_profit": "take profit", "stop_loss": "stop loss"}
+
+
+def actions_hint(position: Position | None) -> str:
+    """What can be done to the selected contract now, with the keys."""
+    if position is None or position.last.settled:
+        return ""
+    last = position.last
+    hints = ["s sell"] if last.can_sell else []
+    if last.can_cancel:
+        until = f" until {utc(last.cancel_until)[11:]}" if last.cancel_until else ""
+        hints.append(f"c cancel{until}")
+    if last.can_update:
+        hints.append(
+            "u " + "/".join(name for k, name in ORDER_NAMES.items() if k in last.can_update)
+        )
+    return " · ".join(hints)
 
 
 class PositionsTable(DiffedTable):
@@ -68,16 +122,24 @@ class PositionsTable(DiffedTable):
 
     COLUMNS: ClassVar[tuple[Column, ...]] = (
         ("contract", "Contract", 12, False),
-        ("type", "Type", 10, False),
+        ("type", "Type", 11, False),
         ("symbol", "Symbol", 8, False),
         ("stake", "Stake", 9, True),
         ("value", "Value now", 9, True),
         ("profit", "P/L", 9, True),
         ("percent", "P/L %", 8, True),
-        ("status", "Status", 7, False),
+        ("status", "Status", 9, False),
+        ("take_profit", "TP", 8, True),
+        ("stop_loss", "SL", 8, True),
+        ("stop_out", "Stop out", 9, True),
+        ("barrier", "Barrier", 10, True),
+        ("ticks", "Ticks", 7, True),
     )
-    #: Left out on a narrow terminal (P/L tells the same).
-    NARROW_HIDDEN = frozenset({"value"})
+    #: Shown only when some row fills them.
+    OPTIONAL = ("take_profit", "stop_loss", "stop_out", "barrier", "ticks")
+    #: Left out first, in this order, when the columns are wider than the panel (without the
+    #: contract id, the type is the column that stays put when scrolling sideways).
+    DROP_ORDER = ("value", "stake", "percent", "contract", "symbol")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_columns=1)
@@ -100,7 +162,7 @@ class PositionsTable(DiffedTable):
 
     def reorder(self) -> None:
         """Open contracts first, then settled ones; newest first in each."""
-        self.sort("contract", key=lambda cell: self._order[cell.plain])
+        self.order_rows(sorted(self._order, key=self._order.__getitem__))
 
     def cell_text(self, contract_id: int, column: str) -> str:
         """The text shown in one cell (for tests and screen readers)."""
@@ -122,9 +184,30 @@ class PositionsTable(DiffedTable):
         """The rows' contract ids, in display order."""
         return [int(str(row.key.value)) for row in self.ordered_rows]
 
+    def fit_columns(self, room: int) -> bool:
+        """Show the columns some row fills, within ``room`` cells if the least needed ones can
+        go; True if that changed which columns show."""
+        hidden = {key for key in self.OPTIONAL if not self.column_filled(key)}
+        widths = {key: width + 2 for key, _, width, _ in self.COLUMNS}  # + cell padding
+
+        def total() -> int:
+            return sum(width for key, width in widths.items() if key not in hidden)
+
+        for key in self.DROP_ORDER:
+            if total() <= room:
+                break
+            hidden.add(key)
+        return self.hide_columns(frozenset(hidden))
+
 
 class PositionsPanel(Vertical):
     """The table, or one line saying there is nothing to show (yet)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._room = 200
+        self._counts = ""
+        self._hint = ""
 
     def compose(self) -> ComposeResult:
         yield Label(Content(LOADING).stylize("dim"), id="positions-empty")
@@ -150,8 +233,22 @@ class PositionsPanel(Vertical):
         visual = label.visual
         return visual.plain if isinstance(visual, Content) else str(visual)
 
+    def fit(self, width: int) -> None:
+        """The terminal is ``width`` wide: the table's columns fit in it (less the border and a
+        scroll bar)."""
+        self._room = width - 4
+        self.table.fit_columns(self._room)
+
+    def show_actions(self, position: Position | None) -> None:
+        """Name what can be done to ``position`` (the selected row) in the subtitle."""
+        self._hint = actions_hint(position)
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        self.border_subtitle = " · ".join(part for part in (self._counts, self._hint) if part)
+
     def show(self, changed: list[Position], removed: list[int], *, loaded: bool) -> None:
-        """Apply what changed since the last call, then the counts and the empty state."""
+        """Apply what changed since the last call, then the columns, counts and empty state."""
         table = self.table
         for contract_id in removed:
             table.remove_position(contract_id)
@@ -160,9 +257,11 @@ class PositionsPanel(Vertical):
             reorder = table.show_position(position) or reorder
         if reorder:
             table.reorder()
+        table.fit_columns(self._room)
         settled = table.settled_count
         opened = table.row_count - settled
-        self.border_subtitle = f"{opened} open · {settled} settled" if table.row_count else ""
+        self._counts = f"{opened} open · {settled} settled" if table.row_count else ""
+        self._subtitle()
         empty = table.row_count == 0
         label = self.query_one("#positions-empty", Label)
         label.update(Content(EMPTY if loaded else LOADING).stylize("dim"))

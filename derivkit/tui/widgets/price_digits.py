@@ -15,7 +15,12 @@ __all__ = ["PricePanel"]
 
 
 class PricePanel(Vertical):
-    """Passive: :meth:`show` paints a quote (or the empty state); colour follows the last tick."""
+    """Passive: :meth:`show` paints a quote (or the empty state); colour follows the last tick.
+    Showing what is shown already does nothing (each label update relayouts the screen)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[object, ...] | None = None
 
     def on_mount(self) -> None:
         self.border_title = "Last price"
@@ -27,6 +32,21 @@ class PricePanel(Vertical):
         yield Label("", id="price-change")
 
     def show(self, quote: Quote | None) -> None:
+        shown = (
+            None
+            if quote is None
+            else (
+                quote.symbol,
+                quote.display_name,
+                quote.last,
+                quote.pip_size,
+                quote.direction,
+                quote.open,
+            )
+        )
+        if shown == self._shown and self._shown is not None:
+            return
+        self._shown = shown
         title = self.query_one("#price-title", Label)
         digits = self.query_one("#price-digits", Digits)
         plain = self.query_one("#price-plain", Label)
