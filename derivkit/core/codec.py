@@ -24,6 +24,6 @@ def encode(message: Any) -> bytes:
         return _fallback(message).encode()
 
 
-def decode(data: str | bytes) -> Any:
+def decode(data: str | bytes | memoryview) -> Any:
     """Parse one frame; raises ``ValueError`` when it is not JSON."""
     return orjson.loads(data)

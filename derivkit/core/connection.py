@@ -17,25 +17,35 @@ A link found dead by the keepalive is dropped at once, without waiting for a clo
 
 Closing: ``close()`` takes at most about half a second whatever is in flight; a money-moving call
 still unanswered then fails with ``OutcomeUnknown``.
+
+Where and how: an :class:`~derivkit.core.endpoints.Endpoint` gives the URL of every (re)connect
+and says whether the token is sent in an ``authorize`` frame (legacy v3) or the URL itself logs in
+(the new API's one-time-password sockets); a :class:`~derivkit.core.transport.TransportFactory`
+opens the socket. A handshake the server refuses with HTTP 4xx (a bad app id, a spent one-time
+password) and refused credentials are fatal: the client closes and says why, it does not retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, overload
 
 from derivkit.core.backoff import RetryPolicy
 from derivkit.core.calls import call_name, is_money_moving, is_read_only
 from derivkit.core.codec import decode, encode
+from derivkit.core.endpoints import Dialect, Endpoint, LegacyEndpoint
 from derivkit.core.exceptions import (
+    APIError,
     AuthError,
     ConnectionLost,
     DerivError,
+    HandshakeRejected,
     OutcomeUnknown,
     ProtocolError,
     RateLimit,
@@ -57,8 +67,8 @@ from derivkit.core.protocol import (
 from derivkit.core.ratelimit import RateLimiter
 from derivkit.core.secrets import mask_secrets
 from derivkit.core.shapes import one
-from derivkit.core.subscription import Parser, Subscription
-from derivkit.core.transport import Transport, WebsocketsTransport, build_url
+from derivkit.core.subscription import Parser, PendingSubscription, Subscription
+from derivkit.core.transport import Frame, Transport, TransportFactory, WebsocketsTransport
 
 #: Longest text of a server-sent field quoted in a log line.
 _LOGGED_FIELD = 80
@@ -69,6 +79,7 @@ logger = logging.getLogger("derivkit.core.connection")
 
 T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
+StateListener = Callable[[ConnectionState], None]
 
 _FORGET_TIMEOUT = 5.0
 
@@ -81,10 +92,16 @@ class DerivConnection:
     """A client for the Deriv WebSocket API v3 over one multiplexed connection.
 
     Args:
-        endpoint: full ``ws://``/``wss://`` URL; ``app_id`` and ``l`` are added unless present.
-        app_id: Deriv application id (1089 is Deriv's public test app).
+        endpoint: a full ``ws://``/``wss://`` URL (legacy v3: ``app_id`` and ``l`` are added
+            unless present; a socket of the new API is left as it is), or an
+            :class:`~derivkit.core.endpoints.Endpoint` (``OTPEndpoint`` for the new API's
+            trading socket, ``PublicEndpoint`` for its market data).
+        app_id: Deriv application id (1089 is Deriv's public test app); legacy URLs only.
         token: API token; when given, ``connect()`` authorizes (and re-authorizes after reconnects).
+            An endpoint that logs in itself (``OTPEndpoint``) holds its own token instead.
         lang: language of server messages.
+        transport: what opens the socket (:class:`~derivkit.core.transport.TransportFactory`):
+            ``WebsocketsTransport`` (the default), ``PicowsTransport`` or a ``MockTransport``.
         request_timeout: seconds a call may wait for its reply (``RequestTimeout``).
         keepalive_interval: send ``{"ping": 1}`` every this many seconds; no pong within
             ``retry.pong_timeout`` means the link is dead (it is dropped and re-opened).
@@ -92,17 +109,19 @@ class DerivConnection:
         retry: backoff and re-try settings (:class:`RetryPolicy`).
         buffer_size: per-consumer buffer of tick-like streams (oldest dropped beyond it).
         on_unsolicited: called with every message that belongs to no call or stream.
-        on_state_change: called with the new :data:`ConnectionState` on every change.
+        on_state_change: called with the new :data:`ConnectionState` on every change (the
+            first state listener; see :meth:`add_state_listener`).
         respect_rate_limits: learn ``website_status.api_call_limits`` and throttle to them.
     """
 
     def __init__(
         self,
-        endpoint: str | None = None,
+        endpoint: str | Endpoint | None = None,
         *,
         app_id: int = 1089,
         token: str | None = None,
         lang: str = "EN",
+        transport: TransportFactory | None = None,
         request_timeout: float = 30.0,
         keepalive_interval: float = 30.0,
         reconnect: bool = True,
@@ -112,7 +131,16 @@ class DerivConnection:
         on_state_change: Callable[[ConnectionState], None] | None = None,
         respect_rate_limits: bool = True,
     ) -> None:
-        self.url = build_url(endpoint, app_id, lang)
+        if endpoint is None or isinstance(endpoint, str):
+            endpoint = LegacyEndpoint(endpoint, app_id=app_id, lang=lang)
+        if token is not None and not endpoint.authorizes:
+            raise UsageError(
+                f"{type(endpoint).__name__} logs in by itself: give it the token, not the client"
+            )
+        self.endpoint: Endpoint = endpoint
+        #: Where the client connects (no secret in it).
+        self.url = endpoint.describe()
+        self._transport_factory: TransportFactory = transport or WebsocketsTransport
         self.request_timeout = request_timeout
         self.keepalive_interval = keepalive_interval
         self.reconnect = reconnect
@@ -124,7 +152,9 @@ class DerivConnection:
         self._limiter = RateLimiter()
         self._respect_rate_limits = respect_rate_limits
         self._on_unsolicited = on_unsolicited
-        self._on_state_change = on_state_change
+        self._state_listeners: list[StateListener] = []
+        if on_state_change is not None:
+            self._state_listeners.append(on_state_change)
         self._state: ConnectionState = "idle"
         self._ready = asyncio.Event()
         self._transport: Transport | None = None
@@ -150,20 +180,42 @@ class DerivConnection:
         """Calls awaiting a reply (for monitoring; stays flat as calls complete)."""
         return self._mux.pending_count
 
+    @property
+    def dialect(self) -> Dialect:
+        """The API's field names: ``"v3"`` (legacy) or ``"new"`` (``underlying_symbol``)."""
+        return self.endpoint.dialect
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call ``listener(state)`` on every state change from now on (on the client's loop).
+
+        A listener added twice is called twice. A listener that raises is logged and the others
+        are still called.
+        """
+        self._state_listeners.append(listener)
+
+    def remove_state_listener(self, listener: StateListener) -> None:
+        """Stop calling ``listener`` (its latest addition); unknown listeners are ignored."""
+        for index in range(len(self._state_listeners) - 1, -1, -1):
+            if self._state_listeners[index] == listener:
+                del self._state_listeners[index]
+                return
+
     def _set_state(self, state: ConnectionState) -> None:
         if state != self._state:
             self._state = state
-            if self._on_state_change is not None:
+            for listener in tuple(self._state_listeners):  # a listener may remove itself
                 try:
-                    self._on_state_change(state)
+                    listener(state)
                 except Exception:
-                    logger.exception("on_state_change hook failed")
+                    logger.exception("state listener failed")
 
     async def connect(self) -> None:
         """Open the connection and authorize when a token was given.
 
         Raises:
             ConnectionLost: the server cannot be reached.
+            HandshakeRejected: the server refused the handshake (HTTP 4xx: a bad app id, a
+                spent one-time password).
             InvalidToken: the token was refused (the client is closed again).
             UsageError: already connected or closed.
         """
@@ -171,7 +223,7 @@ class DerivConnection:
             raise UsageError(f"cannot connect a client that is {self._state}")
         self._set_state("connecting")
         try:
-            transport = await WebsocketsTransport.open(self.url)
+            transport = await self._open_transport()
         except BaseException:
             self._set_state("idle")
             raise
@@ -179,13 +231,23 @@ class DerivConnection:
         self._loop_time = asyncio.get_running_loop().time
         self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
         try:
-            if self._token is not None:
-                self.account = await self._authorize_now(self._token)
+            await self._log_in()
             self._set_state("connected")
             self._ready.set()
         except BaseException:
             await self.close()
             raise
+
+    async def _open_transport(self) -> Transport:
+        """Ask the endpoint where to go (a fresh one-time URL, maybe), then open the socket."""
+        url = await self.endpoint.url()
+        return await self._transport_factory.open(url)
+
+    async def _log_in(self) -> None:
+        if not self.endpoint.authorizes:
+            self.account = self.endpoint.account
+        elif self._token is not None:
+            self.account = await self._authorize_now(self._token)
 
     async def close(self) -> None:
         """Close the connection, fail pending calls, end streams, and stop every task."""
@@ -207,6 +269,10 @@ class DerivConnection:
         if self._transport is not None:
             await self._transport.close(on_frame=self._route_frame)  # late replies still count
             self._transport = None
+        try:
+            await self.endpoint.aclose()
+        except Exception:
+            logger.exception("closing the endpoint failed")
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
             self._expiry_timer = None
@@ -248,17 +314,34 @@ class DerivConnection:
                 return
             logger.warning("connection lost (%s); reconnecting", lost)
             self._set_state("reconnecting")
-            transport = await self._reopen()
+            try:
+                transport = await self._reopen()
+            except DerivError as fatal:
+                self._fatal = fatal
+                logger.warning("cannot reconnect, giving up: %s", fatal)
+                self._set_state("closed")
+                self._ready.set()
+                self._apply_all(self._mux.close(self._fatal))
+                return
             self.reconnects += 1
             restoring = True
 
     async def _reopen(self) -> Transport:
+        """Reconnect with backoff until it works; raise what cannot be cured by waiting.
+
+        Fatal: a handshake refused with HTTP 4xx, refused credentials, an endpoint that cannot
+        say where to go (``APIError``, ``ProtocolError``, ``UsageError``).
+        """
         for delay in self.retry.reconnect_delays():
             await asyncio.sleep(delay)
             try:
-                return await WebsocketsTransport.open(self.url)
+                return await self._open_transport()
+            except HandshakeRejected:
+                raise
             except ConnectionLost as exc:
                 logger.info("reconnect failed: %s", exc)
+            except (APIError, ProtocolError, UsageError):
+                raise
         raise AssertionError("unreachable: backoff delays never end")
 
     async def _run_connection(self, transport: Transport, restoring: bool) -> DerivError:
@@ -297,13 +380,17 @@ class DerivConnection:
     async def _read_loop(self, transport: Transport) -> None:
         """The only reader of the socket: decode each frame and let the multiplexer route it.
 
-        No frame can end this loop: only the transport failing does.
+        No frame can end this loop: only the transport failing does. A transport that pushes
+        (one with ``run(on_frame)``, such as picows) routes each frame in its own callback.
         """
         route = self._route_frame
+        run = getattr(transport, "run", None)
+        if run is not None:
+            await run(route)
         while True:
             route(await transport.recv())
 
-    def _route_frame(self, raw: str | bytes) -> None:
+    def _route_frame(self, raw: Frame) -> None:
         try:
             message = decode(raw)
         except ValueError:
@@ -322,7 +409,7 @@ class DerivConnection:
         for action in actions:
             apply(action)
 
-    def _report_malformed(self, raw: str | bytes) -> None:
+    def _report_malformed(self, raw: Frame) -> None:
         error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")
         logger.warning("%s", error)
         self._report_unsolicited({"error": {"code": "ProtocolError", "message": str(error)}})
@@ -374,8 +461,7 @@ class DerivConnection:
 
     async def _restore(self) -> None:
         """After a reconnect: re-authorize, then re-send read-only calls and every stream."""
-        if self._token is not None:
-            self.account = await self._authorize_now(self._token)
+        await self._log_in()
         for frame in self._mux.resume():
             await self._send(frame)
         self._set_state("connected")
@@ -526,24 +612,44 @@ class DerivConnection:
             return reply
         raise AssertionError("unreachable")
 
-    async def subscribe(
+    @overload
+    def subscribe(
+        self, payload: Mapping[str, Any], *, parse: None = None, timeout: float | None = None
+    ) -> PendingSubscription[dict[str, Any]]: ...
+
+    @overload
+    def subscribe(
+        self, payload: Mapping[str, Any], *, parse: Parser[T], timeout: float | None = None
+    ) -> PendingSubscription[T]: ...
+
+    def subscribe(
         self,
         payload: Mapping[str, Any],
         *,
         parse: Parser[T] | None = None,
         timeout: float | None = None,
-    ) -> Subscription[Any]:
-        """Start (or join) a stream; return once its first message arrived.
+    ) -> PendingSubscription[T] | PendingSubscription[dict[str, Any]]:
+        """Start (or join) a stream: a :class:`PendingSubscription` to await (a
+        :class:`Subscription` once the first message arrived), to use with ``async with``, or to
+        iterate with ``async for``.
 
-        Identical requests share one upstream stream. The returned :class:`Subscription` yields
-        the first message too.
+        Identical requests share one upstream stream. The subscription yields the first message
+        too, each message as ``parse`` makes it (a list of items per message), or the whole
+        message dict without a parser.
 
         Raises:
-            APIError: the subscription failed (nothing is cached; retrying works).
-            RequestTimeout, ConnectionLost, UsageError.
+            UsageError: at once, for a payload that is not a non-empty dict.
+            APIError: when opened: the subscription failed (nothing is cached; retrying works).
+            RequestTimeout, ConnectionLost: when opened.
         """
         if not isinstance(payload, Mapping) or not payload:
             raise UsageError("a subscription request is a non-empty dict")
+        request = dict(payload)
+        return PendingSubscription(lambda: self._subscribe_now(request, parse, timeout))
+
+    async def _subscribe_now(
+        self, payload: dict[str, Any], parse: Parser[T] | None, timeout: float | None
+    ) -> Subscription[Any]:
         name = call_name(payload)
         limit = timeout if timeout is not None else self.request_timeout
         delays = None
@@ -578,7 +684,7 @@ class DerivConnection:
         except TimeoutError as exc:
             raise ConnectionLost(f"not connected within {limit:g}s ({name!r})") from exc
         consumer, frame = self._mux.open_stream(payload)
-        subscription = Subscription(consumer, parse, self._close_consumer)
+        subscription = Subscription(consumer, parse, self._close_consumer, self._release_consumer)
         if frame is not None:
             try:
                 await self._send(frame)
@@ -597,6 +703,15 @@ class DerivConnection:
         subscription_id = self._mux.close_consumer(consumer)
         if subscription_id is not None and self._ready.is_set():
             await self._forget(subscription_id)
+
+    def _release_consumer(self, consumer: Consumer) -> None:
+        """Close a consumer from synchronous code (a finalizer): forget in the background."""
+        subscription_id = self._mux.close_consumer(consumer)
+        group = self._task_group
+        if subscription_id is not None and self._ready.is_set() and group is not None:
+            # RuntimeError: the loop or the group is shutting down, and the stream with it.
+            with contextlib.suppress(RuntimeError):
+                group.create_task(self._forget(subscription_id), name="derivkit-forget")
 
     async def _forget(self, subscription_id: str) -> None:
         try:

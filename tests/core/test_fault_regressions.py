@@ -32,14 +32,17 @@ FAST = RetryPolicy(
 
 
 @pytest.fixture
-async def server():
+async def server(transport):
+    """A fake server, and through it the transport its clients use (the test runs per transport)."""
     async with FakeDeriv() as fake:
+        fake.transport = transport
         yield fake
 
 
 def client_for(server: FakeDeriv, **kwargs: Any) -> DerivClient:
     kwargs.setdefault("retry", FAST)
     kwargs.setdefault("request_timeout", 5.0)
+    kwargs.setdefault("transport", server.transport)
     return DerivClient(server.url, **kwargs)
 
 
