@@ -114,3 +114,36 @@ def test_the_one_simulator_recipe_works(isolated_env):
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=15)
+
+
+def test_the_new_api_example_runs_against_the_simulator(capsys):
+    code = re.findall(r"```python\n(.*?)```", README, re.S)[2]
+    assert "OTPEndpoint(token, app_id=app_id)" in code and "PublicEndpoint()" in code
+    code = code.replace(
+        "OTPEndpoint(token, app_id=app_id)", "OTPEndpoint(token, app_id=app_id, rest_url=REST)"
+    )
+    code = code.replace("PublicEndpoint()", "PublicEndpoint(PUBLIC)")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+
+    async def run() -> None:
+        async with Simulator(seed=1, rate_limits=RateLimits.unlimited(), new_api=True) as sim:
+            namespace["REST"], namespace["PUBLIC"] = sim.rest_url, sim.public_url
+            await namespace["new_api"](sim.token, 1089)
+
+    import asyncio
+
+    asyncio.run(run())
+    account, symbols = capsys.readouterr().out.splitlines()
+    assert account.startswith("VRTC") and account.endswith("10000.0")
+    assert symbols.startswith("['")
+
+
+def test_the_mock_transport_example_runs():
+    code = re.findall(r"```python\n(.*?)```", README, re.S)[3]
+    assert "MockTransport(server)" in code
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    import asyncio
+
+    asyncio.run(namespace["test_my_code"]())

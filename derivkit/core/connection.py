@@ -68,7 +68,7 @@ from derivkit.core.ratelimit import RateLimiter
 from derivkit.core.secrets import mask_secrets
 from derivkit.core.shapes import one
 from derivkit.core.subscription import Parser, PendingSubscription, Subscription
-from derivkit.core.transport import Frame, Transport, TransportFactory, WebsocketsTransport
+from derivkit.core.transport import Frame, Transport, TransportFactory
 
 #: Longest text of a server-sent field quoted in a log line.
 _LOGGED_FIELD = 80
@@ -101,7 +101,9 @@ class DerivConnection:
             An endpoint that logs in itself (``OTPEndpoint``) holds its own token instead.
         lang: language of server messages.
         transport: what opens the socket (:class:`~derivkit.core.transport.TransportFactory`):
-            ``WebsocketsTransport`` (the default), ``PicowsTransport`` or a ``MockTransport``.
+            ``PicowsTransport`` (the default: the fastest), ``WebsocketsTransport`` (which
+            also negotiates permessage-deflate and follows the ``HTTPS_PROXY`` environment
+            variable), or a ``MockTransport``.
         request_timeout: seconds a call may wait for its reply (``RequestTimeout``).
         keepalive_interval: send ``{"ping": 1}`` every this many seconds; no pong within
             ``retry.pong_timeout`` means the link is dead (it is dropped and re-opened).
@@ -140,7 +142,7 @@ class DerivConnection:
         self.endpoint: Endpoint = endpoint
         #: Where the client connects (no secret in it).
         self.url = endpoint.describe()
-        self._transport_factory: TransportFactory = transport or WebsocketsTransport
+        self._transport_factory: TransportFactory = transport or _default_transport()
         self.request_timeout = request_timeout
         self.keepalive_interval = keepalive_interval
         self.reconnect = reconnect
@@ -226,6 +228,7 @@ class DerivConnection:
             transport = await self._open_transport()
         except BaseException:
             self._set_state("idle")
+            await self.endpoint.aclose()  # an HTTP client it opened; a later connect reopens it
             raise
         self._transport = transport
         self._loop_time = asyncio.get_running_loop().time
@@ -316,7 +319,10 @@ class DerivConnection:
             self._set_state("reconnecting")
             try:
                 transport = await self._reopen()
-            except DerivError as fatal:
+            except Exception as fatal:  # DerivError: refused; anything else: a bug, said so
+                if not isinstance(fatal, DerivError):
+                    logger.error("internal error while reconnecting", exc_info=fatal)
+                    fatal = ConnectionLost(f"internal error while reconnecting: {fatal!r}")
                 self._fatal = fatal
                 logger.warning("cannot reconnect, giving up: %s", fatal)
                 self._set_state("closed")
@@ -405,9 +411,13 @@ class DerivConnection:
             logger.exception("a frame from the server could not be routed")
             self._report_malformed(raw)
             return
-        apply = self._apply
         for action in actions:
-            apply(action)
+            if type(action) is Resolve:  # the hot path, inline
+                waiter = action.waiter
+                if not waiter.done():
+                    waiter.set_result(action.message)
+            else:
+                self._apply(action)
 
     def _report_malformed(self, raw: Frame) -> None:
         error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")
@@ -529,17 +539,28 @@ class DerivConnection:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + limit
-        if gated:
+        mux = self._mux
+        # "connected" means ready (both change together, with no await between): one test for
+        # the usual case, the full checks otherwise.
+        if gated and (self._state != "connected" or self._limiter._groups):
             self._check_usable()
-            if not self._ready.is_set() or self._limiter.configured:
+            if not self._ready.is_set() or self._limiter._groups:
                 await self._admit(name, limit, deadline)
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = self._mux.open_call(payload, future, now=started, timeout=limit)
+        call = mux.open_call(payload, future, now=started, timeout=limit, name=name)
         if deadline < self._expiry_at:
             self._arm_expiry(deadline)
         try:
             try:
-                await self._send(call.payload)
+                # The hot path: a transport that can write now does, without a coroutine.
+                transport = self._transport
+                nowait = getattr(transport, "send_nowait", None)
+                if (
+                    nowait is None
+                    or logger.isEnabledFor(logging.DEBUG)
+                    or not nowait(encode(call.payload))
+                ):
+                    await self._send(call.payload)
             except ConnectionLost as exc:
                 if is_money_moving(name):
                     raise OutcomeUnknown(
@@ -550,7 +571,7 @@ class DerivConnection:
                 # read-only: the multiplexer re-sends it once the connection is back
             return await future
         finally:
-            self._mux.cancel_call(call)
+            mux.cancel_call(call)
 
     async def _admit(self, name: str, limit: float, deadline: float) -> None:
         """Wait for the connection and for a rate-limit slot, until ``deadline``."""
@@ -592,20 +613,28 @@ class DerivConnection:
             APIError: (a subclass of) the error the server answered with.
             RequestTimeout, ConnectionLost, OutcomeUnknown, UsageError.
         """
-        if not isinstance(payload, Mapping) or not payload:
+        if (type(payload) is not dict and not isinstance(payload, Mapping)) or not payload:
             raise UsageError("a request is a non-empty dict, e.g. {'ping': 1}")
         if payload.get("subscribe"):
             raise UsageError("use subscribe() for a payload with 'subscribe'")
         name = call_name(payload)
-        delays = None
-        for attempt in range(self.retry.rate_limit_retries + 1):
+        try:  # the usual case: one attempt, answered
+            reply = await self._call(payload, name, timeout)
+        except RateLimit:
+            if not is_read_only(name) or self.retry.rate_limit_retries < 1:
+                raise
+        else:
+            if name == "website_status":
+                self._adopt_limits(reply)
+            return reply
+        delays = self.retry.rate_limit_delays()
+        for attempt in range(1, self.retry.rate_limit_retries + 1):
+            await asyncio.sleep(next(delays))
             try:
                 reply = await self._call(payload, name, timeout)
             except RateLimit:
-                if not is_read_only(name) or attempt == self.retry.rate_limit_retries:
+                if attempt == self.retry.rate_limit_retries:
                     raise
-                delays = delays or self.retry.rate_limit_delays()
-                await asyncio.sleep(next(delays))
                 continue
             if name == "website_status":
                 self._adopt_limits(reply)
@@ -718,6 +747,12 @@ class DerivConnection:
             await self._call({"forget": subscription_id}, "forget", _FORGET_TIMEOUT, gated=False)
         except DerivError as exc:
             logger.debug("forget %s failed: %s", subscription_id, exc)
+
+
+def _default_transport() -> TransportFactory:
+    from derivkit.core.picows_transport import PicowsTransport
+
+    return PicowsTransport
 
 
 def _loggable(value: Any) -> object:

@@ -5,6 +5,12 @@ transport pushes: :meth:`PicowsTransport.run` gives each frame's payload to the 
 in the event loop's own callback, with no task switch and no copy (the router decodes the
 payload while picows still holds it). ``recv`` also works, for code that pulls.
 
+Fairness: picows parses a whole read (hundreds of frames in a burst) in one callback. Routing
+them all at once would starve the tasks that read the streams (whose bounded buffers then drop
+ticks) and every caller awaiting a reply; so at most :data:`BURST` frames are routed per event
+loop iteration, the rest wait in order (copied) while reading is paused, and are routed
+:data:`BURST` at a time in the next iterations. websockets' bounded queue does the same.
+
 What it does not do: permessage-deflate (Deriv serves uncompressed frames to clients that do not
 ask for it); fragmented messages are reassembled here. Every picows and OS error is mapped to
 derivkit's tree as in :mod:`derivkit.core.transport` (HTTP 4xx refusals are fatal).
@@ -42,6 +48,9 @@ _BINARY = WSMsgType.BINARY
 _CONTINUATION = WSMsgType.CONTINUATION
 _CLOSE = WSMsgType.CLOSE
 
+#: Frames routed per event loop iteration before the rest wait for the next one.
+BURST = 128
+
 
 class _Listener(WSListener):
     """Receives picows' callbacks for one connection."""
@@ -50,20 +59,36 @@ class _Listener(WSListener):
         self.sink: FrameSink | None = None
         self.frames: deque[bytes] = deque()
         self.waiter: asyncio.Future[None] | None = None
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[None] = self._loop.create_future()
         self.writable = asyncio.Event()
         self.writable.set()
+        #: Mirrors of ``not writable.is_set()`` and ``closed.done()`` for the send fast path.
+        self.paused = False
+        self.disconnected = False
         self.fragments: list[bytes] | None = None
+        #: Frames routed in this loop iteration; frames beyond BURST wait in ``backlog``.
+        self.routed = 0
+        self.backlog: deque[bytes] = deque()
+        self.transport: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
         if kind is _TEXT or kind is _BINARY:
             if frame.fin:
                 sink = self.sink
-                if sink is not None:
-                    sink(frame.get_payload_as_memoryview())  # decoded at once: no copy needed
-                else:
+                if sink is None:
                     self._queue(frame.get_payload_as_bytes())
+                elif self.backlog or self.routed >= BURST:
+                    self._defer(frame.get_payload_as_bytes())
+                else:
+                    self.routed += 1
+                    sink(frame.get_payload_as_memoryview())  # decoded at once: no copy needed
+                if frame.last_in_buffer and not self.backlog:
+                    self.routed = 0
             else:
                 self.fragments = [frame.get_payload_as_bytes()]
         elif kind is _CONTINUATION:
@@ -72,15 +97,49 @@ class _Listener(WSListener):
             self.fragments.append(frame.get_payload_as_bytes())
             if frame.fin:
                 data, self.fragments = b"".join(self.fragments), None
-                if self.sink is not None:
-                    self.sink(data)
-                else:
+                if self.sink is None:
                     self._queue(data)
+                elif self.backlog:
+                    self._defer(data)
+                else:
+                    self.sink(data)
         elif kind is _CLOSE:
             if not transport.is_close_frame_sent:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())
             transport.disconnect()
         # PING is answered by picows itself; PONG needs nothing.
+
+    def _defer(self, data: bytes) -> None:
+        """Keep a frame for a later iteration; stop reading until the backlog is routed."""
+        if not self.backlog:
+            if self.transport is not None:
+                self.transport.underlying_transport.pause_reading()
+            self._loop.call_soon(self._drain)
+        self.backlog.append(data)
+
+    def _drain(self) -> None:
+        backlog, sink = self.backlog, self.sink
+        for _ in range(min(BURST, len(backlog))):
+            if sink is None:
+                self._queue(backlog.popleft())
+            else:
+                sink(backlog.popleft())
+        if backlog:
+            self._loop.call_soon(self._drain)
+            return
+        self.routed = 0
+        transport = self.transport
+        if transport is not None and not transport.is_disconnected:
+            transport.underlying_transport.resume_reading()
+
+    def flush(self) -> None:
+        """Route every frame still waiting (the connection ends: nothing more will come)."""
+        while self.backlog:
+            frame = self.backlog.popleft()
+            if self.sink is None:
+                self._queue(frame)
+            else:
+                self.sink(frame)
 
     def _queue(self, data: bytes) -> None:
         self.frames.append(data)
@@ -89,6 +148,8 @@ class _Listener(WSListener):
             waiter.set_result(None)
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.disconnected = True
+        self.flush()
         if not self.closed.done():
             self.closed.set_result(None)
         waiter = self.waiter
@@ -97,9 +158,11 @@ class _Listener(WSListener):
         self.writable.set()  # wake a blocked sender: it sees the connection gone
 
     def pause_writing(self) -> None:
+        self.paused = True
         self.writable.clear()
 
     def resume_writing(self) -> None:
+        self.paused = False
         self.writable.set()
 
 
@@ -133,7 +196,11 @@ class PicowsTransport:
             raise ConnectionLost(f"cannot connect: {exc}") from exc
         except ValueError as exc:  # picows' URL parser
             raise UsageError(f"invalid endpoint URL ({exc})") from exc
-        assert isinstance(listener, _Listener)
+        if not isinstance(listener, _Listener) or transport.is_disconnected:
+            # The peer hung up right after the handshake (picows then has no listener).
+            if transport is not None:
+                transport.disconnect(graceful=False)
+            raise ConnectionLost("cannot connect: the connection closed during the handshake")
         return cls(transport, listener)
 
     async def send(self, data: bytes) -> None:
@@ -143,6 +210,17 @@ class PicowsTransport:
         if listener.closed.done():
             raise ConnectionLost("connection closed while trying to send")
         self._ws.send(_TEXT, data)
+
+    def send_nowait(self, data: bytes) -> bool:
+        """Send at once when the socket takes it (no coroutine: the call path's fast lane);
+        False when the write buffer is full and :meth:`send` must wait."""
+        listener = self._listener
+        if listener.paused:
+            return False
+        if listener.disconnected:
+            raise ConnectionLost("connection closed while trying to send")
+        self._ws.send(_TEXT, data)
+        return True
 
     async def recv(self) -> bytes:
         listener = self._listener
@@ -177,6 +255,7 @@ class PicowsTransport:
         listener.sink = on_frame if on_frame is not None else _discard
         while listener.frames:
             listener.sink(listener.frames.popleft())
+        listener.flush()
         if not listener.closed.done():
             try:
                 if not self._ws.is_close_frame_sent:

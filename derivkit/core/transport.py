@@ -1,9 +1,9 @@
 """The socket under the client: the Transport protocol and its websockets implementation.
 
 A :class:`Transport` is one open connection; a :class:`TransportFactory` opens one per
-(re)connect: ``DerivClient(transport=...)`` takes any factory (:class:`WebsocketsTransport`, the
-default, :class:`~derivkit.core.picows_transport.PicowsTransport`, or
-:class:`~derivkit.core.testing.MockTransport`).
+(re)connect: ``DerivClient(transport=...)`` takes any factory
+(:class:`~derivkit.core.picows_transport.PicowsTransport`, the default, :class:`WebsocketsTransport`
+or :class:`~derivkit.core.testing.MockTransport`).
 
 Every error of the websockets library or the OS is mapped to derivkit's tree in one place,
 :func:`mapped_errors`: an HTTP refusal of the handshake (4xx) becomes
@@ -70,6 +70,12 @@ class Transport(Protocol):
         """Drop the connection now, without a closing handshake (the link is dead)."""
         ...
 
+    # Optional, found with getattr (PicowsTransport has both):
+    #   def send_nowait(self, data: bytes) -> bool: send at once if the socket takes it, else
+    #       return False (then ``send`` is awaited); raises ConnectionLost like ``send``.
+    #   async def run(self, on_frame: FrameSink) -> NoReturn: push every frame to ``on_frame``
+    #       until the connection ends, then raise ConnectionLost (instead of ``recv`` calls).
+
 
 class TransportFactory(Protocol):
     """Opens one :class:`Transport` per connection attempt (a transport class, or a mock)."""
@@ -131,7 +137,10 @@ def _mapped(exc: Exception, action: str) -> Exception:
         return ConnectionLost(f"connection closed while trying to {action} ({exc})")
     if isinstance(exc, websockets.exceptions.InvalidURI):
         return UsageError(f"invalid endpoint URL ({exc})")
-    if isinstance(exc, OSError | websockets.exceptions.WebSocketException | TimeoutError):
+    # EOFError: websockets 14 raises it bare when the peer hangs up during the handshake.
+    if isinstance(
+        exc, OSError | websockets.exceptions.WebSocketException | TimeoutError | EOFError
+    ):
         return ConnectionLost(f"cannot {action}: {exc}")
     return exc
 
