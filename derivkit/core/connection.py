@@ -60,6 +60,7 @@ from derivkit.core.protocol import (
     Consumer,
     Forget,
     Multiplexer,
+    PendingCall,
     Reject,
     Resolve,
     Unsolicited,
@@ -536,30 +537,20 @@ class DerivConnection:
         reply wait is bounded by a timer on the reply future (cheaper than a cancel scope).
         """
         limit = timeout if timeout is not None else self.request_timeout
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + limit
-        mux = self._mux
+        started: float | None = None
         # "connected" means ready (both change together, with no await between): one test for
         # the usual case, the full checks otherwise.
         if gated and (self._state != "connected" or self._limiter._groups):
+            started = asyncio.get_running_loop().time()
             self._check_usable()
             if not self._ready.is_set() or self._limiter._groups:
-                await self._admit(name, limit, deadline)
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = mux.open_call(payload, future, now=started, timeout=limit, name=name)
-        if deadline < self._expiry_at:
-            self._arm_expiry(deadline)
+                await self._admit(name, limit, started + limit)
+        # What stays alive while the reply is awaited is what a pending call costs in memory:
+        # the future and the call record, nothing more (the helpers keep their locals).
+        future, call = self._open_call(payload, name, limit, started)
         try:
             try:
-                # The hot path: a transport that can write now does, without a coroutine.
-                transport = self._transport
-                nowait = getattr(transport, "send_nowait", None)
-                if (
-                    nowait is None
-                    or logger.isEnabledFor(logging.DEBUG)
-                    or not nowait(encode(call.payload))
-                ):
+                if not self._send_now(call.payload):
                     await self._send(call.payload)
             except ConnectionLost as exc:
                 if is_money_moving(name):
@@ -571,7 +562,29 @@ class DerivConnection:
                 # read-only: the multiplexer re-sends it once the connection is back
             return await future
         finally:
-            mux.cancel_call(call)
+            self._mux.cancel_call(call)
+
+    def _open_call(
+        self, payload: Mapping[str, Any], name: str, limit: float, started: float | None
+    ) -> tuple[asyncio.Future[dict[str, Any]], PendingCall]:
+        """Register a call (its deadline ``limit`` after ``started``, default now) and arm the
+        expiry timer if it is the earliest deadline."""
+        loop = asyncio.get_running_loop()
+        if started is None:
+            started = loop.time()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        call = self._mux.open_call(payload, future, now=started, timeout=limit, name=name)
+        if call.deadline < self._expiry_at:
+            self._arm_expiry(call.deadline)
+        return future, call
+
+    def _send_now(self, frame: dict[str, Any]) -> bool:
+        """The hot path: a transport that can write at once does, without a coroutine (False:
+        await :meth:`_send`). Raises ``ConnectionLost`` as ``_send`` does."""
+        nowait = getattr(self._transport, "send_nowait", None)
+        if nowait is None or logger.isEnabledFor(logging.DEBUG):
+            return False
+        return bool(nowait(encode(frame)))
 
     async def _admit(self, name: str, limit: float, deadline: float) -> None:
         """Wait for the connection and for a rate-limit slot, until ``deadline``."""

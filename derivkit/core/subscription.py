@@ -58,11 +58,10 @@ class Subscription(Generic[T]):
         self._parse = parse
         self._closer = closer
         self._releaser = releaser
-        self._ready = asyncio.Event()
+        #: The future the reading task sleeps on while the buffer is empty (one reader).
+        self._waiter: asyncio.Future[None] | None = None
         self._items: deque[T] = deque()
-        consumer.notify = self._ready.set
-        if consumer.pending or consumer.ended:
-            self._ready.set()
+        consumer.notify = self._wake
 
     # -- state -----------------------------------------------------------------------------
 
@@ -117,8 +116,7 @@ class Subscription(Generic[T]):
                 if consumer.error is not None and not consumer.closed:
                     raise consumer.error
                 raise StopAsyncIteration
-            self._ready.clear()
-            await self._ready.wait()
+            await self._sleep()
 
     async def wait_first(self) -> None:
         """Wait until the first message is buffered; raise the stream's error if it failed."""
@@ -128,8 +126,24 @@ class Subscription(Generic[T]):
                 if consumer.error is not None:
                     raise consumer.error
                 raise ConnectionLost("stream ended before its first message")
-            self._ready.clear()
-            await self._ready.wait()
+            await self._sleep()
+
+    def _wake(self) -> None:
+        """The consumer's hook: a message arrived or the stream ended (called by the reader)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _sleep(self) -> None:
+        """Wait for :meth:`_wake`. One task reads a subscription at a time (as websockets'
+        ``recv``); a second concurrent reader is a ``UsageError``."""
+        if self._waiter is not None:
+            raise UsageError("another task is already reading this subscription")
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
 
     # -- closing ---------------------------------------------------------------------------
 
