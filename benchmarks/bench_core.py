@@ -106,6 +106,10 @@ def _rate(result: dict[str, Any]) -> float:
     return float(result["rate"])
 
 
+def _cpu(result: dict[str, Any]) -> float:
+    return float(result.get("cpu_us_per_call", result.get("cpu_us_per_tick")))
+
+
 def _per_call(count: int) -> Callable[[dict[str, Any]], float]:
     def extract(result: dict[str, Any]) -> float:
         return float(result["counts"][str(count)]["bytes_per_call"])
@@ -158,6 +162,22 @@ def build_measurements(plan: Plan) -> list[Measurement]:
             _rate,
         )
     )
+    # The client process's own CPU per call or tick, from the same runs: far steadier than the
+    # wall-clock rates on a shared machine, and what a client costs whatever else runs.
+    for row in list(rows):
+        if row.key in ("seq", "conc1", "conc10", "conc100", "conc1000", "ticks1", "ticks100"):
+            unit = "µs/tick" if row.key.startswith("ticks") else "µs/call"
+            rows.append(
+                Measurement(
+                    f"cpu_{row.key}",
+                    f"(e) client CPU, {row.label[4:]}",
+                    unit,
+                    row.args,
+                    _cpu,
+                    higher_is_better=False,
+                    only=row.only,
+                )
+            )
     counts = ",".join(str(c) for c in plan.memory_counts)
     for count in plan.memory_counts:
         rows.append(
@@ -279,6 +299,8 @@ def ensure_pda() -> str | None:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
+    if unit.startswith("µs"):
+        return f"{value:.2f}"
     if unit == "bytes/call":
         return f"{value:,.0f}"
     return f"{value:,.0f}"
@@ -331,6 +353,14 @@ def evaluate(rows: dict[str, Measurement], counts: tuple[int, ...]) -> list[Targ
             _ratio(rows[key].median("derivkit"), rows[key].median("picows")),
             1.0,
             True,
+        )
+    for key in ("seq", "conc10", "conc100", "conc1000", "ticks1", "ticks100"):
+        row = rows[f"cpu_{key}"]
+        add(
+            f"(info) client CPU ({key}) <= 1.0x the picows reference",
+            _ratio(row.median("derivkit"), row.median("picows")),
+            1.0,
+            False,
         )
     for count in counts:
         row = rows[f"pending{count}"]
@@ -495,6 +525,9 @@ How to read it:
 - (b) every caller is a task doing its share of pings back to back on the one connection.
 - (c) the server pushes each stream's ticks as fast as the socket takes them; the time runs from the
   first subscribe to the last tick consumed, all ticks are consumed (a drop would be shown).
+- (e) the client process's CPU time (user + system, `time.process_time()`) over the measured
+  part of the same runs as (a)-(c), per call or tick: lower is better, and much steadier than
+  the rates when other jobs share the machine.
 - (d) "pending": N tasks each awaiting a ping that the hold port never answers; RSS growth / N,
   including the task, the library's bookkeeping and the sent frame. "completed": RSS growth / N
   over N completed pings (100 in flight at a time) after a warm-up round of the same size; 0 means
