@@ -1,11 +1,13 @@
-"""Connection-core benchmark: derivkit vs a bare ``websockets`` loop vs python-deriv-api 0.1.6.
+"""Connection-core benchmark: derivkit vs a picows reference, a bare ``websockets`` loop,
+python-deriv-api 0.1.6, and derivkit as it is on ``main``.
 
-    .venv/bin/python benchmarks/bench_core.py [--quick] [--repeats N] [--no-write]
+    .venv/bin/python benchmarks/bench_core.py [--quick] [--repeats N] [--main REF] [--no-write]
 
 Starts ``bench_server.py`` in its own process, runs every client scenario in its own subprocess
 (python-deriv-api with ``benchmarks/.venv-pda/bin/python``, created by ``setup_pda.sh`` when it is
-missing), repeats each measurement, prints a table of medians with ratios and pass/fail per
-target, and replaces the core section of ``benchmarks/RESULTS.md``.
+missing; "derivkit (main)" from ``git archive REF`` in ``benchmarks/.derivkit-main``), repeats
+each measurement, prints a table of medians with ratios and pass/fail per target, and replaces
+the core section of ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,23 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLIENTS = HERE / "clients"
 PDA_PYTHON = HERE / ".venv-pda" / "bin" / "python"
+MAIN_TREE = HERE / ".derivkit-main"
 
-CLIENT_ORDER = ("bare", "derivkit", "pda")
-CLIENT_LABEL = {"bare": "bare websockets", "derivkit": "derivkit", "pda": "python-deriv-api"}
+CLIENT_ORDER = ("picows", "bare", "derivkit", "dk_ws", "main", "pda")
+CLIENT_LABEL = {
+    "picows": "picows reference",
+    "bare": "bare websockets",
+    "derivkit": "derivkit (picows)",
+    "dk_ws": "derivkit (websockets)",
+    "main": "derivkit (main)",
+    "pda": "python-deriv-api",
+}
+#: What each derivkit client runs with (the client script is the same).
+CLIENT_ENV = {
+    "derivkit": {"BENCH_DERIVKIT_TRANSPORT": "picows"},
+    "dk_ws": {"BENCH_DERIVKIT_TRANSPORT": "websockets"},
+    "main": {"PYTHONPATH": str(MAIN_TREE)},
+}
 
 
 @dataclass
@@ -48,7 +64,7 @@ class Plan:
 
 
 FULL = Plan(
-    repeats=5,
+    repeats=3,
     memory_repeats=3,
     seq_calls=5000,
     conc_total=20000,
@@ -90,6 +106,10 @@ def _rate(result: dict[str, Any]) -> float:
     return float(result["rate"])
 
 
+def _cpu(result: dict[str, Any]) -> float:
+    return float(result.get("cpu_us_per_call", result.get("cpu_us_per_tick")))
+
+
 def _per_call(count: int) -> Callable[[dict[str, Any]], float]:
     def extract(result: dict[str, Any]) -> float:
         return float(result["counts"][str(count)]["bytes_per_call"])
@@ -113,7 +133,7 @@ def build_measurements(plan: Plan) -> list[Measurement]:
             only=("bare",),
         )
     )
-    for callers in (10, 100, 1000):
+    for callers in (1, 10, 100, 1000):
         per = max(1, plan.conc_total // callers)
         rows.append(
             Measurement(
@@ -142,6 +162,22 @@ def build_measurements(plan: Plan) -> list[Measurement]:
             _rate,
         )
     )
+    # The client process's own CPU per call or tick, from the same runs: far steadier than the
+    # wall-clock rates on a shared machine, and what a client costs whatever else runs.
+    for row in list(rows):
+        if row.key in ("seq", "conc1", "conc10", "conc100", "conc1000", "ticks1", "ticks100"):
+            unit = "µs/tick" if row.key.startswith("ticks") else "µs/call"
+            rows.append(
+                Measurement(
+                    f"cpu_{row.key}",
+                    f"(e) client CPU, {row.label[4:]}",
+                    unit,
+                    row.args,
+                    _cpu,
+                    higher_is_better=False,
+                    only=row.only,
+                )
+            )
     counts = ",".join(str(c) for c in plan.memory_counts)
     for count in plan.memory_counts:
         rows.append(
@@ -202,7 +238,8 @@ class Server:
 def client_command(client: str) -> list[str]:
     if client == "pda":
         return [str(PDA_PYTHON), str(CLIENTS / "pda_client.py")]
-    return [sys.executable, str(CLIENTS / f"{client}_client.py")]
+    script = "derivkit" if client in CLIENT_ENV else client
+    return [sys.executable, str(CLIENTS / f"{script}_client.py")]
 
 
 def run_client(
@@ -210,9 +247,10 @@ def run_client(
 ) -> tuple[dict[str, Any] | None, str | None]:
     command = [*client_command(client), server.url, *args]
     command += ["--hold-url", server.hold_url, "--timeout", str(timeout)]
+    env = {**os.environ, **CLIENT_ENV.get(client, {})}  # main: PYTHONPATH before site-packages
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout + 30, cwd=ROOT
+            command, capture_output=True, text=True, timeout=timeout + 30, cwd=ROOT, env=env
         )
     except subprocess.TimeoutExpired:
         return None, f"killed after {timeout + 30:g}s"
@@ -224,6 +262,24 @@ def run_client(
     if "error" in result:
         return result, str(result["error"])
     return result, None
+
+
+def ensure_main(ref: str) -> str | None:
+    """Export ``ref``'s derivkit package to benchmarks/.derivkit-main; why it failed, or None."""
+    if MAIN_TREE.exists():
+        subprocess.run(["rm", "-rf", str(MAIN_TREE)], check=True)
+    MAIN_TREE.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "derivkit"], capture_output=True, cwd=ROOT, check=False
+    )
+    if archive.returncode != 0:
+        return archive.stderr.decode(errors="replace").strip()[-200:]
+    subprocess.run(["tar", "-x", "-C", str(MAIN_TREE)], input=archive.stdout, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", ref], capture_output=True, text=True, cwd=ROOT
+    )
+    (MAIN_TREE / "COMMIT").write_text(commit.stdout.strip())
+    return None
 
 
 def ensure_pda() -> str | None:
@@ -243,6 +299,8 @@ def ensure_pda() -> str | None:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
+    if unit.startswith("µs"):
+        return f"{value:.2f}"
     if unit == "bytes/call":
         return f"{value:,.0f}"
     return f"{value:,.0f}"
@@ -281,6 +339,37 @@ def evaluate(rows: dict[str, Measurement], counts: tuple[int, ...]) -> list[Targ
         passed = None if ratio is None else (ratio >= limit if at_least else ratio <= limit)
         targets.append(Target(name, _fmt_ratio(ratio), passed))
 
+    for key, what in (
+        ("seq", "sequential"),
+        ("conc1", "1 caller"),
+        ("conc10", "10 concurrent callers"),
+        ("conc100", "100 concurrent callers"),
+        ("conc1000", "1000 concurrent callers"),
+        ("ticks1", "ticks/s, 1 subscription"),
+        ("ticks100", "ticks/s, 100 subscriptions"),
+    ):
+        add(
+            f"{what} >= 1.0x the picows reference",
+            _ratio(rows[key].median("derivkit"), rows[key].median("picows")),
+            1.0,
+            True,
+        )
+    for key in ("seq", "conc10", "conc100", "conc1000", "ticks1", "ticks100"):
+        row = rows[f"cpu_{key}"]
+        add(
+            f"(info) client CPU ({key}) <= 1.0x the picows reference",
+            _ratio(row.median("derivkit"), row.median("picows")),
+            1.0,
+            False,
+        )
+    for count in counts:
+        row = rows[f"pending{count}"]
+        add(
+            f"memory per pending call ({count}) <= derivkit on main",
+            _ratio(row.median("derivkit"), row.median("main")),
+            1.0,
+            False,
+        )
     seq = rows["seq"]
     add(
         "sequential >= 0.95x bare loop",
@@ -325,19 +414,21 @@ def evaluate(rows: dict[str, Measurement], counts: tuple[int, ...]) -> list[Targ
     return targets
 
 
+#: Ratio columns: derivkit (picows) over each of these.
+RATIO_OVER = ("picows", "bare", "dk_ws", "main", "pda")
+
+
 def render_table(rows: list[Measurement]) -> str:
-    header = (
-        "| measurement | unit | bare websockets | derivkit | python-deriv-api "
-        "| derivkit / bare | derivkit / python-deriv-api |"
-    )
-    lines = [header, "|---|---|---:|---:|---:|---:|---:|"]
+    names = " | ".join(CLIENT_LABEL[c] for c in CLIENT_ORDER)
+    ratios = " | ".join(f"dk / {CLIENT_LABEL[c]}" for c in RATIO_OVER)
+    header = f"| measurement | unit | {names} | {ratios} |"
+    align = "|---|---|" + "---:|" * (len(CLIENT_ORDER) + len(RATIO_OVER))
+    lines = [header, align]
     for row in rows:
-        dk, bare, pda = row.median("derivkit"), row.median("bare"), row.median("pda")
-        lines.append(
-            f"| {row.label} | {row.unit} | {_cell(row, 'bare')} | {_cell(row, 'derivkit')} "
-            f"| {_cell(row, 'pda')} | {_fmt_ratio(_ratio(dk, bare))} "
-            f"| {_fmt_ratio(_ratio(dk, pda))} |"
-        )
+        dk = row.median("derivkit")
+        cells = " | ".join(_cell(row, c) for c in CLIENT_ORDER)
+        shown = " | ".join(_fmt_ratio(_ratio(dk, row.median(c))) for c in RATIO_OVER)
+        lines.append(f"| {row.label} | {row.unit} | {cells} | {shown} |")
     return "\n".join(lines)
 
 
@@ -365,6 +456,9 @@ def machine() -> dict[str, str]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     ).stdout.strip()
+    import picows
+
+    main_commit = MAIN_TREE / "COMMIT"
     return {
         "date": subprocess.run(["date"], capture_output=True, text=True).stdout.strip(),
         "cpu": cpu_model(),
@@ -373,6 +467,8 @@ def machine() -> dict[str, str]:
         "websockets": websockets.__version__,
         "pda_websockets": pda_ws,
         "commit": commit or "unknown",
+        "main_commit": main_commit.read_text() if main_commit.exists() else "n/a",
+        "picows": picows.__version__,
     }
 
 
@@ -393,7 +489,8 @@ def render_section(
 - Date: {info["date"]}
 - Machine: {info["cpu"]}, {info["cores"]} cores; Python {info["python"]}; websockets \
 {info["websockets"]} (derivkit, bare), {info["pda_websockets"]} (python-deriv-api 0.1.6); \
-derivkit at commit {info["commit"]} (working tree as checked out)
+picows {info["picows"]}; derivkit at commit {info["commit"]} (working tree as checked out), \
+"derivkit (main)" at {info["main_commit"]}
 - Command: `{command}`
 - Server: `bench_server.py` in its own process on 127.0.0.1, permessage-deflate \
 {"on" if deflate else "off"}; every client scenario runs in its own subprocess. Throughput rows: \
@@ -408,6 +505,16 @@ from /proc/self/status inside the client, after `gc.collect()`).
 
 How to read it:
 
+- **derivkit (picows)** is derivkit with `transport=PicowsTransport`, **derivkit (websockets)**
+  the same code with `WebsocketsTransport`, **derivkit (main)** the client before this work
+  (websockets, its only transport). The `dk / ...` columns divide derivkit (picows) by each.
+- **picows reference** (`clients/picows_client.py`) is derivkit's design at its leanest on picows:
+  frames decoded with orjson in picows' callback, replies routed to `req_id` futures, each stream
+  buffered and read by its own consumer task (`async for`), and nothing else (no timeouts,
+  reconnects, de-duplication or rate limits).
+- The machine is shared (2 cores, other jobs running): the runs of one cell spread by up to 2x
+  (see "All runs"), so a ratio of medians of 3 is good to about +-15 %; the memory rows are
+  stable to a few bytes.
 - **bare websockets** is the floor: for (a) a plain send-then-recv loop (no reader task, no
   futures); for (b), (c), (d) a single reader task with a `req_id -> future` dict (the minimal
   correct multiplexing; a plain loop cannot have several calls in flight), ticks counted inside the
@@ -418,6 +525,9 @@ How to read it:
 - (b) every caller is a task doing its share of pings back to back on the one connection.
 - (c) the server pushes each stream's ticks as fast as the socket takes them; the time runs from the
   first subscribe to the last tick consumed, all ticks are consumed (a drop would be shown).
+- (e) the client process's CPU time (user + system, `time.process_time()`) over the measured
+  part of the same runs as (a)-(c), per call or tick: lower is better, and much steadier than
+  the rates when other jobs share the machine.
 - (d) "pending": N tasks each awaiting a ping that the hold port never answers; RSS growth / N,
   including the task, the library's bookkeeping and the sent frame. "completed": RSS growth / N
   over N completed pings (100 in flight at a time) after a warm-up round of the same size; 0 means
@@ -440,6 +550,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="override the number of throughput runs")
     parser.add_argument("--deflate", action="store_true", help="server accepts permessage-deflate")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--main", default="main", help="git ref of the 'derivkit (main)' column")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if args.repeats:
@@ -450,6 +561,10 @@ def main() -> None:
     if pda_problem:
         print(f"python-deriv-api unavailable: {pda_problem}", flush=True)
         clients.remove("pda")
+    main_problem = ensure_main(args.main)
+    if main_problem:
+        print(f"derivkit at {args.main} unavailable: {main_problem}", flush=True)
+        clients.remove("main")
 
     started = time.monotonic()
     server = Server(args.deflate)

@@ -1,4 +1,5 @@
-"""Cold start of the CLI: ``derivkit --help`` and ``derivkit --sim price R_100``.
+"""Cold start of the CLI: ``derivkit --help``, ``derivkit config path`` (which connects to
+nothing, so loads no connection core) and ``derivkit --sim price R_100``.
 
 Runs each command N times as a fresh process, beside ``python -c pass`` (the interpreter's own
 start-up, the floor), and writes the medians into benchmarks/RESULTS.md between the
@@ -22,6 +23,8 @@ DERIVKIT = str(Path(sys.executable).with_name("derivkit"))
 CASES = [
     ("python -c pass (floor)", [sys.executable, "-c", "pass"], None),
     ("derivkit --help", [DERIVKIT, "--help"], 0.200),
+    # A command that does not connect: it must not pay for the core (issue 13).
+    ("derivkit config path", [DERIVKIT, "config", "path"], 0.200),
     ("derivkit --sim price R_100", [DERIVKIT, "--sim", "price", "R_100"], 0.600),
 ]
 

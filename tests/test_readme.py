@@ -11,6 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
+def _python_block(marker: str) -> str:
+    """The README's one Python example that contains ``marker``."""
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if marker in b]
+    return block
+
+
 def test_the_library_example_runs_against_the_simulator(capsys):
     code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
     assert 'DerivClient(token="YOUR_TOKEN")' in code
@@ -33,7 +39,7 @@ def test_the_library_example_runs_against_the_simulator(capsys):
 
 
 def test_the_products_example_runs_against_the_simulator(capsys):
-    code = re.findall(r"```python\n(.*?)```", README, re.S)[1]
+    code = _python_block("MultiplierSpec")
     assert "MultiplierSpec" in code
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
@@ -131,3 +137,36 @@ def test_the_strategy_example_backtests(tmp_path):
     assert plan.name == "even-after-two-odds" and plan.rule.name == "martingale"
     report = run_backtest(plan, "1HZ100V", ticks=2000, seed="1")
     assert report.summary["runs"] > 100  # it found two odd digits in a row many times
+
+
+def test_the_new_api_example_runs_against_the_simulator(capsys):
+    code = _python_block("OTPEndpoint(")
+    assert "OTPEndpoint(token, app_id=app_id)" in code and "PublicEndpoint()" in code
+    code = code.replace(
+        "OTPEndpoint(token, app_id=app_id)", "OTPEndpoint(token, app_id=app_id, rest_url=REST)"
+    )
+    code = code.replace("PublicEndpoint()", "PublicEndpoint(PUBLIC)")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+
+    async def run() -> None:
+        async with Simulator(seed=1, rate_limits=RateLimits.unlimited(), new_api=True) as sim:
+            namespace["REST"], namespace["PUBLIC"] = sim.rest_url, sim.public_url
+            await namespace["new_api"](sim.token, 1089)
+
+    import asyncio
+
+    asyncio.run(run())
+    account, symbols = capsys.readouterr().out.splitlines()
+    assert account.startswith("VRTC") and account.endswith("10000.0")
+    assert symbols.startswith("['")
+
+
+def test_the_mock_transport_example_runs():
+    code = _python_block("MockTransport(server)")
+    assert "MockTransport(server)" in code
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    import asyncio
+
+    asyncio.run(namespace["test_my_code"]())

@@ -84,10 +84,12 @@ async def run_seq(api: Adapter, n: int) -> dict[str, Any]:
     for _ in range(min(200, n)):  # warm-up
         await api.ping()
     started = time.perf_counter()
+    cpu = time.process_time()
     for _ in range(n):
         await api.ping()
     elapsed = time.perf_counter() - started
-    return {"calls": n, "seconds": elapsed, "rate": n / elapsed}
+    cpu = time.process_time() - cpu
+    return {"calls": n, "seconds": elapsed, "rate": n / elapsed, "cpu_us_per_call": cpu / n * 1e6}
 
 
 async def run_conc(api: Adapter, callers: int, per_caller: int) -> dict[str, Any]:
@@ -97,14 +99,17 @@ async def run_conc(api: Adapter, callers: int, per_caller: int) -> dict[str, Any
 
     await asyncio.gather(*(api.ping() for _ in range(min(200, callers))))  # warm-up
     started = time.perf_counter()
+    cpu = time.process_time()
     await asyncio.gather(*(caller() for _ in range(callers)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     total = callers * per_caller
     return {
         "callers": callers,
         "calls": total,
         "seconds": elapsed,
         "rate": total / elapsed,
+        "cpu_us_per_call": cpu / total * 1e6,
         "pending_after": api.pending_calls(),
     }
 
@@ -112,10 +117,12 @@ async def run_conc(api: Adapter, callers: int, per_caller: int) -> dict[str, Any
 async def run_ticks(api: Adapter, streams: int, per_stream: int) -> dict[str, Any]:
     await api.ping()  # warm-up
     started = time.perf_counter()
+    cpu = time.process_time()
     results = await asyncio.gather(
         *(api.stream(f"SYM{index}", per_stream) for index in range(streams))
     )
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     consumed = sum(got for got, _ in results)
     dropped = sum(lost for _, lost in results)
     return {
@@ -125,6 +132,7 @@ async def run_ticks(api: Adapter, streams: int, per_stream: int) -> dict[str, An
         "dropped": dropped,
         "seconds": elapsed,
         "rate": consumed / elapsed,
+        "cpu_us_per_tick": cpu / max(consumed, 1) * 1e6,
     }
 
 

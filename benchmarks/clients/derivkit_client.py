@@ -16,6 +16,21 @@ from _common import Adapter, main  # noqa: E402
 from derivkit.core import DerivClient  # noqa: E402
 
 BUFFER_SIZE = int(os.environ.get("BENCH_DERIVKIT_BUFFER", "1024"))
+#: ``websockets`` or ``picows``; unset: the client's default (and the only choice of a derivkit
+#: from before the transport seam, which ``bench_core.py`` runs as "derivkit (main)").
+TRANSPORT = os.environ.get("BENCH_DERIVKIT_TRANSPORT", "")
+
+
+def _transport_option() -> dict[str, Any]:
+    if TRANSPORT == "picows":
+        from derivkit.core.picows_transport import PicowsTransport
+
+        return {"transport": PicowsTransport}
+    if TRANSPORT == "websockets":
+        from derivkit.core.transport import WebsocketsTransport
+
+        return {"transport": WebsocketsTransport}
+    return {}
 
 
 class DerivkitAdapter(Adapter):
@@ -31,6 +46,7 @@ class DerivkitAdapter(Adapter):
             keepalive_interval=3600,
             request_timeout=600,
             buffer_size=BUFFER_SIZE,
+            **_transport_option(),
         )
         await self.api.connect()
 

@@ -54,10 +54,9 @@ async def open_dashboard(
     :func:`run_app`; tests pass one that drives the app with a Pilot). ``token_source``
     re-reads the token when the user retries a refused one."""
     from derivkit.settings import config_dir
-    from derivkit.tui import AccountLink, DerivDashboard, StateRelay
+    from derivkit.tui import AccountLink, DerivDashboard
     from derivkit.tui.state import STATE_FILE
 
-    relay = StateRelay()
     async with AsyncExitStack() as stack:
         if settings.sim:  # the embedded simulator; its demo token for the account
             from derivkit.sim import Simulator
@@ -67,7 +66,8 @@ async def open_dashboard(
             settings = replace(settings, sim=False, endpoint=sim.url, token=sim.token)
             token_source = None
         session = await stack.enter_async_context(
-            open_session(settings, out, needs_token=False, on_state_change=relay)
+            # no stderr notices under the app: the dashboard listens to the state itself
+            open_session(settings, out, needs_token=False, on_state_change=_ignore_state)
         )
         watched = [(await session.symbol(symbol)).symbol for symbol in symbols]
         link = None
@@ -79,7 +79,6 @@ async def open_dashboard(
         dashboard = DerivDashboard(
             session.api,
             watched,
-            relay=relay,
             account=link,
             real_money=real_money,
             state_path=config_dir() / STATE_FILE,
@@ -132,3 +131,7 @@ def dashboard_command(
                 token_source=lambda: resolve_settings(ctx).token,
             )
         )
+
+
+def _ignore_state(state: str) -> None:
+    """The session's state hook while the dashboard runs (it adds a listener of its own)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from derivkit.core.backoff import RetryPolicy, backoff_delays
     from derivkit.core.client import KEEP, DerivClient
-    from derivkit.core.connection import ConnectionState, DerivConnection
+    from derivkit.core.connection import ConnectionState, DerivConnection, StateListener
     from derivkit.core.contracts import (
         AccumulatorContract,
         ContractUpdate,
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         VanillaContract,
         open_contract_from,
     )
+    from derivkit.core.endpoints import Endpoint, LegacyEndpoint, OTPEndpoint, PublicEndpoint
     from derivkit.core.exceptions import (
         AlreadySubscribed,
         APIError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         AuthorizationRequired,
         ConnectionLost,
         DerivError,
+        HandshakeRejected,
         InputValidationFailed,
         InsufficientBalance,
         InvalidContractProposal,
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
         Transaction,
         WebsiteStatus,
     )
+    from derivkit.core.picows_transport import PicowsTransport
     from derivkit.core.protocol import Multiplexer
     from derivkit.core.specs import (
         AccumulatorSpec,
@@ -72,8 +75,14 @@ if TYPE_CHECKING:
         TurbosSpec,
         VanillaSpec,
     )
-    from derivkit.core.subscription import Subscription
-    from derivkit.core.transport import DEFAULT_ENDPOINT
+    from derivkit.core.subscription import PendingSubscription, Subscription
+    from derivkit.core.testing import MockTransport
+    from derivkit.core.transport import (
+        DEFAULT_ENDPOINT,
+        Transport,
+        TransportFactory,
+        WebsocketsTransport,
+    )
 
 _SOURCES = {
     "RetryPolicy": "derivkit.core.backoff",
@@ -82,6 +91,11 @@ _SOURCES = {
     "DerivClient": "derivkit.core.client",
     "ConnectionState": "derivkit.core.connection",
     "DerivConnection": "derivkit.core.connection",
+    "StateListener": "derivkit.core.connection",
+    "Endpoint": "derivkit.core.endpoints",
+    "LegacyEndpoint": "derivkit.core.endpoints",
+    "OTPEndpoint": "derivkit.core.endpoints",
+    "PublicEndpoint": "derivkit.core.endpoints",
     "AccumulatorContract": "derivkit.core.contracts",
     "ContractUpdate": "derivkit.core.contracts",
     "ContractUpdateEntry": "derivkit.core.contracts",
@@ -95,6 +109,7 @@ _SOURCES = {
     "AuthorizationRequired": "derivkit.core.exceptions",
     "ConnectionLost": "derivkit.core.exceptions",
     "DerivError": "derivkit.core.exceptions",
+    "HandshakeRejected": "derivkit.core.exceptions",
     "InputValidationFailed": "derivkit.core.exceptions",
     "InsufficientBalance": "derivkit.core.exceptions",
     "InvalidContractProposal": "derivkit.core.exceptions",
@@ -131,8 +146,14 @@ _SOURCES = {
     "MultiplierSpec": "derivkit.core.specs",
     "TurbosSpec": "derivkit.core.specs",
     "VanillaSpec": "derivkit.core.specs",
+    "PicowsTransport": "derivkit.core.picows_transport",
+    "PendingSubscription": "derivkit.core.subscription",
     "Subscription": "derivkit.core.subscription",
+    "MockTransport": "derivkit.core.testing",
     "DEFAULT_ENDPOINT": "derivkit.core.transport",
+    "Transport": "derivkit.core.transport",
+    "TransportFactory": "derivkit.core.transport",
+    "WebsocketsTransport": "derivkit.core.transport",
 }
 
 __all__ = [
@@ -160,37 +181,49 @@ __all__ = [
     "DerivClient",
     "DerivConnection",
     "DerivError",
+    "Endpoint",
+    "HandshakeRejected",
     "History",
     "InputValidationFailed",
     "InsufficientBalance",
     "InvalidContractProposal",
     "InvalidSymbol",
     "InvalidToken",
+    "LegacyEndpoint",
     "MarketIsClosed",
+    "MockTransport",
     "Multiplexer",
     "MultiplierContract",
     "MultiplierSpec",
+    "OTPEndpoint",
     "OpenContract",
     "Order",
     "OutcomeUnknown",
+    "PendingSubscription",
+    "PicowsTransport",
     "PortfolioContract",
     "ProfitTableEntry",
     "Proposal",
     "ProtocolError",
+    "PublicEndpoint",
     "RateLimit",
     "RequestTimeout",
     "RetryPolicy",
     "SellReceipt",
+    "StateListener",
     "StatementEntry",
     "Subscription",
     "Tick",
     "Transaction",
+    "Transport",
+    "TransportFactory",
     "TurbosContract",
     "TurbosSpec",
     "UsageError",
     "VanillaContract",
     "VanillaSpec",
     "WebsiteStatus",
+    "WebsocketsTransport",
     "backoff_delays",
     "open_contract_from",
 ]

@@ -1,9 +1,18 @@
 """DerivClient: the typed Deriv API on top of one :class:`DerivConnection`.
 
 Each method sends one call (or opens one stream) through the connection and returns small typed
-objects from :mod:`derivkit.core.models`. A reply of an unexpected shape raises
-:class:`ProtocolError`; everything else (errors, timeouts, reconnects, cancellation) behaves as
-documented on :class:`DerivConnection`.
+objects from :mod:`derivkit.core.models`. A reply of an unexpected shape, or with a field of the
+wrong type, raises :class:`ProtocolError`; everything else (errors, timeouts, reconnects,
+cancellation) behaves as documented on :class:`DerivConnection`.
+
+Stream methods are named for what they yield, in the plural: ``ticks``, ``candles``,
+``balances``, ``proposals``, ``contract_states``, ``transactions``. Each returns a
+:class:`~derivkit.core.subscription.PendingSubscription` (await it, ``async with`` it or
+``async for`` over it). ``watch_balance``, ``watch_proposal`` and ``open_contract`` are the
+older names of three of them and stay.
+
+On the new API (``client.dialect == "new"``) contract parameters are sent with the new names
+(``underlying_symbol``); models read either.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from derivkit.core.shapes import (
     shaped,
 )
 from derivkit.core.specs import AnySpec
-from derivkit.core.subscription import Subscription
+from derivkit.core.subscription import PendingSubscription
 
 __all__ = ["KEEP", "DerivClient"]
 
@@ -96,13 +105,15 @@ class DerivClient(DerivConnection):
         reply = await self.request({"balance": 1})
         return one(reply, Balance, "balance")
 
-    async def watch_balance(self) -> Subscription[Balance]:
+    def balances(self) -> PendingSubscription[Balance]:
         """A stream of the account balance; never drops an update."""
-        return await self.subscribe({"balance": 1}, parse=payload_parser(Balance, "balance"))
+        return self.subscribe({"balance": 1}, parse=payload_parser(Balance, "balance"))
 
-    async def ticks(self, symbol: str) -> Subscription[Tick]:
+    watch_balance = balances
+
+    def ticks(self, symbol: str) -> PendingSubscription[Tick]:
         """A stream of ticks of ``symbol``, starting with the current one."""
-        return await self.subscribe({"ticks": symbol}, parse=payload_parser(Tick, "tick"))
+        return self.subscribe({"ticks": symbol}, parse=payload_parser(Tick, "tick"))
 
     @overload
     async def ticks_history(
@@ -142,23 +153,32 @@ class DerivClient(DerivConnection):
             return shaped(reply, candles_from)
         return shaped(reply, history_from)
 
-    async def candles(
+    def candles(
         self, symbol: str, *, granularity: int = 60, count: int = 100
-    ) -> Subscription[Candle]:
+    ) -> PendingSubscription[Candle]:
         """The last ``count`` candles, then live updates (the forming candle repeats)."""
         payload = _history_payload(symbol, count, "candles", granularity, "latest")
-        return await self.subscribe(payload, parse=parse_candles)
+        return self.subscribe(payload, parse=parse_candles)
+
+    def contract_parameters(self, spec: AnySpec) -> dict[str, Any]:
+        """``spec`` as this server's API takes it (``underlying_symbol`` on the new API)."""
+        params = spec.parameters()
+        if self.dialect == "new" and "symbol" in params:
+            params = {("underlying_symbol" if k == "symbol" else k): v for k, v in params.items()}
+        return params
 
     async def proposal(self, spec: AnySpec) -> Proposal:
         """The price of a contract of any product (the proposal id is single-use)."""
-        reply = await self.request({"proposal": 1, **spec.parameters()})
+        reply = await self.request({"proposal": 1, **self.contract_parameters(spec)})
         return one(reply, Proposal, "proposal")
 
-    async def watch_proposal(self, spec: AnySpec) -> Subscription[Proposal]:
+    def proposals(self, spec: AnySpec) -> PendingSubscription[Proposal]:
         """A contract's price, re-quoted when it changes (Deriv sends nothing more for prices
         that cannot change, such as digits)."""
-        payload = {"proposal": 1, **spec.parameters()}
-        return await self.subscribe(payload, parse=payload_parser(Proposal, "proposal"))
+        payload = {"proposal": 1, **self.contract_parameters(spec)}
+        return self.subscribe(payload, parse=payload_parser(Proposal, "proposal"))
+
+    watch_proposal = proposals
 
     async def buy(
         self, contract: Proposal | AnySpec | str, *, price: float | None = None
@@ -176,7 +196,7 @@ class DerivClient(DerivConnection):
         elif isinstance(contract, str):
             payload = {"buy": contract, "price": price}
         else:
-            payload = {"buy": "1", "price": price, "parameters": contract.parameters()}
+            payload = {"buy": "1", "price": price, "parameters": self.contract_parameters(contract)}
         reply = await self.request(payload)
         return one(reply, BuyReceipt, "buy")
 
@@ -226,17 +246,19 @@ class DerivClient(DerivConnection):
         reply = await self.request({"portfolio": 1})
         return listed(reply, PortfolioContract, "portfolio", "contracts")
 
-    async def open_contract(self, contract_id: int) -> Subscription[OpenContract]:
+    def contract_states(self, contract_id: int) -> PendingSubscription[OpenContract]:
         """Live state of one contract, typed by product (:class:`MultiplierContract`,
         :class:`AccumulatorContract`, ...); the stream ends after the message with ``is_sold``."""
         payload = {"proposal_open_contract": 1, "contract_id": contract_id}
-        return await self.subscribe(
+        return self.subscribe(
             payload, parse=payload_parser(_OpenContracts, "proposal_open_contract")
         )
 
-    async def transactions(self) -> Subscription[Transaction]:
+    open_contract = contract_states
+
+    def transactions(self) -> PendingSubscription[Transaction]:
         """Every buy, sell and deposit on the account as it happens; never drops one."""
-        return await self.subscribe(
+        return self.subscribe(
             {"transaction": 1}, parse=payload_parser(Transaction, "transaction", required="action")
         )
 

@@ -17,25 +17,35 @@ A link found dead by the keepalive is dropped at once, without waiting for a clo
 
 Closing: ``close()`` takes at most about half a second whatever is in flight; a money-moving call
 still unanswered then fails with ``OutcomeUnknown``.
+
+Where and how: an :class:`~derivkit.core.endpoints.Endpoint` gives the URL of every (re)connect
+and says whether the token is sent in an ``authorize`` frame (legacy v3) or the URL itself logs in
+(the new API's one-time-password sockets); a :class:`~derivkit.core.transport.TransportFactory`
+opens the socket. A handshake the server refuses with HTTP 4xx (a bad app id, a spent one-time
+password) and refused credentials are fatal: the client closes and says why, it does not retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, overload
 
 from derivkit.core.backoff import RetryPolicy
 from derivkit.core.calls import call_name, is_money_moving, is_read_only
 from derivkit.core.codec import decode, encode
+from derivkit.core.endpoints import Dialect, Endpoint, LegacyEndpoint
 from derivkit.core.exceptions import (
+    APIError,
     AuthError,
     ConnectionLost,
     DerivError,
+    HandshakeRejected,
     OutcomeUnknown,
     ProtocolError,
     RateLimit,
@@ -50,6 +60,7 @@ from derivkit.core.protocol import (
     Consumer,
     Forget,
     Multiplexer,
+    PendingCall,
     Reject,
     Resolve,
     Unsolicited,
@@ -57,8 +68,8 @@ from derivkit.core.protocol import (
 from derivkit.core.ratelimit import RateLimiter
 from derivkit.core.secrets import mask_secrets
 from derivkit.core.shapes import one
-from derivkit.core.subscription import Parser, Subscription
-from derivkit.core.transport import Transport, WebsocketsTransport, build_url
+from derivkit.core.subscription import Parser, PendingSubscription, Subscription
+from derivkit.core.transport import Frame, Transport, TransportFactory
 
 #: Longest text of a server-sent field quoted in a log line.
 _LOGGED_FIELD = 80
@@ -69,6 +80,7 @@ logger = logging.getLogger("derivkit.core.connection")
 
 T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
+StateListener = Callable[[ConnectionState], None]
 
 _FORGET_TIMEOUT = 5.0
 
@@ -81,10 +93,18 @@ class DerivConnection:
     """A client for the Deriv WebSocket API v3 over one multiplexed connection.
 
     Args:
-        endpoint: full ``ws://``/``wss://`` URL; ``app_id`` and ``l`` are added unless present.
-        app_id: Deriv application id (1089 is Deriv's public test app).
+        endpoint: a full ``ws://``/``wss://`` URL (legacy v3: ``app_id`` and ``l`` are added
+            unless present; a socket of the new API is left as it is), or an
+            :class:`~derivkit.core.endpoints.Endpoint` (``OTPEndpoint`` for the new API's
+            trading socket, ``PublicEndpoint`` for its market data).
+        app_id: Deriv application id (1089 is Deriv's public test app); legacy URLs only.
         token: API token; when given, ``connect()`` authorizes (and re-authorizes after reconnects).
+            An endpoint that logs in itself (``OTPEndpoint``) holds its own token instead.
         lang: language of server messages.
+        transport: what opens the socket (:class:`~derivkit.core.transport.TransportFactory`):
+            ``PicowsTransport`` (the default: the fastest), ``WebsocketsTransport`` (which
+            also negotiates permessage-deflate and follows the ``HTTPS_PROXY`` environment
+            variable), or a ``MockTransport``.
         request_timeout: seconds a call may wait for its reply (``RequestTimeout``).
         keepalive_interval: send ``{"ping": 1}`` every this many seconds; no pong within
             ``retry.pong_timeout`` means the link is dead (it is dropped and re-opened).
@@ -92,17 +112,19 @@ class DerivConnection:
         retry: backoff and re-try settings (:class:`RetryPolicy`).
         buffer_size: per-consumer buffer of tick-like streams (oldest dropped beyond it).
         on_unsolicited: called with every message that belongs to no call or stream.
-        on_state_change: called with the new :data:`ConnectionState` on every change.
+        on_state_change: called with the new :data:`ConnectionState` on every change (the
+            first state listener; see :meth:`add_state_listener`).
         respect_rate_limits: learn ``website_status.api_call_limits`` and throttle to them.
     """
 
     def __init__(
         self,
-        endpoint: str | None = None,
+        endpoint: str | Endpoint | None = None,
         *,
         app_id: int = 1089,
         token: str | None = None,
         lang: str = "EN",
+        transport: TransportFactory | None = None,
         request_timeout: float = 30.0,
         keepalive_interval: float = 30.0,
         reconnect: bool = True,
@@ -112,7 +134,16 @@ class DerivConnection:
         on_state_change: Callable[[ConnectionState], None] | None = None,
         respect_rate_limits: bool = True,
     ) -> None:
-        self.url = build_url(endpoint, app_id, lang)
+        if endpoint is None or isinstance(endpoint, str):
+            endpoint = LegacyEndpoint(endpoint, app_id=app_id, lang=lang)
+        if token is not None and not endpoint.authorizes:
+            raise UsageError(
+                f"{type(endpoint).__name__} logs in by itself: give it the token, not the client"
+            )
+        self.endpoint: Endpoint = endpoint
+        #: Where the client connects (no secret in it).
+        self.url = endpoint.describe()
+        self._transport_factory: TransportFactory = transport or _default_transport()
         self.request_timeout = request_timeout
         self.keepalive_interval = keepalive_interval
         self.reconnect = reconnect
@@ -124,7 +155,9 @@ class DerivConnection:
         self._limiter = RateLimiter()
         self._respect_rate_limits = respect_rate_limits
         self._on_unsolicited = on_unsolicited
-        self._on_state_change = on_state_change
+        self._state_listeners: list[StateListener] = []
+        if on_state_change is not None:
+            self._state_listeners.append(on_state_change)
         self._state: ConnectionState = "idle"
         self._ready = asyncio.Event()
         self._transport: Transport | None = None
@@ -150,20 +183,42 @@ class DerivConnection:
         """Calls awaiting a reply (for monitoring; stays flat as calls complete)."""
         return self._mux.pending_count
 
+    @property
+    def dialect(self) -> Dialect:
+        """The API's field names: ``"v3"`` (legacy) or ``"new"`` (``underlying_symbol``)."""
+        return self.endpoint.dialect
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call ``listener(state)`` on every state change from now on (on the client's loop).
+
+        A listener added twice is called twice. A listener that raises is logged and the others
+        are still called.
+        """
+        self._state_listeners.append(listener)
+
+    def remove_state_listener(self, listener: StateListener) -> None:
+        """Stop calling ``listener`` (its latest addition); unknown listeners are ignored."""
+        for index in range(len(self._state_listeners) - 1, -1, -1):
+            if self._state_listeners[index] == listener:
+                del self._state_listeners[index]
+                return
+
     def _set_state(self, state: ConnectionState) -> None:
         if state != self._state:
             self._state = state
-            if self._on_state_change is not None:
+            for listener in tuple(self._state_listeners):  # a listener may remove itself
                 try:
-                    self._on_state_change(state)
+                    listener(state)
                 except Exception:
-                    logger.exception("on_state_change hook failed")
+                    logger.exception("state listener failed")
 
     async def connect(self) -> None:
         """Open the connection and authorize when a token was given.
 
         Raises:
             ConnectionLost: the server cannot be reached.
+            HandshakeRejected: the server refused the handshake (HTTP 4xx: a bad app id, a
+                spent one-time password).
             InvalidToken: the token was refused (the client is closed again).
             UsageError: already connected or closed.
         """
@@ -171,21 +226,32 @@ class DerivConnection:
             raise UsageError(f"cannot connect a client that is {self._state}")
         self._set_state("connecting")
         try:
-            transport = await WebsocketsTransport.open(self.url)
+            transport = await self._open_transport()
         except BaseException:
             self._set_state("idle")
+            await self.endpoint.aclose()  # an HTTP client it opened; a later connect reopens it
             raise
         self._transport = transport
         self._loop_time = asyncio.get_running_loop().time
         self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
         try:
-            if self._token is not None:
-                self.account = await self._authorize_now(self._token)
+            await self._log_in()
             self._set_state("connected")
             self._ready.set()
         except BaseException:
             await self.close()
             raise
+
+    async def _open_transport(self) -> Transport:
+        """Ask the endpoint where to go (a fresh one-time URL, maybe), then open the socket."""
+        url = await self.endpoint.url()
+        return await self._transport_factory.open(url)
+
+    async def _log_in(self) -> None:
+        if not self.endpoint.authorizes:
+            self.account = self.endpoint.account
+        elif self._token is not None:
+            self.account = await self._authorize_now(self._token)
 
     async def close(self) -> None:
         """Close the connection, fail pending calls, end streams, and stop every task."""
@@ -207,6 +273,10 @@ class DerivConnection:
         if self._transport is not None:
             await self._transport.close(on_frame=self._route_frame)  # late replies still count
             self._transport = None
+        try:
+            await self.endpoint.aclose()
+        except Exception:
+            logger.exception("closing the endpoint failed")
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
             self._expiry_timer = None
@@ -248,17 +318,37 @@ class DerivConnection:
                 return
             logger.warning("connection lost (%s); reconnecting", lost)
             self._set_state("reconnecting")
-            transport = await self._reopen()
+            try:
+                transport = await self._reopen()
+            except Exception as fatal:  # DerivError: refused; anything else: a bug, said so
+                if not isinstance(fatal, DerivError):
+                    logger.error("internal error while reconnecting", exc_info=fatal)
+                    fatal = ConnectionLost(f"internal error while reconnecting: {fatal!r}")
+                self._fatal = fatal
+                logger.warning("cannot reconnect, giving up: %s", fatal)
+                self._set_state("closed")
+                self._ready.set()
+                self._apply_all(self._mux.close(self._fatal))
+                return
             self.reconnects += 1
             restoring = True
 
     async def _reopen(self) -> Transport:
+        """Reconnect with backoff until it works; raise what cannot be cured by waiting.
+
+        Fatal: a handshake refused with HTTP 4xx, refused credentials, an endpoint that cannot
+        say where to go (``APIError``, ``ProtocolError``, ``UsageError``).
+        """
         for delay in self.retry.reconnect_delays():
             await asyncio.sleep(delay)
             try:
-                return await WebsocketsTransport.open(self.url)
+                return await self._open_transport()
+            except HandshakeRejected:
+                raise
             except ConnectionLost as exc:
                 logger.info("reconnect failed: %s", exc)
+            except (APIError, ProtocolError, UsageError):
+                raise
         raise AssertionError("unreachable: backoff delays never end")
 
     async def _run_connection(self, transport: Transport, restoring: bool) -> DerivError:
@@ -297,13 +387,17 @@ class DerivConnection:
     async def _read_loop(self, transport: Transport) -> None:
         """The only reader of the socket: decode each frame and let the multiplexer route it.
 
-        No frame can end this loop: only the transport failing does.
+        No frame can end this loop: only the transport failing does. A transport that pushes
+        (one with ``run(on_frame)``, such as picows) routes each frame in its own callback.
         """
         route = self._route_frame
+        run = getattr(transport, "run", None)
+        if run is not None:
+            await run(route)
         while True:
             route(await transport.recv())
 
-    def _route_frame(self, raw: str | bytes) -> None:
+    def _route_frame(self, raw: Frame) -> None:
         try:
             message = decode(raw)
         except ValueError:
@@ -318,11 +412,15 @@ class DerivConnection:
             logger.exception("a frame from the server could not be routed")
             self._report_malformed(raw)
             return
-        apply = self._apply
         for action in actions:
-            apply(action)
+            if type(action) is Resolve:  # the hot path, inline
+                waiter = action.waiter
+                if not waiter.done():
+                    waiter.set_result(action.message)
+            else:
+                self._apply(action)
 
-    def _report_malformed(self, raw: str | bytes) -> None:
+    def _report_malformed(self, raw: Frame) -> None:
         error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")
         logger.warning("%s", error)
         self._report_unsolicited({"error": {"code": "ProtocolError", "message": str(error)}})
@@ -374,8 +472,7 @@ class DerivConnection:
 
     async def _restore(self) -> None:
         """After a reconnect: re-authorize, then re-send read-only calls and every stream."""
-        if self._token is not None:
-            self.account = await self._authorize_now(self._token)
+        await self._log_in()
         for frame in self._mux.resume():
             await self._send(frame)
         self._set_state("connected")
@@ -440,20 +537,21 @@ class DerivConnection:
         reply wait is bounded by a timer on the reply future (cheaper than a cancel scope).
         """
         limit = timeout if timeout is not None else self.request_timeout
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + limit
-        if gated:
+        started: float | None = None
+        # "connected" means ready (both change together, with no await between): one test for
+        # the usual case, the full checks otherwise.
+        if gated and (self._state != "connected" or self._limiter._groups):
+            started = asyncio.get_running_loop().time()
             self._check_usable()
-            if not self._ready.is_set() or self._limiter.configured:
-                await self._admit(name, limit, deadline)
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = self._mux.open_call(payload, future, now=started, timeout=limit)
-        if deadline < self._expiry_at:
-            self._arm_expiry(deadline)
+            if not self._ready.is_set() or self._limiter._groups:
+                await self._admit(name, limit, started + limit)
+        # What stays alive while the reply is awaited is what a pending call costs in memory:
+        # the future and the call record, nothing more (the helpers keep their locals).
+        future, call = self._open_call(payload, name, limit, started)
         try:
             try:
-                await self._send(call.payload)
+                if not self._send_now(call.payload):
+                    await self._send(call.payload)
             except ConnectionLost as exc:
                 if is_money_moving(name):
                     raise OutcomeUnknown(
@@ -465,6 +563,28 @@ class DerivConnection:
             return await future
         finally:
             self._mux.cancel_call(call)
+
+    def _open_call(
+        self, payload: Mapping[str, Any], name: str, limit: float, started: float | None
+    ) -> tuple[asyncio.Future[dict[str, Any]], PendingCall]:
+        """Register a call (its deadline ``limit`` after ``started``, default now) and arm the
+        expiry timer if it is the earliest deadline."""
+        loop = asyncio.get_running_loop()
+        if started is None:
+            started = loop.time()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        call = self._mux.open_call(payload, future, now=started, timeout=limit, name=name)
+        if call.deadline < self._expiry_at:
+            self._arm_expiry(call.deadline)
+        return future, call
+
+    def _send_now(self, frame: dict[str, Any]) -> bool:
+        """The hot path: a transport that can write at once does, without a coroutine (False:
+        await :meth:`_send`). Raises ``ConnectionLost`` as ``_send`` does."""
+        nowait = getattr(self._transport, "send_nowait", None)
+        if nowait is None or logger.isEnabledFor(logging.DEBUG):
+            return False
+        return bool(nowait(encode(frame)))
 
     async def _admit(self, name: str, limit: float, deadline: float) -> None:
         """Wait for the connection and for a rate-limit slot, until ``deadline``."""
@@ -506,44 +626,72 @@ class DerivConnection:
             APIError: (a subclass of) the error the server answered with.
             RequestTimeout, ConnectionLost, OutcomeUnknown, UsageError.
         """
-        if not isinstance(payload, Mapping) or not payload:
+        if (type(payload) is not dict and not isinstance(payload, Mapping)) or not payload:
             raise UsageError("a request is a non-empty dict, e.g. {'ping': 1}")
         if payload.get("subscribe"):
             raise UsageError("use subscribe() for a payload with 'subscribe'")
         name = call_name(payload)
-        delays = None
-        for attempt in range(self.retry.rate_limit_retries + 1):
+        try:  # the usual case: one attempt, answered
+            reply = await self._call(payload, name, timeout)
+        except RateLimit:
+            if not is_read_only(name) or self.retry.rate_limit_retries < 1:
+                raise
+        else:
+            if name == "website_status":
+                self._adopt_limits(reply)
+            return reply
+        delays = self.retry.rate_limit_delays()
+        for attempt in range(1, self.retry.rate_limit_retries + 1):
+            await asyncio.sleep(next(delays))
             try:
                 reply = await self._call(payload, name, timeout)
             except RateLimit:
-                if not is_read_only(name) or attempt == self.retry.rate_limit_retries:
+                if attempt == self.retry.rate_limit_retries:
                     raise
-                delays = delays or self.retry.rate_limit_delays()
-                await asyncio.sleep(next(delays))
                 continue
             if name == "website_status":
                 self._adopt_limits(reply)
             return reply
         raise AssertionError("unreachable")
 
-    async def subscribe(
+    @overload
+    def subscribe(
+        self, payload: Mapping[str, Any], *, parse: None = None, timeout: float | None = None
+    ) -> PendingSubscription[dict[str, Any]]: ...
+
+    @overload
+    def subscribe(
+        self, payload: Mapping[str, Any], *, parse: Parser[T], timeout: float | None = None
+    ) -> PendingSubscription[T]: ...
+
+    def subscribe(
         self,
         payload: Mapping[str, Any],
         *,
         parse: Parser[T] | None = None,
         timeout: float | None = None,
-    ) -> Subscription[Any]:
-        """Start (or join) a stream; return once its first message arrived.
+    ) -> PendingSubscription[T] | PendingSubscription[dict[str, Any]]:
+        """Start (or join) a stream: a :class:`PendingSubscription` to await (a
+        :class:`Subscription` once the first message arrived), to use with ``async with``, or to
+        iterate with ``async for``.
 
-        Identical requests share one upstream stream. The returned :class:`Subscription` yields
-        the first message too.
+        Identical requests share one upstream stream. The subscription yields the first message
+        too, each message as ``parse`` makes it (a list of items per message), or the whole
+        message dict without a parser.
 
         Raises:
-            APIError: the subscription failed (nothing is cached; retrying works).
-            RequestTimeout, ConnectionLost, UsageError.
+            UsageError: at once, for a payload that is not a non-empty dict.
+            APIError: when opened: the subscription failed (nothing is cached; retrying works).
+            RequestTimeout, ConnectionLost: when opened.
         """
         if not isinstance(payload, Mapping) or not payload:
             raise UsageError("a subscription request is a non-empty dict")
+        request = dict(payload)
+        return PendingSubscription(lambda: self._subscribe_now(request, parse, timeout))
+
+    async def _subscribe_now(
+        self, payload: dict[str, Any], parse: Parser[T] | None, timeout: float | None
+    ) -> Subscription[Any]:
         name = call_name(payload)
         limit = timeout if timeout is not None else self.request_timeout
         delays = None
@@ -578,7 +726,7 @@ class DerivConnection:
         except TimeoutError as exc:
             raise ConnectionLost(f"not connected within {limit:g}s ({name!r})") from exc
         consumer, frame = self._mux.open_stream(payload)
-        subscription = Subscription(consumer, parse, self._close_consumer)
+        subscription = Subscription(consumer, parse, self._close_consumer, self._release_consumer)
         if frame is not None:
             try:
                 await self._send(frame)
@@ -598,11 +746,26 @@ class DerivConnection:
         if subscription_id is not None and self._ready.is_set():
             await self._forget(subscription_id)
 
+    def _release_consumer(self, consumer: Consumer) -> None:
+        """Close a consumer from synchronous code (a finalizer): forget in the background."""
+        subscription_id = self._mux.close_consumer(consumer)
+        group = self._task_group
+        if subscription_id is not None and self._ready.is_set() and group is not None:
+            # RuntimeError: the loop or the group is shutting down, and the stream with it.
+            with contextlib.suppress(RuntimeError):
+                group.create_task(self._forget(subscription_id), name="derivkit-forget")
+
     async def _forget(self, subscription_id: str) -> None:
         try:
             await self._call({"forget": subscription_id}, "forget", _FORGET_TIMEOUT, gated=False)
         except DerivError as exc:
             logger.debug("forget %s failed: %s", subscription_id, exc)
+
+
+def _default_transport() -> TransportFactory:
+    from derivkit.core.picows_transport import PicowsTransport
+
+    return PicowsTransport
 
 
 def _loggable(value: Any) -> object:

@@ -62,9 +62,11 @@ def _is_key(value: Any) -> bool:
 class Seen:
     """The identities one reader was given; :meth:`admit` decides about the next message."""
 
-    __slots__ = ("_ids", "_id_set", "_marks", "_states")
+    __slots__ = ("_ids", "_id_set", "_marks", "_states", "_ticks")
 
     def __init__(self) -> None:
+        #: symbol -> epoch of the last tick given (ticks and ``history`` messages).
+        self._ticks: dict[str, int | float] = {}
         self._marks: dict[Hashable, Any] = {}
         self._states: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
         self._ids: deque[Hashable] = deque()
@@ -76,12 +78,19 @@ class Seen:
         Records what is delivered.
         """
         msg_type = message.get("msg_type")
-        if msg_type == "tick":
+        if msg_type == "tick":  # the hot path: inline, no tuple keys
             body = message.get("tick")
-            if isinstance(body, dict):
+            if type(body) is dict:
                 symbol = body.get("symbol")
-                if isinstance(symbol, str):
-                    return message if self._later(("tick", symbol), body.get("epoch")) else None
+                epoch = body.get("epoch")
+                if type(symbol) is str and (
+                    type(epoch) is int or (type(epoch) is float and math.isfinite(epoch))
+                ):
+                    ticks = self._ticks
+                    last = ticks.get(symbol)
+                    if last is not None and epoch <= last:
+                        return None
+                    ticks[symbol] = epoch
             return message
         if msg_type == "ohlc":
             return self._ohlc(message)
@@ -156,8 +165,7 @@ class Seen:
             return message
         if len(times) != len(prices) or not all(_is_epoch(t) for t in times):
             return message
-        key = ("tick", symbol)
-        last = self._marks.get(key)
+        last = self._ticks.get(symbol)
         keep = (
             list(range(len(times)))
             if last is None
@@ -166,7 +174,7 @@ class Seen:
         if times and not keep:
             return None
         if keep:
-            self._marks[key] = max(times[i] for i in keep)
+            self._ticks[symbol] = max(times[i] for i in keep)
         if len(keep) == len(times):
             return message
         trimmed = {

@@ -6,7 +6,8 @@
     ├── UsageError (ValueError)    the client was used wrongly (bad state, bad payload)
     ├── ConnectionLost (ConnectionError)
     │   │                          the socket failed; the call was not acted on, or was read-only
-    │   └── OutcomeUnknown         a money-moving call was sent but its reply never came
+    │   ├── OutcomeUnknown         a money-moving call was sent but its reply never came
+    │   └── HandshakeRejected      the server refused the connection (HTTP 4xx): never retried
     ├── RequestTimeout (TimeoutError)
     │                              no reply within the request timeout (pending entry removed)
     ├── ProtocolError              the server sent a frame that is not a valid API message
@@ -39,6 +40,7 @@ __all__ = [
     "AuthorizationRequired",
     "ConnectionLost",
     "DerivError",
+    "HandshakeRejected",
     "InputValidationFailed",
     "InsufficientBalance",
     "InvalidContractProposal",
@@ -79,6 +81,23 @@ class OutcomeUnknown(ConnectionLost):
     """
 
     retryable = False
+
+
+class HandshakeRejected(ConnectionLost):
+    """The server answered the WebSocket handshake with an HTTP refusal (a 4xx status: a bad
+    app id, a spent or expired one-time password, an unknown path).
+
+    Fatal: trying the same URL again cannot help, so the client never retries it by itself.
+
+    Attributes:
+        status: the HTTP status code (401, 403, ...).
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RequestTimeout(DerivError, TimeoutError):

@@ -1,15 +1,40 @@
-"""Typed views of API replies: small frozen dataclasses, tolerant of fields they do not know.
+"""Typed views of API replies: small frozen dataclasses that hold the types they declare.
 
 Every model keeps the payload it was built from in ``raw`` (not shown in ``repr``), so a field the
-model does not name is still reachable. Numbers the API sends as strings (``ohlc``) become floats.
+model does not name is still reachable, and unknown fields are never an error. Building a model
+checks each field it names against its declared type:
+
+* ``float`` fields take numbers and numeric strings (the API sends ``ohlc`` prices, limit orders
+  and, on the new API, ``ask_price``/``payout`` as strings); ``""`` or null is None where the
+  field is optional;
+* ``int`` fields take integers (and integral floats); ``str`` fields take strings (numbers are
+  written out: barriers come either way); lists and dicts must be lists and dicts;
+* a field missing or null takes its default, unless the model requires it (a tick's ``epoch``
+  and ``quote``, a candle's prices, a proposal's ``id``).
+
+Anything else (a string epoch, a garbage price, a tick without a quote) raises ``TypeError`` or
+``ValueError``, which :mod:`derivkit.core.shapes` turns into a ``ProtocolError``: never a silently
+wrong value. The new API's names are read as well as the legacy ones (``underlying_symbol`` for
+``symbol``, ``pip_size`` for ``pip``, see each model's ``_aliases``).
+
+Speed: a payload whose every field already has its declared type (the usual case) is converted
+by ``msgspec.convert(..., strict=True)``, in C; anything else (numbers as strings, the new API's
+names, nulls) goes through the checks above, which accept a superset of what strict msgspec does
+and give the same values where both accept. ``strict=False`` msgspec is not used: it would read a
+string epoch as a number. See ``benchmarks/bench_models.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import NoneType, UnionType
 from typing import Any, ClassVar, Self
+
+import msgspec
 
 __all__ = [
     "AccountInfo",
@@ -35,44 +60,195 @@ __all__ = [
 
 
 def _float(value: Any) -> float | None:
+    """A number the API may send as a string; None for null or ``""``.
+
+    Raises:
+        TypeError, ValueError: anything else (a bool, a list, ``"abc"``, a non-finite number).
+    """
     if value is None or value == "":
         return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+    elif kind is str:
+        number = float(value)  # ValueError for garbage
+    else:
+        raise TypeError(f"a number was expected, not {kind.__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"a finite number was expected, not {value!r}")
+    return number
 
 
 def _floats(value: Any) -> list[float]:
-    """A list of numbers the API may send as strings (``payout_choices``)."""
-    if not isinstance(value, list):
+    """A list of numbers the API may send as strings (``payout_choices``); [] when absent."""
+    if value is None:
         return []
+    if not isinstance(value, list):
+        raise TypeError(f"a list was expected, not {type(value).__name__}")
     return [x for x in (_float(v) for v in value) if x is not None]
+
+
+# -- field converters: value (never None) -> the field's type, or TypeError/ValueError ---------
+
+
+def _to_float(value: Any) -> float:
+    number = _float(value)
+    if number is None:
+        raise ValueError("a number was expected, not an empty string")
+    return number
+
+
+def _to_int(value: Any) -> int:
+    kind = type(value)
+    if kind is int or kind is bool:
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    raise TypeError(f"an integer was expected, not {value!r:.40}")
+
+
+def _to_str(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return typing.cast(str, value)
+    if kind is int or kind is float:  # barriers and ids come as numbers or strings
+        return str(value)
+    raise TypeError(f"a string was expected, not {kind.__name__}")
+
+
+def _to_list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise TypeError(f"a list was expected, not {type(value).__name__}")
+    return value
+
+
+def _to_dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise TypeError(f"an object was expected, not {type(value).__name__}")
+    return typing.cast(dict[str, Any], value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[Any, Callable[[Any], Any]] = {
+    float: _to_float,
+    int: _to_int,
+    str: _to_str,
+    list: _to_list,
+    dict: _to_dict,
+}
+
+
+def _converter(hint: Any) -> tuple[Callable[[Any], Any], bool]:
+    """The converter for a field's type hint, and whether the field may be None."""
+    optional = False
+    if isinstance(hint, UnionType) or typing.get_origin(hint) is typing.Union:
+        members = [arg for arg in typing.get_args(hint) if arg is not NoneType]
+        optional = len(members) < len(typing.get_args(hint))
+        hint = members[0] if len(members) == 1 else Any
+    origin = typing.get_origin(hint) or hint
+    return _CONVERTERS.get(origin, _as_is), optional
+
+
+#: name, converter, may be None, required, the payload keys it is read from.
+_Plan = tuple[tuple[str, Callable[[Any], Any], bool, bool, tuple[str, ...]], ...]
+_PLANS: dict[type, _Plan] = {}
+#: Per model: (required fields, keys that only an alias reads), for the msgspec fast path.
+_FAST: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_convert = msgspec.convert
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True)
 class _Model:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
+    #: Fields read as numbers even where the API sends strings (all ``float`` fields are).
     _floats: ClassVar[frozenset[str]] = frozenset()
     #: field -> builder from the whole payload (fields named differently or nested).
     _derived: ClassVar[Mapping[str, Callable[[Mapping[str, Any]], Any]]] = {}
+    #: field -> payload keys it is read from, first present wins (the new API's names).
+    _aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Fields a payload must carry (not null): without them the model would be wrong.
+    _required: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def _plan(cls) -> _Plan:
+        plan = _PLANS.get(cls)
+        if plan is None:
+            hints = typing.get_type_hints(cls)
+            entries = []
+            for item in dataclasses.fields(cls):
+                if item.name == "raw" or item.name in cls._derived:
+                    continue
+                convert, optional = _converter(hints[item.name])
+                if item.name in cls._floats or convert is _to_float:
+                    convert = _float if optional else _to_float
+                keys = cls._aliases.get(item.name, (item.name,))
+                entries.append((item.name, convert, optional, item.name in cls._required, keys))
+            plan = _PLANS[cls] = tuple(entries)
+        return plan
+
+    @classmethod
+    def _fast_plan(cls) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        fast = _FAST.get(cls)
+        if fast is None:
+            aliased = {k for name, keys in cls._aliases.items() for k in keys if k != name}
+            fast = _FAST[cls] = (tuple(cls._required), tuple(sorted(aliased)))
+        return fast
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from a reply payload; unknown keys stay in ``raw``, missing ones take defaults."""
+        """Build from a reply payload; unknown keys stay in ``raw``, missing ones take defaults.
+
+        Raises:
+            TypeError, ValueError: a field of the wrong type, or a required one missing.
+        """
+        if type(data) is dict:
+            required, aliased = _FAST.get(cls) or cls._fast_plan()
+            if all(data.get(k) is not None for k in required) and not any(
+                k in data for k in aliased
+            ):
+                try:
+                    model = _convert(data, cls, strict=True)
+                except (msgspec.ValidationError, TypeError):
+                    pass  # not every field has its declared type: the checks below decide
+                else:
+                    _set(model, "raw", dict(data))
+                    for name, derive in cls._derived.items():
+                        try:
+                            _set(model, name, derive(data))
+                        except (TypeError, ValueError) as exc:
+                            raise type(exc)(f"{cls.__name__}.{name}: {exc}") from None
+                    return model
+        return cls._checked(data)
+
+    @classmethod
+    def _checked(cls, data: Mapping[str, Any]) -> Self:
         if not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__} needs an object, got {type(data).__name__}")
         values: dict[str, Any] = {}
-        for item in dataclasses.fields(cls):
-            derive = cls._derived.get(item.name)
-            if derive is not None:
-                values[item.name] = derive(data)
+        for name, convert, _optional, required, keys in cls._plan():
+            value = None
+            for key in keys:
+                value = data.get(key)
+                if value is not None:
+                    break
+            if value is None:
+                if required:
+                    raise ValueError(f"{cls.__name__}.{name} is missing")
                 continue
-            if item.name == "raw" or item.name not in data:
-                continue
-            value = data[item.name]
-            values[item.name] = _float(value) if item.name in cls._floats else value
+            try:
+                values[name] = convert(value)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{cls.__name__}.{name}: {exc}") from None
+        for name, derive in cls._derived.items():
+            try:
+                values[name] = derive(data)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{cls.__name__}.{name}: {exc}") from None
         return cls(**values, raw=dict(data))
 
 
@@ -114,6 +290,8 @@ class Tick(_Model):
     id: str | None = None
 
     _floats = frozenset({"quote", "ask", "bid"})
+    _required = frozenset({"epoch", "quote"})
+    _aliases = {"symbol": ("symbol", "underlying_symbol")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +307,7 @@ class Candle(_Model):
     pip_size: int | None = None
 
     _floats = frozenset({"open", "high", "low", "close"})
+    _required = frozenset({"epoch", "open", "high", "low", "close"})
 
     @classmethod
     def from_ohlc(cls, data: Mapping[str, Any]) -> Candle:
@@ -145,6 +324,11 @@ class History(_Model):
     times: list[int] = field(default_factory=list)
     pip_size: int | None = None
 
+    _derived = {
+        "prices": lambda d: [_to_float(x) for x in _to_list(d.get("prices", []))],
+        "times": lambda d: [_to_int(x) for x in _to_list(d.get("times", []))],
+    }
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveSymbol(_Model):
@@ -159,7 +343,12 @@ class ActiveSymbol(_Model):
     is_trading_suspended: int = 0
     spot: float | None = None
 
-    _floats = frozenset({"pip", "spot"})
+    _floats = frozenset({"spot"})
+    _aliases = {
+        "symbol": ("symbol", "underlying_symbol"),
+        "display_name": ("display_name", "underlying_symbol_name"),
+    }
+    _derived = {"pip": lambda d: _pip(d)}
 
     @property
     def pip_size(self) -> int | None:
@@ -168,6 +357,21 @@ class ActiveSymbol(_Model):
             return None
         text = f"{self.pip:.10f}".rstrip("0")
         return len(text.split(".")[1]) if "." in text else 0
+
+
+def _pip(data: Mapping[str, Any]) -> float | None:
+    """The pip of a symbol: legacy ``pip`` (0.001), else the new API's ``pip_size``, read as
+    decimals when it is a whole number (3) and as the pip itself otherwise (0.001)."""
+    if data.get("pip") is not None:
+        return _float(data["pip"])
+    size = _float(data.get("pip_size"))
+    if size is None:
+        return 0.01
+    if size >= 1 or size == 0:
+        if not size.is_integer() or size > 20:
+            raise ValueError(f"ActiveSymbol.pip_size: {size!r} is neither decimals nor a pip")
+        return 10.0 ** -int(size)
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +520,7 @@ class Proposal(_Model):
     _floats = frozenset(
         {"ask_price", "payout", "spot", "commission", "multiplier", "min_stake", "max_stake"}
     )
+    _required = frozenset({"id"})
     _derived = {
         "stop_out": _order("stop_out"),
         "take_profit": _order("take_profit"),
@@ -373,6 +578,7 @@ class PortfolioContract(_Model):
     longcode: str = ""
 
     _floats = frozenset({"buy_price", "payout"})
+    _aliases = {"symbol": ("symbol", "underlying_symbol")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +630,7 @@ class OpenContract(_Model):
             "sell_price",
         }
     )
+    _aliases = {"underlying": ("underlying", "underlying_symbol")}
 
     @property
     def outcome(self) -> str:
@@ -452,6 +659,7 @@ class Transaction(_Model):
     longcode: str = ""
 
     _floats = frozenset({"amount", "balance"})
+    _aliases = {"symbol": ("symbol", "underlying_symbol")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,6 +693,7 @@ class ProfitTableEntry(_Model):
     underlying_symbol: str = ""
 
     _floats = frozenset({"buy_price", "sell_price", "payout"})
+    _aliases = {"underlying_symbol": ("underlying_symbol", "symbol")}
 
     @property
     def profit(self) -> float:

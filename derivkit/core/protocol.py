@@ -77,7 +77,11 @@ def stream_key(payload: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------------------- actions
 
 
-@dataclass(slots=True, frozen=True)
+# Actions are plain (not frozen) slotted dataclasses: one is made per reply, and a frozen
+# dataclass's __init__ costs four times as much.
+
+
+@dataclass(slots=True)
 class Resolve:
     """Complete ``waiter`` with ``message`` (a successful reply)."""
 
@@ -85,7 +89,7 @@ class Resolve:
     message: dict[str, Any]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Reject:
     """Fail ``waiter`` with ``error``."""
 
@@ -93,14 +97,14 @@ class Reject:
     error: DerivError
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Forget:
     """Send ``{"forget": subscription_id}``: a stream nobody reads any more has opened upstream."""
 
     subscription_id: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Unsolicited:
     """A message that belongs to no call or stream; report it, never drop it silently."""
 
@@ -257,17 +261,21 @@ class Multiplexer:
         *,
         now: float = 0.0,
         timeout: float = math.inf,
+        name: str | None = None,
     ) -> PendingCall:
         """Register a call; the caller sends ``call.payload`` (which now carries ``req_id``).
 
         The call expires ``timeout`` after ``now`` (see :meth:`expire`), reconnects included.
+        ``name`` is the payload's call name when the caller knows it already.
         """
         if payload.get("subscribe"):
             raise ValueError("a payload with 'subscribe' must go through open_stream")
         req_id = next(self._ids)
         frame = dict(payload)
         frame["req_id"] = req_id
-        call = PendingCall(req_id, frame, call_name(payload), waiter, now + timeout, timeout)
+        call = PendingCall(
+            req_id, frame, name or call_name(payload), waiter, now + timeout, timeout
+        )
         self._pending[req_id] = call
         return call
 
@@ -363,10 +371,10 @@ class Multiplexer:
 
     def receive(self, message: Mapping[str, Any]) -> list[Action]:
         """Route one decoded message; returns what the I/O layer must do about it."""
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             return [Unsolicited({"raw": message})]
         req_id = message.get("req_id")
-        if not isinstance(req_id, int) or isinstance(req_id, bool):
+        if type(req_id) is not int:  # bool, float, str...: no request id of ours
             req_id = None
         if req_id is not None:
             call = self._pending.pop(req_id, None)
@@ -391,7 +399,13 @@ class Multiplexer:
     def _settle_safely(self, call: PendingCall, message: dict[str, Any]) -> Action:
         """Settle ``call`` with ``message``; whatever goes wrong, the call is settled."""
         try:
-            return self._settle(call, message)
+            if not SENSITIVE_KEYS.isdisjoint(call.payload) and "echo_req" in message:
+                message["echo_req"] = mask_secrets(message["echo_req"])  # whatever the server did
+            if "error" in message:
+                return Reject(call.waiter, api_error_from_reply(message, call.payload, call.name))
+            if type(message.get("msg_type")) is not str:
+                return Reject(call.waiter, ProtocolError(f"reply to {call.name!r} has no msg_type"))
+            return Resolve(call.waiter, message)
         except Exception as exc:  # a frame must never leave a waiter behind
             logger.warning("reply to %r could not be read: %r", call.name, exc)
             return Reject(call.waiter, ProtocolError(f"unreadable reply to {call.name!r}"))
@@ -403,15 +417,6 @@ class Multiplexer:
             logger.warning("message of stream %r could not be read: %r", stream.name, exc)
             self._drop_stream(stream, ProtocolError(f"unreadable message on {stream.name!r}"))
             return []
-
-    def _settle(self, call: PendingCall, message: dict[str, Any]) -> Action:
-        if not SENSITIVE_KEYS.isdisjoint(call.payload) and "echo_req" in message:
-            message["echo_req"] = mask_secrets(message["echo_req"])  # whatever the server did
-        if "error" in message:
-            return Reject(call.waiter, api_error_from_reply(message, call.payload, call.name))
-        if not isinstance(message.get("msg_type"), str):
-            return Reject(call.waiter, ProtocolError(f"reply to {call.name!r} has no msg_type"))
-        return Resolve(call.waiter, message)
 
     def _to_stream(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
         actions: list[Action] = []

@@ -17,12 +17,15 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 
 from derivkit.sim.account import ALL_SCOPES, SHARED_USER, Account, Broker
 from derivkit.sim.clock import SimClock
 from derivkit.sim.faults import Faults
 from derivkit.sim.feed import Market
 from derivkit.sim.handlers import HANDLERS
+from derivkit.sim.newapi import OptionsRest, OTPs, handshake_login
 from derivkit.sim.ratelimit import RateLimits
 from derivkit.sim.session import Session
 from derivkit.sim.symbols import SYMBOLS
@@ -49,6 +52,7 @@ class Simulator:
         start_epoch: int | None = None,
         scopes: Sequence[str] | None = None,
         separate_users: bool = False,
+        new_api: bool = False,
     ) -> None:
         if not speed > 0:
             raise ValueError("speed must be positive")
@@ -88,6 +92,13 @@ class Simulator:
         #: call name -> (handler, needs authorize); see :mod:`derivkit.sim.handlers`.
         self.handlers = HANDLERS
         self.connections_accepted = 0
+        #: Serve the new API too: REST on ``rest_url`` and its sockets (:mod:`derivkit.sim.newapi`).
+        self.new_api = new_api
+        self.otps = OTPs()
+        #: Handshakes refused (HTTP 4xx), by status.
+        self.handshakes_refused: dict[int, int] = {}
+        self._rest: OptionsRest | None = None
+        self._logins: dict[int, object] = {}
         self._sessions: set[Session] = set()
         self._server: Server | None = None
         self._clock: SimClock | None = None
@@ -151,6 +162,18 @@ class Simulator:
         return f"ws://{self.host}:{self.port}/websockets/v3"
 
     @property
+    def rest_url(self) -> str:
+        """The new API's REST base URL (``new_api=True`` only)."""
+        if self._rest is None:
+            raise RuntimeError("the simulator serves the new API only with new_api=True")
+        return self._rest.url
+
+    @property
+    def public_url(self) -> str:
+        """The new API's public (market data) socket."""
+        return f"ws://{self.host}:{self.port}/trading/v1/options/ws/public"
+
+    @property
     def connections(self) -> int:
         """Currently open client connections."""
         return len(self._sessions)
@@ -168,10 +191,17 @@ class Simulator:
             self.port,
             max_size=2**20,
             compression="deflate",
+            process_request=self._check_handshake,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.new_api:
+            self._rest = OptionsRest(self, self.host)
+            await self._rest.start()
 
     async def stop(self) -> None:
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            await rest.stop()
         server, self._server = self._server, None
         if server is not None:
             server.close(close_connections=True)
@@ -191,9 +221,22 @@ class Simulator:
     ) -> None:
         await self.stop()
 
+    def _check_handshake(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Refuse a handshake the new API would refuse (a spent OTP: 401), else note its login."""
+        login = handshake_login(self, request.path)
+        if isinstance(login, tuple):
+            status, body = login
+            self.handshakes_refused[status] = self.handshakes_refused.get(status, 0) + 1
+            headers = Headers([("Content-Type", "application/json")])
+            headers["Content-Length"] = str(len(body))
+            return Response(status, "Refused", headers, body)
+        self._logins[id(ws)] = login
+        return None
+
     async def _handle(self, ws: ServerConnection) -> None:
         self.connections_accepted += 1
-        session = Session(self, ws)
+        login = self._logins.pop(id(ws), None)
+        session = Session(self, ws, login)
         self._sessions.add(session)
         try:
             await session.run()

@@ -27,6 +27,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from derivkit.sim.errors import FRAMEWORK_CODES, ApiError, validation_error
+from derivkit.sim.newapi import REMOVED_CALLS, Login, from_new_request, to_new_api
 from derivkit.sim.ratelimit import RateLimiter
 from derivkit.sim.streams import Stream, dumps
 from derivkit.sim.validation import SPECS, check_fields, mask, sanity_check
@@ -104,12 +105,17 @@ def reply_msg_type(call: str | None, args: dict[str, Any]) -> str:
 class Session:
     """Per-connection state: account binding, streams, proposals, limiter, outgoing FIFO."""
 
-    def __init__(self, sim: Simulator, ws: ServerConnection) -> None:
+    def __init__(self, sim: Simulator, ws: ServerConnection, login: object = None) -> None:
         self.sim = sim
         self.ws = ws
         self.account: Account | None = None
         #: Every account this connection authorized (the first token and ``tokens``), by loginid.
         self.accounts: dict[str, Account] = {}
+        #: "v3", or "new" on the new API's sockets (its field names; logged in by its OTP).
+        self.dialect = login.dialect if isinstance(login, Login) else "v3"
+        if isinstance(login, Login) and login.account is not None:
+            self.account = login.account
+            self.accounts[login.account.loginid] = login.account
         self.streams: dict[str, Stream] = {}
         self.keys: dict[Hashable, Stream] = {}
         self.proposals: OrderedDict[str, ProposalEntry] = OrderedDict()
@@ -264,7 +270,17 @@ class Session:
             passthrough = None
         handlers = self.sim.handlers
         call = next((k for k in req if k in handlers), None)
-        r = Request(call or "", req, mask(req), req_id, passthrough)
+        echo = mask(req)
+        if self.dialect == "new" and call is not None:
+            if call in REMOVED_CALLS:
+                call = None
+            else:
+                legacy = from_new_request(call, req)
+                if isinstance(legacy, str):
+                    bad[legacy] = "Properties not allowed: the new API does not take it."
+                else:
+                    req = legacy
+        r = Request(call or "", req, echo, req_id, passthrough)
         msg_type = reply_msg_type(call, req)
         self._after.clear()
         try:
@@ -312,6 +328,10 @@ class Session:
     def reply(self, r: Request | None, body: dict[str, Any]) -> None:
         msg: dict[str, Any] = {"echo_req": r.echo_req if r is not None else {}}
         msg.update(body)
+        if self.dialect == "new":
+            kind = msg.get("msg_type")
+            if isinstance(kind, str) and kind in msg:
+                msg[kind] = to_new_api(kind, msg[kind])
         if r is not None:
             if r.passthrough is not None:
                 msg["passthrough"] = r.passthrough

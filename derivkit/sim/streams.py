@@ -63,6 +63,10 @@ class Stream:
         if self.closed:
             return
         payload["id"] = self.id
+        if self.session.dialect == "new":
+            from derivkit.sim.newapi import to_new_api
+
+            payload = to_new_api(self.msg_type, payload)
         self.session.enqueue(f"{self.prefix}{dumps(payload)}}}")
 
     def emit_list(self, payload: list[Any]) -> None:

@@ -16,7 +16,6 @@ from textual.binding import Binding, BindingType
 
 from derivkit.core import DerivClient
 from derivkit.tui.account_link import AccountLink
-from derivkit.tui.relay import StateRelay
 from derivkit.tui.screens.main import WatchlistScreen
 from derivkit.tui.state import DashboardState, load_state, save_state
 
@@ -34,7 +33,6 @@ class DerivDashboard(App[None], inherit_bindings=False):
             any, is not used for the account: that is ``account``'s job).
         symbols: the initial watchlist (duplicates ignored); if empty, the remembered one, else
             ``DEFAULT_SYMBOLS``.
-        relay: the :class:`StateRelay` given to ``client`` as ``on_state_change``, if any.
         account: the :class:`AccountLink` (opened) for the balance, contracts and trading;
             None for market data only.
         real_money: allow trading on a real-money account (as the CLI's ``--real-money``).
@@ -71,7 +69,6 @@ class DerivDashboard(App[None], inherit_bindings=False):
         client: DerivClient,
         symbols: Iterable[str] = (),
         *,
-        relay: StateRelay | None = None,
         account: AccountLink | None = None,
         real_money: bool = False,
         state_path: Path | None = None,
@@ -86,7 +83,6 @@ class DerivDashboard(App[None], inherit_bindings=False):
         self.main_screen = WatchlistScreen(
             client,
             watch,
-            relay,
             account=account,
             real_money=real_money,
             granularity=state.granularity,
@@ -112,8 +108,7 @@ async def run_dashboard(
     client: DerivClient,
     symbols: Iterable[str] = (),
     *,
-    relay: StateRelay | None = None,
     account: AccountLink | None = None,
 ) -> None:
     """Run the dashboard on the current event loop until the user quits."""
-    await DerivDashboard(client, symbols, relay=relay, account=account).run_async()
+    await DerivDashboard(client, symbols, account=account).run_async()

@@ -1,4 +1,4 @@
-"""Messages from the dashboard's stream workers and connection relay to the main screen.
+"""Messages from the dashboard's stream workers and connection state listener to the main screen.
 
 Workers post; the main screen handles. None of these bubble. Ticks, tick history and candles are
 not messages:

@@ -39,6 +39,8 @@ class FakeDeriv:
         self.latest: dict[str, tuple[int, float]] = {}
         self._ids = itertools.count(1)
         self._server: Any = None
+        #: The transport factory the test's clients use (set by the ``server`` fixture).
+        self.transport: Any = None
 
     async def __aenter__(self) -> FakeDeriv:
         self._server = await serve(self._serve, "127.0.0.1", 0, compression=None)

@@ -32,14 +32,17 @@ FAST = RetryPolicy(
 
 
 @pytest.fixture
-async def server():
+async def server(transport):
+    """A fake server, and through it the transport its clients use (the test runs per transport)."""
     async with FakeDeriv() as fake:
+        fake.transport = transport
         yield fake
 
 
 def client_for(server: FakeDeriv, **kwargs: Any) -> DerivClient:
     kwargs.setdefault("retry", FAST)
     kwargs.setdefault("request_timeout", 5.0)
+    kwargs.setdefault("transport", server.transport)
     return DerivClient(server.url, **kwargs)
 
 
@@ -325,3 +328,36 @@ async def test_close_is_quick_while_the_server_is_still_sending(flooding_server)
     await api.close()
     assert loop.time() - started < 1.0
     assert ticks.closed or ticks._consumer.ended
+
+
+# -- 9. a connection the peer resets right after accepting it (issue 13, picows) --------------
+
+
+async def test_connections_reset_at_once_while_reconnecting_are_retried(transport):
+    """A proxy resetting every new connection for a while, then letting them through: the
+    client keeps retrying and reconnects. Under picows a reset right after the handshake left
+    no listener, and the supervisor died on it: the client stayed "reconnecting" for good."""
+    from derivkit.sim import RateLimits, Simulator
+    from tests.faultproxy import FaultProxy
+
+    reconnected = asyncio.Event()
+    states: list[str] = []
+
+    def on_state(state: str) -> None:
+        states.append(state)
+        if state == "connected" and "reconnecting" in states:
+            reconnected.set()
+
+    async with (
+        Simulator(seed=1, speed=20, rate_limits=RateLimits.unlimited()) as sim,
+        FaultProxy(sim.port, seed=1) as proxy,
+    ):
+        api = DerivClient(
+            proxy.url, token=sim.token, retry=FAST, on_state_change=on_state, transport=transport
+        )
+        async with api:
+            proxy.refuse(0.5)
+            proxy.cut("rst", count=False)
+            await asyncio.wait_for(reconnected.wait(), 10)
+            assert proxy.refused >= 1
+            assert (await api.balance()).balance == 10000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,25 @@ def test_public_names_are_exported():
         assert hasattr(derivkit.core, name), name
     for required in ("DerivClient", "Subscription", "DerivError", "APIError", "ConnectionLost"):
         assert required in derivkit.core.__all__
+
+
+def test_a_command_that_does_not_connect_loads_no_connection_core(tmp_path):
+    """``derivkit config path`` pays for neither the core's connection stack nor its libraries
+    (nor pydantic, which Typer 0.29 imports for every command run: see pyproject.toml)."""
+    probe = (
+        "import sys\n"
+        "from derivkit.cli import main\n"
+        "sys.argv = ['derivkit', 'config', 'path']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('websockets', 'picows', 'httpx', 'msgspec', 'orjson', 'pydantic'))\n"
+        "core = sorted(m for m in sys.modules if m.startswith('derivkit.core.'))\n"
+        "print('HEAVY', heavy, 'CORE', core)\n"
+    )
+    env = {**os.environ, "DERIVKIT_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    heavy, core = result.stdout.rsplit("HEAVY ", 1)[1].split(" CORE ")
+    assert heavy == "[]"
+    assert set(eval(core)) <= {"derivkit.core.exceptions", "derivkit.core.secrets"}  # noqa: S307

@@ -21,7 +21,16 @@ from derivkit.core import (
 )
 from derivkit.core.backoff import backoff_delays
 from derivkit.core.exceptions import api_error_from_reply
-from derivkit.core.models import ActiveSymbol, ContractSpec, OpenContract
+from derivkit.core.models import (
+    ActiveSymbol,
+    Balance,
+    ContractSpec,
+    History,
+    OpenContract,
+    PortfolioContract,
+    Proposal,
+    Transaction,
+)
 from derivkit.core.ratelimit import RateLimiter
 from derivkit.core.secrets import mask_secrets, mask_token
 
@@ -93,8 +102,9 @@ def test_rate_limiter_waits_for_the_oldest_call_to_leave_the_window():
 def test_models_tolerate_unknown_fields_and_convert_string_numbers():
     tick = Tick.from_dict({"symbol": "R_100", "quote": 1.5, "epoch": 2, "new_field": 1})
     assert tick.quote == 1.5 and tick.raw["new_field"] == 1
-    candle = Candle.from_ohlc({"open_time": 60, "epoch": 61, "open": "1.0", "close": "2.5"})
-    assert candle.epoch == 60 and candle.close == 2.5 and candle.open == 1.0
+    ohlc = {"open_time": 60, "epoch": 61, "open": "1.0", "high": "3", "low": 0.5, "close": "2.5"}
+    candle = Candle.from_ohlc(ohlc)
+    assert candle.epoch == 60 and candle.close == 2.5 and candle.open == 1.0 and candle.high == 3
     assert ActiveSymbol.from_dict({"symbol": "R_10", "pip": 0.001}).pip_size == 3
     assert ActiveSymbol.from_dict({"symbol": "R_100", "pip": 0.01}).pip_size == 2
     contract = OpenContract.from_dict({"contract_id": 1, "profit": "1.25", "bid_price": None})
@@ -126,3 +136,58 @@ def test_rate_limiter_keeps_its_counts_when_limits_are_announced_again():
     limiter.record("balance", 0.0)
     limiter.configure(limits)
     assert limiter.delay("balance", 1.0) == pytest.approx(59.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "payload", "problem"),
+    [
+        (Tick, {"symbol": "R_100", "epoch": "1700000000", "quote": 1.5}, "Tick.epoch"),
+        (Tick, {"symbol": "R_100", "epoch": 1700000000, "quote": "abc"}, "Tick.quote"),
+        (Tick, {"symbol": "R_100", "epoch": 1700000000}, "Tick.quote is missing"),
+        (Tick, {"symbol": ["R_100"], "epoch": 1, "quote": 1.0}, "Tick.symbol"),
+        (Tick, {"symbol": "R_100", "epoch": 1, "quote": True}, "Tick.quote"),
+        (Tick, {"symbol": "R_100", "epoch": 1, "quote": "nan"}, "Tick.quote"),
+        (Candle, {"epoch": 60, "open": 1, "high": 2, "low": 0, "close": {}}, "Candle.close"),
+        (ActiveSymbol, {"symbol": "R_10", "pip": "x"}, "pip"),
+        (ActiveSymbol, {"underlying_symbol": "R_10", "pip_size": 2.5}, "pip_size"),
+        (OpenContract, {"contract_id": "12x", "profit": 1}, "OpenContract.contract_id"),
+        (OpenContract, {"contract_id": 1, "profit": "1,25"}, "OpenContract.profit"),
+        (Proposal, {"ask_price": 10}, "Proposal.id is missing"),
+        (Proposal, {"id": "p1", "contract_details": []}, "Proposal.contract_details"),
+        (Proposal, {"id": "p1", "limit_order": {"stop_out": {"order_amount": "-x"}}}, "stop_out"),
+        (History, {"prices": [1.0, "x"], "times": [1, 2]}, "could not convert"),
+        (History, {"prices": [1.0], "times": ["1"]}, "integer"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_never_a_silently_wrong_value(model, payload, problem):
+    with pytest.raises((TypeError, ValueError), match=problem):
+        model.from_dict(payload)
+
+
+def test_a_malformed_field_in_a_reply_or_stream_is_a_protocol_error():
+    from derivkit.core.exceptions import ProtocolError
+    from derivkit.core.shapes import one, payload_parser
+
+    with pytest.raises(ProtocolError, match="Balance.balance"):
+        one({"msg_type": "balance", "balance": {"balance": "lots"}}, Balance, "balance")
+    parse = payload_parser(Tick, "tick")
+    with pytest.raises(ProtocolError, match="Tick.epoch"):
+        parse({"msg_type": "tick", "tick": {"symbol": "R_1", "epoch": "soon", "quote": 1}})
+    ok = parse({"msg_type": "tick", "tick": {"symbol": "R_1", "epoch": 5, "quote": "1.25"}})
+    assert ok[0].quote == 1.25
+
+
+def test_the_new_api_names_are_read_as_the_legacy_ones():
+    legacy = ActiveSymbol.from_dict({"symbol": "R_10", "display_name": "V10", "pip": 0.001})
+    new = ActiveSymbol.from_dict(
+        {"underlying_symbol": "R_10", "underlying_symbol_name": "V10", "pip_size": 3}
+    )
+    assert (new.symbol, new.display_name, new.pip_size) == ("R_10", "V10", 3)
+    assert (legacy.symbol, legacy.display_name, legacy.pip_size) == ("R_10", "V10", 3)
+    assert ActiveSymbol.from_dict({"underlying_symbol": "R_50", "pip_size": 0.0001}).pip_size == 4
+    assert PortfolioContract.from_dict({"underlying_symbol": "R_25"}).symbol == "R_25"
+    assert Transaction.from_dict({"action": "buy", "underlying_symbol": "R_25"}).symbol == "R_25"
+    assert OpenContract.from_dict({"underlying_symbol": "R_25"}).underlying == "R_25"
+    assert Tick.from_dict({"underlying_symbol": "R_25", "epoch": 1, "quote": 2}).symbol == "R_25"
+    proposal = Proposal.from_dict({"id": "p", "ask_price": "10.50", "payout": "20.00"})
+    assert (proposal.ask_price, proposal.payout) == (10.5, 20.0)

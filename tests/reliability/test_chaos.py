@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from derivkit.core import DerivClient, DerivError, OutcomeUnknown, RetryPolicy, Subscription
+from derivkit.core.picows_transport import PicowsTransport
+from derivkit.core.transport import WebsocketsTransport
 from derivkit.sim import RateLimits, Simulator
 from derivkit.sim.handlers import HANDLERS
 from derivkit.sim.symbols import SYMBOLS
@@ -111,8 +113,14 @@ class Reader:
         self._seen.add(key)
 
 
-@pytest.mark.timeout(max(120, 2 * FAULTS))
-async def test_chaos_through_a_faulty_proxy() -> None:
+#: Each transport gets half the faults: both are covered in the time one run used to take.
+TRANSPORTS = {"websockets": WebsocketsTransport, "picows": PicowsTransport}
+PER_TRANSPORT = max(10, FAULTS // len(TRANSPORTS))
+
+
+@pytest.mark.timeout(max(120, 2 * PER_TRANSPORT))
+@pytest.mark.parametrize("transport_name", list(TRANSPORTS))
+async def test_chaos_through_a_faulty_proxy(transport_name: str) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(f"{SEED}:driver")
     executed: Counter[int] = Counter()
@@ -142,6 +150,7 @@ async def test_chaos_through_a_faulty_proxy() -> None:
             keepalive_interval=0.3,
             retry=POLICY,
             on_state_change=on_state,
+            transport=TRANSPORTS[transport_name],
         )
         await api.connect()
         subscriptions = [await api.subscribe(request) for request in stream_requests()]
@@ -190,7 +199,7 @@ async def test_chaos_through_a_faulty_proxy() -> None:
         resumes: list[float] = []
         not_resumed = 0
         started = loop.time()
-        for _ in range(FAULTS):
+        for _ in range(PER_TRANSPORT):
             at = loop.time()
             kind = proxy.random_fault()
             if kind not in DISRUPTIVE:
@@ -253,15 +262,15 @@ async def test_chaos_through_a_faulty_proxy() -> None:
         "duplicate_ticks": duplicates,
         "duplicates_left_out_by_core": sum(s.duplicates for s in subscriptions),
     }
-    record("chaos", figures)
-    assert figures["faults"] >= FAULTS
+    record(f"chaos ({transport_name})", figures)
+    assert figures["faults"] >= PER_TRANSPORT
     assert hung == [] and crashes == []
     assert double_buys == 0
     assert all(executed[n] == 1 for n, outcome in buys.items() if outcome == "ok")
     assert hidden == [], [(n, buys.get(n)) for n in hidden]
     assert not_resumed == 0 and max(resumes) <= RESUME_LIMIT
     assert duplicates == 0
-    assert api.reconnects >= FAULTS // 4
+    assert api.reconnects >= PER_TRANSPORT // 4
     assert leftovers == []
     assert api.pending_calls == 0 and api._mux.streams == []
     assert all(subscription._consumer.ended for subscription in subscriptions)

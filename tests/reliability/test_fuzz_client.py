@@ -38,6 +38,8 @@ from derivkit.core import (
     RetryPolicy,
 )
 from derivkit.core.exceptions import _error_shape_problem
+from derivkit.core.picows_transport import PicowsTransport
+from derivkit.core.transport import WebsocketsTransport
 from tests.reliability.report import record, setting
 
 BATCHES = setting("DERIVKIT_FUZZ_CLIENT_BATCHES", 210)
@@ -232,8 +234,14 @@ class Scripted:
             self.sent_frames += 1
 
 
+#: Each transport gets half the batches: both are covered in the time one run used to take.
+TRANSPORTS = {"websockets": WebsocketsTransport, "picows": PicowsTransport}
+PER_TRANSPORT = max(10, BATCHES // len(TRANSPORTS))
+
+
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, transport_name: str) -> None:
+        self.transport_name = transport_name
         self.loop = asyncio.new_event_loop()
         self.server = Scripted()
         self.counts: Counter[str] = Counter()
@@ -249,6 +257,7 @@ class Harness:
             respect_rate_limits=False,
             retry=RetryPolicy(rate_limit_retries=0),  # a RateLimit frame is an outcome here
             on_unsolicited=lambda message: self._count_unsolicited(),
+            transport=TRANSPORTS[self.transport_name],
         )
         await self.api.connect()
         self.stream = await self.api.subscribe({"ticks": "R_100"})
@@ -312,9 +321,9 @@ class Harness:
         assert api.pending_calls == 0
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
-    harness = Harness()
+@pytest.fixture(scope="module", params=list(TRANSPORTS))
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    harness = Harness(request.param)
     thread = threading.Thread(target=harness.loop.run_forever, daemon=True)
     thread.start()
     asyncio.run_coroutine_threadsafe(harness.start(), harness.loop).result(10)
@@ -324,9 +333,9 @@ def harness() -> Iterator[Harness]:
     thread.join(10)
     harness.loop.close()
     record(
-        "fuzz_client",
+        f"fuzz_client ({harness.transport_name})",
         {
-            "batches": BATCHES,
+            "batches": PER_TRANSPORT,
             "frames_fuzzed": harness.server.sent_frames,
             "calls": sum(harness.counts.values()),
             "outcomes": dict(harness.counts),
@@ -338,9 +347,9 @@ def harness() -> Iterator[Harness]:
     )
 
 
-@pytest.mark.timeout(max(120, BATCHES))
+@pytest.mark.timeout(max(120, PER_TRANSPORT))
 @settings(
-    max_examples=BATCHES,
+    max_examples=PER_TRANSPORT,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.sim import RateLimits, Simulator
-from derivkit.tui import AccountLink, DerivDashboard, StateRelay
+from derivkit.tui import AccountLink, DerivDashboard
 from derivkit.tui.widgets.quote_table import QuoteTable
 
 DEMO_TOKEN = "demo-token-0001"
@@ -119,19 +119,16 @@ async def dashboard(
     size: tuple[int, int] = SIZE,
     **options: object,
 ) -> AsyncIterator[Harness]:
-    """A market-data client connected to ``sim`` (relay as its state hook), an account link
-    with ``token`` (none without), and the dashboard running on them; ``options`` go to
-    :class:`DerivDashboard`."""
-    relay = StateRelay()
+    """A market-data client connected to ``sim`` (the dashboard adds its own state listener),
+    an account link with ``token`` (none without), and the dashboard running on them;
+    ``options`` go to :class:`DerivDashboard`."""
     link = None
-    async with DerivClient(
-        sim.url, on_state_change=relay, retry=retry, request_timeout=10
-    ) as market:
+    async with DerivClient(sim.url, retry=retry, request_timeout=10) as market:
         if token is not None:
             link = AccountLink(sim.url, token, retry=retry, request_timeout=10)
             await link.open()
         try:
-            app = DerivDashboard(market, symbols, relay=relay, account=link, **options)
+            app = DerivDashboard(market, symbols, account=link, **options)
             messages: list[Message] = []
             async with app.run_test(size=size, message_hook=messages.append) as pilot:
                 yield Harness(app, pilot, market, link, sim, messages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from derivkit.core import DerivClient, RetryPolicy
-from derivkit.tui import DerivDashboard, StateRelay
+from derivkit.tui import DerivDashboard
 from derivkit.tui.messages import ConnectionStateChanged
 from derivkit.tui.widgets.quote_table import QuoteTable
 from derivkit.tui.widgets.status_bar import StatusBar
@@ -41,10 +41,9 @@ async def test_a_dropped_connection_shows_reconnecting_then_connected(sim):
 
 async def test_quitting_forgets_every_stream_and_leaves_no_task_behind(sim):
     symbols = ["R_100", "R_50", "stpRNG"]
-    relay = StateRelay()
-    async with DerivClient(sim.url, token=DEMO_TOKEN, on_state_change=relay) as client:
+    async with DerivClient(sim.url, token=DEMO_TOKEN) as client:
         before = asyncio.all_tasks()
-        app = DerivDashboard(client, symbols, relay=relay)
+        app = DerivDashboard(client, symbols)
         async with app.run_test(size=SIZE) as pilot:
             table = app.main_screen.query_one(QuoteTable)
             await wait_for(

@@ -10,7 +10,7 @@ import asyncio
 from textual.worker import WorkerState
 
 from derivkit.core import ContractSpec, DerivClient, RetryPolicy
-from derivkit.tui import AccountLink, DerivDashboard, StateRelay
+from derivkit.tui import AccountLink, DerivDashboard
 from derivkit.tui.messages import ContractBought, PortfolioLoaded, PositionUpdated
 from derivkit.tui.positions import ContractUpdate, Positions
 from derivkit.tui.widgets.positions_table import EMPTY, PositionsPanel, amount, signed_money
@@ -125,17 +125,16 @@ async def test_without_a_token_there_is_no_positions_panel(sim):
 
 
 async def test_quitting_forgets_the_contract_streams(sim):
-    relay = StateRelay()
     async with (
         DerivClient(sim.url, token=DEMO_TOKEN) as other,
-        DerivClient(sim.url, on_state_change=relay) as market,
+        DerivClient(sim.url) as market,
     ):
         for _ in range(2):
             await other.buy(LONG, price=LONG.amount)
         link = AccountLink(sim.url, DEMO_TOKEN)
         client = await link.open()
         before = asyncio.all_tasks()
-        app = DerivDashboard(market, ["R_100"], relay=relay, account=link)
+        app = DerivDashboard(market, ["R_100"], account=link)
         async with app.run_test(size=SIZE) as pilot:
             table = app.main_screen.query_one(PositionsPanel).table
             await wait_for(pilot, lambda: len(table.contract_ids()) == 2, "both contracts shown")

@@ -70,7 +70,6 @@ from derivkit.tui.messages import (
     UpdateFinished,
 )
 from derivkit.tui.positions import Position, Positions
-from derivkit.tui.relay import StateRelay
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.symbol_picker import SymbolPicker
 from derivkit.tui.screens.ticket import Account, TradeTicket
@@ -203,7 +202,6 @@ class WatchlistScreen(Screen[None]):
         self,
         client: DerivClient,
         symbols: Iterable[str],
-        relay: StateRelay | None = None,
         *,
         account: AccountLink | None = None,
         real_money: bool = False,
@@ -212,14 +210,13 @@ class WatchlistScreen(Screen[None]):
         status_interval: float | None = 5.0,
         on_state_saved: Callable[[DashboardState], object] | None = None,
     ) -> None:
-        """``client`` (market data) is connected already; ``relay`` (if the client was built
-        with it as its ``on_state_change``) reports its connection changes, else the state is
-        sampled each repaint. ``account``'s client, if any, is connected already.
+        """``client`` (market data) is connected already; its connection changes reach the
+        screen through a state listener added on mount (removed on unmount). ``account``'s
+        client, if any, is connected already.
         ``status_interval`` is the seconds between pings (None: no pings, as in snapshots).
         ``on_state_saved`` gets the watchlist, timeframe and digit window after each change."""
         super().__init__()
         self._client = client
-        self._relay = relay
         self._link = account
         self._real_money = real_money
         self._watchlist = Watchlist(tuple(symbols))
@@ -300,22 +297,24 @@ class WatchlistScreen(Screen[None]):
                 exit_on_error=False,
             )
         self._show_account()
-        if self._relay is not None:
-            self._relay.attach(self)
+        self._client.add_state_listener(self._post_connection_state)
         if self._link is not None:
             self._link.attach(self)
-        self._connection = self._client.state  # from here on, the relay reports changes
+        self._connection = self._client.state  # from here on, the listener reports changes
         self.set_interval(REPAINT_INTERVAL, self._repaint)
         self._fit(self.app.size.width)
         self._repaint()
         self._show_selected()
 
     async def on_unmount(self) -> None:
-        if self._relay is not None:
-            self._relay.detach(self)
+        self._client.remove_state_listener(self._post_connection_state)
         if self._link is not None:
             self._link.detach(self)
         await self.stop_streams()
+
+    def _post_connection_state(self, state: str) -> None:
+        """The client's state listener: called on the client's loop, which is the app's."""
+        self.post_message(ConnectionStateChanged(state))
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width)
@@ -1282,9 +1281,6 @@ class WatchlistScreen(Screen[None]):
     def _repaint(self) -> None:
         """Write what changed since the last repaint: table cells, the detail, the chart and
         digits, the contracts, the status."""
-        if self._relay is None and self._client.state != self._connection:
-            self._connection = self._client.state
-            self._status_changed = True
         server_now = self._server_now()
         if server_now != self._shown_epoch:
             self._shown_epoch = server_now

@@ -1,0 +1,280 @@
+"""PicowsTransport: the socket on picows, a WebSocket client written in Cython.
+
+picows calls back on every frame instead of handing frames to an awaiting reader, so this
+transport pushes: :meth:`PicowsTransport.run` gives each frame's payload to the client's router
+in the event loop's own callback, with no task switch and no copy (the router decodes the
+payload while picows still holds it). ``recv`` also works, for code that pulls.
+
+Fairness: picows parses a whole read (hundreds of frames in a burst) in one callback. Routing
+them all at once would starve the tasks that read the streams (whose bounded buffers then drop
+ticks) and every caller awaiting a reply; so at most :data:`BURST` frames are routed per event
+loop iteration, the rest wait in order (copied) while reading is paused, and are routed
+:data:`BURST` at a time in the next iterations. websockets' bounded queue does the same.
+
+What it does not do: permessage-deflate (Deriv serves uncompressed frames to clients that do not
+ask for it); fragmented messages are reassembled here. Every picows and OS error is mapped to
+derivkit's tree as in :mod:`derivkit.core.transport` (HTTP 4xx refusals are fatal).
+
+Concurrency: picows callbacks and the client run on one event loop. ``send`` waits while the
+socket's write buffer is full (picows' flow control), so a stalled peer backs the sender up
+instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from typing import Any, NoReturn
+
+from picows import (
+    WSCloseCode,
+    WSError,
+    WSFrame,
+    WSInvalidStatusError,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    ws_connect,
+)
+
+from derivkit.core.exceptions import ConnectionLost, UsageError
+from derivkit.core.transport import CLOSE_TIMEOUT, MAX_FRAME, FrameSink, Transport, refusal
+
+__all__ = ["PicowsTransport"]
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CONTINUATION = WSMsgType.CONTINUATION
+_CLOSE = WSMsgType.CLOSE
+
+#: Frames routed per event loop iteration before the rest wait for the next one.
+BURST = 128
+
+
+class _Listener(WSListener):
+    """Receives picows' callbacks for one connection."""
+
+    def __init__(self) -> None:
+        self.sink: FrameSink | None = None
+        self.frames: deque[bytes] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self._loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        #: Mirrors of ``not writable.is_set()`` and ``closed.done()`` for the send fast path.
+        self.paused = False
+        self.disconnected = False
+        self.fragments: list[bytes] | None = None
+        #: Frames routed in this loop iteration; frames beyond BURST wait in ``backlog``.
+        self.routed = 0
+        self.backlog: deque[bytes] = deque()
+        self.transport: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is _TEXT or kind is _BINARY:
+            if frame.fin:
+                sink = self.sink
+                if sink is None:
+                    self._queue(frame.get_payload_as_bytes())
+                elif self.backlog or self.routed >= BURST:
+                    self._defer(frame.get_payload_as_bytes())
+                else:
+                    self.routed += 1
+                    sink(frame.get_payload_as_memoryview())  # decoded at once: no copy needed
+                if frame.last_in_buffer and not self.backlog:
+                    self.routed = 0
+            else:
+                self.fragments = [frame.get_payload_as_bytes()]
+        elif kind is _CONTINUATION:
+            if self.fragments is None:
+                return  # a continuation of nothing: ignore it
+            self.fragments.append(frame.get_payload_as_bytes())
+            if frame.fin:
+                data, self.fragments = b"".join(self.fragments), None
+                if self.sink is None:
+                    self._queue(data)
+                elif self.backlog:
+                    self._defer(data)
+                else:
+                    self.sink(data)
+        elif kind is _CLOSE:
+            if not transport.is_close_frame_sent:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
+            transport.disconnect()
+        # PING is answered by picows itself; PONG needs nothing.
+
+    def _defer(self, data: bytes) -> None:
+        """Keep a frame for a later iteration; stop reading until the backlog is routed."""
+        if not self.backlog:
+            if self.transport is not None:
+                self.transport.underlying_transport.pause_reading()
+            self._loop.call_soon(self._drain)
+        self.backlog.append(data)
+
+    def _drain(self) -> None:
+        backlog, sink = self.backlog, self.sink
+        for _ in range(min(BURST, len(backlog))):
+            if sink is None:
+                self._queue(backlog.popleft())
+            else:
+                sink(backlog.popleft())
+        if backlog:
+            self._loop.call_soon(self._drain)
+            return
+        self.routed = 0
+        transport = self.transport
+        if transport is not None and not transport.is_disconnected:
+            transport.underlying_transport.resume_reading()
+
+    def flush(self) -> None:
+        """Route every frame still waiting (the connection ends: nothing more will come)."""
+        while self.backlog:
+            frame = self.backlog.popleft()
+            if self.sink is None:
+                self._queue(frame)
+            else:
+                self.sink(frame)
+
+    def _queue(self, data: bytes) -> None:
+        self.frames.append(data)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.disconnected = True
+        self.flush()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        self.writable.set()  # wake a blocked sender: it sees the connection gone
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self.writable.set()
+
+
+class PicowsTransport:
+    """A :class:`~derivkit.core.transport.Transport` on picows; pass the class itself as
+    ``DerivClient(transport=PicowsTransport)``."""
+
+    def __init__(self, transport: WSTransport, listener: _Listener) -> None:
+        self._ws = transport
+        self._listener = listener
+
+    @classmethod
+    async def open(cls, url: str, *, open_timeout: float = 10.0) -> Transport:
+        if not url.startswith(("ws://", "wss://")):
+            raise UsageError(f"endpoint must be a ws:// or wss:// URL, got {url!r}")
+        try:
+            async with asyncio.timeout(open_timeout):
+                transport, listener = await ws_connect(
+                    _Listener,
+                    url,
+                    websocket_handshake_timeout=open_timeout,
+                    max_frame_size=MAX_FRAME,
+                    enable_auto_pong=True,
+                )
+        except WSInvalidStatusError as exc:
+            status = int(exc.response.status) if exc.response is not None else 400
+            body = (exc.response.body if exc.response is not None else None) or exc.raw_body
+            detail = " ".join((body or b"")[:200].decode("utf-8", "replace").split())
+            raise refusal(status, detail) from exc
+        except (WSError, OSError, TimeoutError) as exc:
+            raise ConnectionLost(f"cannot connect: {exc}") from exc
+        except ValueError as exc:  # picows' URL parser
+            raise UsageError(f"invalid endpoint URL ({exc})") from exc
+        if not isinstance(listener, _Listener) or transport.is_disconnected:
+            # The peer hung up right after the handshake (picows then has no listener).
+            if transport is not None:
+                transport.disconnect(graceful=False)
+            raise ConnectionLost("cannot connect: the connection closed during the handshake")
+        return cls(transport, listener)
+
+    async def send(self, data: bytes) -> None:
+        listener = self._listener
+        if not listener.writable.is_set():
+            await listener.writable.wait()
+        if listener.closed.done():
+            raise ConnectionLost("connection closed while trying to send")
+        self._ws.send(_TEXT, data)
+
+    def send_nowait(self, data: bytes) -> bool:
+        """Send at once when the socket takes it (no coroutine: the call path's fast lane);
+        False when the write buffer is full and :meth:`send` must wait."""
+        listener = self._listener
+        if listener.paused:
+            return False
+        if listener.disconnected:
+            raise ConnectionLost("connection closed while trying to send")
+        self._ws.send(_TEXT, data)
+        return True
+
+    async def recv(self) -> bytes:
+        listener = self._listener
+        frames = listener.frames
+        while not frames:
+            if listener.closed.done():
+                raise ConnectionLost("connection closed while trying to receive")
+            listener.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await listener.waiter
+            finally:
+                listener.waiter = None
+        return frames.popleft()
+
+    async def run(self, on_frame: FrameSink) -> NoReturn:
+        """Hand every frame to ``on_frame`` as it arrives (frames already queued first), until
+        the connection ends; then raise :class:`ConnectionLost`."""
+        listener = self._listener
+        while listener.frames:
+            on_frame(listener.frames.popleft())
+        listener.sink = on_frame
+        try:
+            await asyncio.shield(listener.closed)
+        finally:
+            listener.sink = None
+        raise ConnectionLost("connection closed while trying to receive")
+
+    async def close(self, on_frame: FrameSink | None = None) -> None:
+        """Send a close frame and wait for the peer's, at most :data:`CLOSE_TIMEOUT`; frames
+        arriving meanwhile go to ``on_frame``. Then the socket is dropped."""
+        listener = self._listener
+        listener.sink = on_frame if on_frame is not None else _discard
+        while listener.frames:
+            listener.sink(listener.frames.popleft())
+        listener.flush()
+        if not listener.closed.done():
+            try:
+                if not self._ws.is_close_frame_sent:
+                    self._ws.send_close(WSCloseCode.OK)
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await asyncio.shield(listener.closed)
+            except (TimeoutError, OSError, WSError):
+                pass
+        self.abort()
+
+    def abort(self) -> None:
+        self._ws.disconnect(graceful=False)
+
+    def __repr__(self) -> str:
+        peer: Any = None
+        with contextlib.suppress(Exception):
+            peer = self._ws.underlying_transport.get_extra_info("peername")
+        return f"<PicowsTransport {peer!r}>"
+
+
+def _discard(frame: Any) -> None:
+    return None
