@@ -399,6 +399,7 @@ async def test_at_80x24_a_multiplier_and_an_accumulator_show_their_own_columns(s
     async with dashboard(sim, ["R_100", "R_50"], size=(80, 24)) as ui:
         multiplier = MultiplierSpec("MULTUP", "R_100", 10, 100, take_profit=5, stop_loss=3)
         mult = (await ui.client.buy(multiplier, price=10)).contract_id
+        sim.faults.pause_symbol("R_50")  # no entry tick: it cannot be knocked out; it holds still
         accu = (await ui.client.buy(AccumulatorSpec("R_50", 10, 0.01), price=10)).contract_id
         await ui.wait_for(
             lambda: (
@@ -406,6 +407,14 @@ async def test_at_80x24_a_multiplier_and_an_accumulator_show_their_own_columns(s
                 and "/" in (cell(ui, accu, "ticks") or "")
             ),
             "the accumulator's barrier and ticks",
+        )
+        reply = await ui.client.request({"proposal_open_contract": 1, "contract_id": accu})
+        state = reply["proposal_open_contract"]
+        distance = f"±{state['barrier_spot_distance']}"
+        ticks = f"{state['tick_passed']}/{state['tick_count']}"
+        await ui.wait_for(
+            lambda: (cell(ui, accu, "barrier"), cell(ui, accu, "ticks")) == (distance, ticks),
+            f"the server's barrier distance {distance} and ticks {ticks}",
         )
         assert (cell(ui, mult, "take_profit"), cell(ui, mult, "stop_loss")) == ("5.00", "3.00")
         assert cell(ui, accu, "take_profit") == "-"
