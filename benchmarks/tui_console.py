@@ -10,7 +10,8 @@ the second. After a warm-up it presses down/up alternately (each moves the selec
 chart and digits follow) and times each press until the price panel is handed the new symbol
 (painted within the next frame; the probe wraps ``PricePanel.show`` and waits on an event, so it
 costs the measured process nothing while it waits); CPU is the dashboard process's own over the
-window. Variants:
+window. The dashboard reads an empty strategies registry, as the CLI's does (where the build has
+the strategies panel). Variants:
 
 * ``tick chart``: the tick chart, digit panel hidden (``v``);
 * ``digits + 1m candles``: the digit panel open and the chart on 1-minute candles (``g``).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import inspect
 import json
 import os
 import statistics
@@ -98,7 +100,12 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
         DerivClient(url, request_timeout=30) as market,
         DerivClient(flood_url, request_timeout=30) as flood,
     ):
-        app = DerivDashboard(market, CLONES, status_interval=None)
+        options: dict[str, object] = {}
+        if "runs" in inspect.signature(DerivDashboard).parameters:  # as the CLI: its panel too
+            from derivkit.strategy.registry import RunRegistry
+
+            options["runs"] = RunRegistry(Path(tempfile.mkdtemp(prefix="tui-console-runs-")))
+        app = DerivDashboard(market, CLONES, status_interval=None, **options)  # type: ignore[arg-type]
         async with app.run_test(size=(160, 50)) as pilot:
             screen = app.main_screen
             screen._client = flood  # noqa: SLF001  the flooding symbol streams from the fast sim

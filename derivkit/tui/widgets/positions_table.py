@@ -210,6 +210,7 @@ class PositionsPanel(Vertical):
         self._room = 200
         self._counts = ""
         self._hint = ""
+        self._empty = LOADING
 
     def compose(self) -> ComposeResult:
         yield Label(Content(LOADING).stylize("dim"), id="positions-empty")
@@ -266,6 +267,9 @@ class PositionsPanel(Vertical):
         self._subtitle()
         empty = table.row_count == 0
         label = self.query_one("#positions-empty", Label)
-        label.update(Content(EMPTY if loaded else LOADING).stylize("dim"))
+        text = EMPTY if loaded else LOADING
+        if text != self._empty:  # an update lays the screen out again: only on a change
+            self._empty = text
+            label.update(Content(text).stylize("dim"))
         label.display = empty
         table.display = not empty
