@@ -197,6 +197,14 @@ def run_variant(
     return result
 
 
+def verdict(row: dict) -> str:
+    """Whether ``row`` meets both targets (CPU <= 30 % of one core, p99 < 100 ms)."""
+    cpu_ok, p99_ok = row["cpu_pct"] <= 30.0, row["p99_ms"] < 100.0
+    if cpu_ok and p99_ok:
+        return "pass"
+    return "fail (" + ", ".join(n for n, ok in (("CPU", cpu_ok), ("p99", p99_ok)) if not ok) + ")"
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run of median CPU (the lower middle one of an even count), with the CPU range."""
     ordered = sorted(runs, key=lambda run: run["cpu_pct"])
@@ -233,8 +241,8 @@ def report(
         "Targets: p99 < 100 ms, CPU <= 30 % of one core.",
         "",
         "| variant | build | ticks/s delivered | CPU % of one core | CPU vs baseline "
-        "| CPU µs per tick | p50 ms | p99 ms | max ms | load avg (start-end) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| CPU µs per tick | p50 ms | p99 ms | max ms | load avg (start-end) | targets |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     rows = {key: median_run(runs) for key, runs in results.items()}
     for (name, build), row in rows.items():
@@ -247,7 +255,8 @@ def report(
         lines.append(
             f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {cpu} | {ratio} | "
             f"{row['cpu_us_per_tick']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
-            f"{row['max_ms']:.1f} | {row['load'][0]:.2f}-{row['load'][1]:.2f} |"
+            f"{row['max_ms']:.1f} | {row['load'][0]:.2f}-{row['load'][1]:.2f} | "
+            f"{verdict(row)} |"
         )
     return "\n".join(lines)
 
