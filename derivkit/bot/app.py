@@ -2,8 +2,10 @@
 
 PTB's ``run_polling()`` owns the event loop, so derivkit drives the lifecycle by hand
 (:func:`running_bot`): initialize, attach the services (:func:`attach_core`), start polling
-(dropping updates queued while the bot was down), start, and on exit the reverse.
-``post_init``/``post_shutdown`` never run on this path.
+(dropping updates queued while the bot was down) or, with ``settings.webhook``, PTB's webhook
+server (``setWebhook`` with the secret token, which the server checks on every request; queued
+updates are kept, since other instances of a fleet may still be serving), start, and on exit
+the reverse. ``post_init``/``post_shutdown`` never run on this path.
 
 Updates run concurrently across users and in order per user
 (:class:`~derivkit.bot.updates.PerUserUpdateProcessor`). Everything runs on the caller's event
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
@@ -73,6 +76,7 @@ __all__ = [
 logger = logging.getLogger("derivkit.bot")
 
 DEFAULT_ORDER_TTL = 30.0
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 #: HTTP connections to the Bot API (and, without Telegram's pacing, calls in flight): the HTTP
 #: client scans its whole pool for every request, so a small pool is the fast one. A local Bot
 #: API server answers in a millisecond; Telegram's, paced to 30 messages a second, in ~100 ms.
@@ -299,12 +303,25 @@ async def running_bot(
             keep_warm=keep_warm,
             request_timeout=request_timeout,
         )
-        await updater.start_polling(
-            timeout=int(poll_timeout),
-            poll_interval=0,
-            drop_pending_updates=True,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-        )
+        if settings.webhook:
+            host, port = settings.listen_address()
+            await updater.start_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(settings.webhook).path,
+                webhook_url=settings.webhook,
+                secret_token=settings.secret_token(),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,  # a fleet's other instances may be serving them
+                bootstrap_retries=3,
+            )
+        else:
+            await updater.start_polling(
+                timeout=int(poll_timeout),
+                poll_interval=0,
+                drop_pending_updates=True,
+                allowed_updates=ALLOWED_UPDATES,
+            )
         await application.start()
         yield application
     finally:
