@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from sqlalchemy import inspect, select
 
@@ -22,6 +24,17 @@ from derivkit.storage.crypto import KEY_FILE
 from derivkit.storage.schema import metadata, users
 
 TOKEN = "a1B2c3D4e5F6g7H"
+
+
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", "derivkit.storage:migrations")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = _head_revision()
 ACCOUNT = ConnectedAccount("VRTC9000001", True, "USD", ("read", "trade"))
 
 
@@ -54,11 +67,8 @@ def every_byte(directory: Path) -> bytes:
     return b"".join(path.read_bytes() for path in directory.rglob("*") if path.is_file())
 
 
-LATEST_REVISION = "0001"
-
-
 async def test_migrations_build_exactly_the_declared_schema(store):
-    assert await store.schema_revision() == LATEST_REVISION
+    assert await store.schema_revision() == HEAD
 
     def compare(connection) -> None:
         inspector = inspect(connection)
@@ -80,7 +90,7 @@ async def test_instances_starting_at_once_migrate_once(postgres_url, tmp_path):
     opened = await asyncio.gather(*(Storage.open(postgres_url, cipher) for _ in range(3)))
     try:
         for storage in opened:
-            assert await storage.schema_revision() == LATEST_REVISION
+            assert await storage.schema_revision() == HEAD
         users_made = await asyncio.gather(*(s.ensure_user(42) for s in opened * 3))
         assert {user.telegram_id for user in users_made} == {42}
     finally:
@@ -178,7 +188,7 @@ async def test_everything_survives_a_reopen(database_url, tmp_path):
         assert (await second.notification_levels(5))["settlement"] == "silent"
         assert [a.symbol for a in await second.active_alerts()] == ["R_50"]
         assert [e.contract_id for e in await second.journal_to_follow()] == [1]
-        assert await second.schema_revision() == LATEST_REVISION
+        assert await second.schema_revision() == HEAD
 
 
 async def test_notification_levels_are_checked(store):
