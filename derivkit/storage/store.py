@@ -387,14 +387,39 @@ class Storage:
 
     async def alert_fired(
         self, alert_id: int, at: float, *, active: bool, reference: float | None = None
-    ) -> None:
+    ) -> bool:
         """Record a firing: a one-shot alert ends (``active=False``); a repeating one notes the
-        time (and a "move" alert its new reference price)."""
+        time (and a "move" alert its new reference price). One conditional ``UPDATE``: False
+        when the alert is no longer active (fired or deleted meanwhile, by any instance), so
+        whoever gets True is the one who tells the user."""
         values: dict[str, Any] = {"last_fired_at": at, "active": active}
         if reference is not None:
             values["reference"] = reference
         async with self._engine.begin() as connection:
-            await connection.execute(update(alerts).where(alerts.c.id == alert_id).values(values))
+            result = await connection.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id, alerts.c.active.is_(True))
+                .values(values)
+            )
+        return bool(result.rowcount)
+
+    async def alert_symbols(self) -> set[str]:
+        """The symbols with at least one active alert."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(alerts.c.symbol).where(alerts.c.active.is_(True)).distinct()
+            )
+            return {str(row[0]) for row in rows}
+
+    async def symbol_alerts(self, symbols: Iterable[str]) -> list[AlertRecord]:
+        """The active alerts on ``symbols``."""
+        query = (
+            select(alerts)
+            .where(alerts.c.active.is_(True), alerts.c.symbol.in_(list(symbols)))
+            .order_by(alerts.c.id)
+        )
+        async with self._engine.connect() as connection:
+            return [_alert(row) for row in await connection.execute(query)]
 
     # -- the trade journal ---------------------------------------------------------------
 
@@ -546,6 +571,22 @@ class Storage:
             query = query.where(journal.c.origin == origin)
         async with self._engine.connect() as connection:
             return [_entry(row) for row in await connection.execute(query.order_by(journal.c.id))]
+
+    async def users_to_follow(self) -> set[int]:
+        """The users whose journal has an unfinished story (see :meth:`journal_to_follow`)."""
+        query = (
+            select(journal.c.telegram_id)
+            .where(
+                journal.c.telegram_id.is_not(None),
+                or_(
+                    journal.c.status.in_(["sending", "unknown", "bought"]),
+                    (journal.c.status == "settled") & journal.c.notified.is_(False),
+                ),
+            )
+            .distinct()
+        )
+        async with self._engine.connect() as connection:
+            return {int(row[0]) for row in await connection.execute(query)}
 
     async def _update_entry(self, entry_id: int, **values: Any) -> None:
         async with self._engine.begin() as connection:
