@@ -1,13 +1,19 @@
 """Server-side pending orders: what a Confirm button stands for.
 
 A Confirm/Cancel button carries only an opaque single-use nonce; the order itself (who may
-confirm it, what it buys or sells, at what price) stays here. :meth:`PendingOrders.take` removes
+confirm it, what it buys or sells, at what price) stays here. :meth:`PendingOrders.claim` removes
 the order before anything is sent to Deriv, so a double tap, a forged nonce, another user's tap or
 a tap after expiry can never trade. Not thread-safe; use from the event loop only.
+
+In a fleet (``store``: a :class:`~derivkit.storage.fleet.FleetStore`) the orders also live in
+PostgreSQL, written when the update that made them ends (:meth:`export`) and read back when the
+user's next update starts, on any instance (:meth:`load`); :meth:`claim` then consumes the row
+with one ``DELETE ... RETURNING``, so the same tap handed to two instances trades once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -47,10 +53,17 @@ class PendingOrder:
 class PendingOrders:
     """Pending orders keyed by nonce, each valid once, for ``ttl`` seconds."""
 
-    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        store: Any = None,
+    ) -> None:
         self.ttl = ttl
         self._clock = clock
         self._orders: dict[str, PendingOrder] = {}
+        self.store = store  # a FleetStore: the orders are shared by a fleet
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -109,3 +122,84 @@ class PendingOrders:
     def expire(self, nonce: str) -> PendingOrder | None:
         """Remove and return the order if it is still pending (its time ran out)."""
         return self._orders.pop(nonce, None)
+
+    # -- consuming, in one process or in a fleet -----------------------------------------------
+
+    async def claim(self, nonce: str, user_id: int) -> PendingOrder | None:
+        """:meth:`take`, and in a fleet consume the stored order too: None unless this call
+        is the one that consumed it (whichever instance tried at the same time)."""
+        order = self.take(nonce, user_id)
+        if order is None or self.store is None:
+            return order
+        if await self.store.claim_order(nonce, user_id) is None:
+            return None
+        return order
+
+    async def expire_now(self, nonce: str) -> PendingOrder | None:
+        """:meth:`expire`, and in a fleet only if the stored order was still there."""
+        order = self.expire(nonce)
+        if order is None or self.store is None:
+            return order
+        return order if await self.store.drop_order(nonce) is not None else None
+
+    # -- a fleet's copy ----------------------------------------------------------------------
+
+    def export(self, user_id: int, wall: Callable[[], float] = time.time) -> dict[str, Any]:
+        """The user's pending orders as JSON: ``nonce -> (expires_at epoch, order)``."""
+        offset = wall() - self._clock()
+        return {
+            nonce: (order.expires_at + offset, _order_json(order))
+            for nonce, order in self._orders.items()
+            if order.user_id == user_id
+        }
+
+    def load(
+        self,
+        user_id: int,
+        stored: dict[str, Any],
+        cards: Callable[[str], Any],
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """Replace the user's orders with the stored ones (``cards``: card id -> Card)."""
+        for nonce in [n for n, order in self._orders.items() if order.user_id == user_id]:
+            del self._orders[nonce]
+        offset = self._clock() - wall()
+        for nonce, (expires_at, body) in stored.items():
+            order = _order_from_json(body, cards)
+            order.expires_at = expires_at + offset
+            self._orders[nonce] = order
+
+
+def _order_json(order: PendingOrder) -> dict[str, Any]:
+    """Every field as JSON (the spec and the quote by their data, the card by its id)."""
+    body: dict[str, Any] = {}
+    for item in dataclasses.fields(order):
+        value = getattr(order, item.name)
+        if item.name == "expires_at":
+            continue
+        if item.name == "card":
+            value = None if value is None else value.id
+        elif isinstance(value, ContractSpec):
+            value = {"spec": dataclasses.asdict(value)}
+        elif isinstance(value, Proposal):
+            value = {"proposal": dict(value.raw) or _proposal_fields(value)}
+        body[item.name] = value
+    return body
+
+
+def _proposal_fields(proposal: Proposal) -> dict[str, Any]:
+    names = ("id", "ask_price", "payout", "spot", "spot_time", "longcode", "date_expiry")
+    return {name: getattr(proposal, name) for name in names}
+
+
+def _order_from_json(body: dict[str, Any], cards: Callable[[str], Any]) -> PendingOrder:
+    values: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "card":
+            value = None if value is None else cards(value)
+        elif name == "spec" and isinstance(value, dict):
+            value = ContractSpec(**value["spec"])
+        elif name == "proposal" and isinstance(value, dict):
+            value = Proposal.from_dict(value["proposal"])
+        values[name] = value
+    return PendingOrder(expires_at=0.0, **values)

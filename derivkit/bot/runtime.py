@@ -55,6 +55,8 @@ class BotRuntime:
     awaiting_token: dict[int, float] = field(default_factory=dict)
     #: PTB's JobQueue (order expiry), when the application has one.
     job_queue: Any = None
+    #: A fleet's coordination (derivkit.bot.fleet.Fleet) when instances share PostgreSQL.
+    fleet: Any = None
     _users: dict[int, UserRecord] = field(default_factory=dict)
 
     async def user(self, user_id: int) -> UserRecord:
@@ -64,6 +66,11 @@ class BotRuntime:
             found = await self.storage.ensure_user(user_id)
             self._users[user_id] = found
         return found
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop what is cached of the user (another instance may have changed it)."""
+        self._users.pop(user_id, None)
+        self.delivery.forget_levels(user_id)
 
     def remember(self, record: UserRecord) -> UserRecord:
         """Keep a record just written to the storage."""

@@ -11,6 +11,12 @@ Every settlement of a followed contract is journaled and told to the user who bo
 a contract bought elsewhere, to the account's user) exactly once per process; a settlement the
 bot did not get to tell before it stopped is told after the restart (:meth:`TradeDesk.resume`).
 
+In a fleet (``fleet`` set) the settlement watch of each user is a leased duty
+(``account:USER``): only the lease holder announces a settlement, resolves an unknown outcome
+or tells an untold settlement; an instance that sees a settlement while nobody holds the lease
+takes it first. The journal's ``notified`` flag and the takeover's :meth:`TradeDesk.resume`
+make the new holder finish what a dead one left.
+
 Use from the bot's event loop; background work runs in tasks that :meth:`close` cancels.
 """
 
@@ -79,6 +85,11 @@ class TradeDesk:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: set[int] = set()
         self._resolving: set[int] = set()
+        self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
+
+    async def _owns(self, user_id: int) -> bool:
+        """Whether this instance does the account's duties (always, outside a fleet)."""
+        return self.fleet is None or await self.fleet.own_account(user_id)
 
     # -- buying and selling ---------------------------------------------------------------
 
@@ -121,7 +132,8 @@ class TradeDesk:
             receipt = await session.client.buy(spec, price=max_price)
         except (OutcomeUnknown, RequestTimeout) as error:
             await self.storage.journal_unknown(entry.id, type(error).__name__)
-            self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            if await self._owns(user_id):  # else the account's lease holder resolves it
+                self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
             return UNKNOWN_OUTCOME
         except ConnectionLost as error:  # not sent at all: no connection
             await self.storage.journal_failed(entry.id, str(error))
@@ -245,6 +257,10 @@ class TradeDesk:
     async def settled(self, session: AccountSession, contract: OpenContract) -> None:
         """A followed contract was sold or expired: journal it and tell its user once."""
         contract_id = contract.contract_id
+        if contract_id in self._announced:
+            return
+        if not await self._owns(session.key):
+            return  # the account's lease holder announces it
         if contract_id in self._announced:
             return
         self._announced.add(contract_id)

@@ -2,8 +2,9 @@
 Cancel buttons.
 
 A trade command only quotes and records a :class:`~derivkit.bot.orders.PendingOrder`; its card's
-buttons stand for that order on the server (:mod:`derivkit.bot.buttons`). Confirm takes the order
-(once, by its owner, before it expires), retires the card, and sends the trade exactly once
+buttons stand for that order on the server (:mod:`derivkit.bot.buttons`). Confirm claims the order
+(once, by its owner, before it expires; atomically in the database when a fleet shares it),
+retires the card, and sends the trade exactly once
 through the :class:`~derivkit.bot.trades.TradeDesk`, bounded by the quoted price. The result
 replaces the card (re-tried; sent as a new message if the card cannot be edited). Trade commands
 typed while the bot was away are refused.
@@ -275,8 +276,8 @@ async def confirm_order(
         await tap.answer(f"One trade every {rt.limits.trade_gap:g} s; tap again in a moment.")
         return
     session = await rt.session(user_id)
-    order = rt.orders.take(nonce, user_id)
-    if order is None:  # expired while the session opened
+    order = await rt.orders.claim(nonce, user_id)  # atomic: in a fleet too, one tap trades once
+    if order is None:  # expired while the session opened, or consumed by another instance
         await tap.answer("This confirmation is no longer valid.", alert=True)
         return
     rt.buttons.retire(button.card)
@@ -320,7 +321,7 @@ async def cancel_order(
 ) -> None:
     rt = runtime(context)
     (nonce,) = button.args
-    order = rt.orders.take(nonce, button.card.user_id)
+    order = await rt.orders.claim(nonce, button.card.user_id)
     rt.buttons.retire(button.card)
     if order is None:
         await tap.answer("This confirmation is no longer valid.", alert=True)
@@ -337,7 +338,7 @@ async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
     if job is None or not isinstance(job.data, str):
         return
     rt = runtime(context)
-    order = rt.orders.expire(job.data)
+    order = await rt.orders.expire_now(job.data)
     if order is None or order.message_id is None:
         return
     if order.card is not None:
