@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
@@ -251,3 +252,25 @@ def test_every_call_the_dispatcher_knows_has_a_scope_entry():
         assert needs_auth is rule.required, call
         assert set(rule.scopes) <= set(SCOPES), call
         assert rule.required or not rule.scopes, call  # scopes only on calls needing a login
+
+
+async def test_the_new_api_sockets_hold_the_account_to_its_token_scopes():
+    """The same table applies on the new API's trading socket (the OTP's account and its token)."""
+    async with Simulator(seed=3, new_api=True, scopes=["read"]) as sim:
+        account = sim.accounts[sim.token]
+        path = f"/trading/v1/options/accounts/{account.loginid}/otp"
+        auth = {"Authorization": f"Bearer {sim.token}", "Deriv-App-ID": "1089"}
+        async with httpx.AsyncClient() as http:
+            url = (await http.post(sim.rest_url + path, headers=auth)).json()["data"]["url"]
+        async with connect(url) as ws:
+            client = Client(ws)
+            await client.ok({"balance": 1})
+            params = {k: v for k, v in RISE.items() if k != "symbol"}
+            request = {
+                "buy": "1",
+                "price": 100,
+                "parameters": {**params, "underlying_symbol": "R_100"},
+                "req_id": 8,
+            }
+            assert_denied(await client.call(request), request, "buy", "trade")
+        assert len(account.contracts) == 0
