@@ -197,6 +197,7 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
                     speed=20,
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
+                    scopes=("read", "trade"),  # what /connect asks for: the bot never needs more
                     rate_limits=RateLimits.unlimited(),
                 )
             )
