@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from derivkit.formatting import PRODUCT_TYPES, money, parse_duration, utc
 
 if TYPE_CHECKING:
-    from derivkit.core import AnySpec, OpenContract, Order, Proposal
+    from derivkit.core import AnySpec, ContractOffer, OpenContract, Order, Proposal
 
 __all__ = [
     "OPTION_PRODUCTS",
@@ -33,6 +33,7 @@ __all__ = [
     "ending",
     "is_product",
     "net_result",
+    "offer_choices",
     "order_payload",
     "order_text",
     "product_quote",
@@ -338,6 +339,25 @@ def product_quote(spec: AnySpec, proposal: Proposal) -> ProductQuote:
     if proposal.spot is not None:
         rows.append(("Spot", f"{proposal.spot}  at {utc(proposal.spot_time)} UTC"))
     return ProductQuote(payload, head, [row for row in rows if row], proposal.longcode)
+
+
+def offer_choices(offer: ContractOffer) -> dict[str, list[str]]:
+    """The values a product's options may take on this offer (``contracts_for``), by option
+    name: ``multiplier``, ``cancellation``, ``growth_rate``, ``barrier`` (turbos),
+    ``payout_per_point``, ``strike`` (vanillas); empty for the binary options."""
+    ct = offer.contract_type
+    choices: dict[str, list[str]] = {}
+    if ct in ("MULTUP", "MULTDOWN"):
+        choices["multiplier"] = [f"{value:g}" for value in offer.multiplier_range]
+        choices["cancellation"] = list(offer.cancellation_range)
+    elif ct == "ACCU":
+        choices["growth_rate"] = [f"{value:g}" for value in offer.growth_rate_range]
+    elif ct in ("TURBOSLONG", "TURBOSSHORT"):
+        choices["barrier"] = list(offer.barrier_choices)
+        choices["payout_per_point"] = [f"{value:g}" for value in offer.payout_choices]
+    elif ct in ("VANILLALONGCALL", "VANILLALONGPUT"):
+        choices["strike"] = list(offer.barrier_choices)
+    return {name: values for name, values in choices.items() if values}
 
 
 # -- how contracts end ------------------------------------------------------------------------
