@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from derivkit.core import ContractSpec, Proposal
+from derivkit.core import AnySpec, Proposal
 
 __all__ = ["PendingOrder", "PendingOrders"]
 
-OrderKind = Literal["buy", "sell", "sellall"]
+OrderKind = Literal["buy", "sell", "sellall", "update", "cancel"]
 
 
 @dataclass
@@ -26,7 +26,8 @@ class PendingOrder:
     """A trade waiting for its owner's confirmation.
 
     ``price`` is the bound sent with the trade: the most paid for a buy (the quoted ask), the
-    least accepted for a sell (0 = at market).
+    least accepted for a sell (0 = at market). An ``update`` carries the orders to change in
+    ``changes`` (``take_profit`` / ``stop_loss``: an amount, or None to remove).
     """
 
     nonce: str
@@ -36,11 +37,13 @@ class PendingOrder:
     summary: str
     price: float
     expires_at: float
-    spec: ContractSpec | None = None
+    spec: AnySpec | None = None
     contract_id: int | None = None
     message_id: int | None = field(default=None)
     proposal: Proposal | None = None
     contract_ids: list[int] = field(default_factory=list)  # "sellall"
+    changes: dict[str, float | None] = field(default_factory=dict)  # "update"
+    contract_type: str = ""  # "update", "cancel": the contract's type
     card: Any = None  # the Confirm/Cancel buttons (derivkit.bot.buttons.Card)
 
 
@@ -63,7 +66,7 @@ class PendingOrders:
         chat_id: int,
         summary: str,
         price: float,
-        spec: ContractSpec | None = None,
+        spec: AnySpec | None = None,
         contract_id: int | None = None,
     ) -> PendingOrder:
         nonce = secrets.token_urlsafe(12)

@@ -179,11 +179,12 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
             max_sessions: int = 1000,
             connect_rate: float = 1000.0,
             no_send_limit: bool = False,
+            speed: float = 20,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
                     seed=11,
-                    speed=20,
+                    speed=speed,
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
                     rate_limits=RateLimits.unlimited(),
