@@ -262,6 +262,15 @@ async def test_product_buys_pass_the_same_caps_as_every_buy(start):
     assert len(await bot.client.portfolio()) == 1
 
 
+async def test_a_product_buy_that_could_break_the_daily_loss_limit_is_refused(start):
+    bot = await start(daily_loss=15)
+    await bought(bot, "/buy R_100 MULTDOWN 10 x10")  # 10 at stake in an open multiplier
+    refused = await bot.send("/buy R_100 ACCU 10 growth=1%")
+    assert "today's daily loss limit is 15.00 USD" in refused["text"]
+    assert "this contract: 10.00 USD" in refused["text"] and not refused["buttons"]
+    assert len(await bot.client.portfolio()) == 1
+
+
 async def test_real_money_product_trades_need_the_owners_consent(start):
     bot = await start(deriv_token=REAL_TOKEN)
     for command in ("/buy R_100 MULTUP 10 x100", "/update 1 tp=5", "/cancel 1"):
@@ -351,3 +360,22 @@ async def test_contracts_lists_the_choices_buy_takes(start):
     text = listing["text"]
     assert "x10 x20 x30 x50 x100" in text and "dc=5m|10m|15m|30m|60m" in text
     assert "growth=1%|2%|3%|4%|5%" in text and "strike=" in text and "ppp=" in text
+
+
+async def test_an_update_whose_reply_was_lost_is_checked_with_deriv(start):
+    bot = await start(request_timeout=5.0)
+    _, _, contract = await bought(bot, "/buy R_100 MULTUP 10 x100 tp=5")
+    card = await bot.send(f"/update {contract.contract_id} tp=9 sl=none")
+    bot.sim.faults.delay = 2.0
+    await bot.tap(card, "Update")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    await wait_until(lambda: contract.book.orders["take_profit"].amount == 9)  # done there...
+    bot.sim.faults.delay = 0.0
+    assert bot.sim.faults.drop_connections() >= 1  # ...and the reply lost
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert "may or may not have happened" in outcome["text"] and "re-sent" in outcome["text"]
+    checked = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert f"the update did happen for contract {contract.contract_id}" in checked["text"]
+    assert "take profit 9.00 USD" in checked["text"] and "stop loss none" in checked["text"]
+    updates = [h for h in contract.history if h["order_type"] == "take_profit"]
+    assert len(updates) == 2  # the purchase's and this one: never re-sent
