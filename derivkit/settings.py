@@ -619,6 +619,19 @@ def resolve_run_limits(
     return value
 
 
+def resolve_database_url(
+    database: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    directory: Path | None = None,
+) -> str | None:
+    """The trade journal's database URL (``--database``, ``DERIVKIT_DATABASE_URL`` or the
+    config's ``bot_database``; the bot and strategy runs share it), None for the default."""
+    flags = {} if database is None else {"database": database}
+    value: str | None = _resolve(setting("database"), _sources(flags, environ, directory))
+    return value
+
+
 @dataclass(frozen=True)
 class BotSettings:
     """What the Telegram bot may do. ``token`` (the bot's) never shows in ``repr``.

@@ -239,7 +239,7 @@ async def attach_core(
 async def _resume_users(rt: BotRuntime) -> None:
     """After a restart: open the sessions of users whose trades are not over (their contracts
     are followed again, unknown outcomes resolved, untold settlements told)."""
-    pending = {entry.telegram_id for entry in await rt.storage.journal_to_follow()}
+    pending = {entry.telegram_id for entry in await rt.storage.journal_to_follow(origin="bot")}
     for user_id in sorted(uid for uid in pending if uid is not None):
         rt.desk.spawn(_open_quietly(rt, user_id), f"resume-{user_id}")
 

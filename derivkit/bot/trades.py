@@ -424,7 +424,7 @@ class TradeDesk:
         """Pick up the journal's unfinished stories of the session's account."""
         if not session.loginid:
             return
-        for entry in await self.storage.journal_to_follow(loginid=session.loginid):
+        for entry in await self.storage.journal_to_follow(loginid=session.loginid, origin="bot"):
             if entry.status == "bought" and entry.contract_id is not None:
                 session.watchers.watch(entry.contract_id, entry.buy_price)
             elif entry.status in ("sending", "unknown"):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from derivkit.cli.app import app, examples
+from derivkit.cli.app import CsvFlag, app, examples
 from derivkit.cli.completion import complete_symbol
 from derivkit.cli.errors import EXIT_API, CommandError, describe
 from derivkit.cli.output import Column
@@ -167,10 +167,7 @@ def history_command(
         ),
     ] = None,
     chart: Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")] = False,
-    as_csv: Annotated[
-        bool,
-        typer.Option("--csv", help="CSV on stdout (raw values), as `backtest --history` reads."),
-    ] = False,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Past ticks, or candles with --granularity, as a table, a chart or CSV."""
     if granularity is not None and granularity not in GRANULARITIES:

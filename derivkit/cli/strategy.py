@@ -18,6 +18,7 @@ import typer
 from derivkit.cli.app import GLOBALS_EPILOG, app, examples
 from derivkit.cli.completion import complete_symbol
 from derivkit.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError, reported
+from derivkit.cli.journal import DatabaseOption, opened_journal
 from derivkit.cli.runner import Session, output_for, run
 from derivkit.formatting import money
 
@@ -179,8 +180,12 @@ def run_command(
     real_money: Annotated[
         bool, typer.Option("--real-money", help="Allow running on a real-money account.")
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Run a strategy on your account (or --sim) until a stop condition or Ctrl-C.
+
+    Every order is recorded in the trade journal before it is sent (`derivkit journal`,
+    `derivkit stats --by strategy`).
 
     Example: derivkit --sim run martingale -p stake=1 -p max_stake=16 -p max_runs=20
     """
@@ -196,6 +201,7 @@ def run_command(
         plan = load_plan(strategy, params)
 
     async def body(session: Session) -> None:
+        from derivkit.strategy.journal import RunJournal
         from derivkit.strategy.live import LiveRun
         from derivkit.strategy.registry import RunRecord, RunRegistry
 
@@ -215,13 +221,17 @@ def run_command(
             loginid=account.loginid if account else "",
         )
         view = _View(session, registry, record)
-        runner = LiveRun(session.api, plan, traded, on_event=view)
-        view.runner = runner
-        try:
-            with _Interrupts() as interrupts:
-                engine = await _watch(session, runner, view, interrupts)
-        finally:
-            registry.remove(record.run_id)
+        async with opened_journal(database) as storage:
+            journal = None
+            if account is not None:
+                journal = RunJournal(storage, account, run_id=record.run_id, strategy=plan.name)
+            runner = LiveRun(session.api, plan, traded, on_event=view, journal=journal)
+            view.runner = runner
+            try:
+                with _Interrupts() as interrupts:
+                    engine = await _watch(session, runner, view, interrupts)
+            finally:
+                registry.remove(record.run_id)
         _report(session, runner, engine)
         if interrupts.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)

@@ -92,6 +92,7 @@ journal = Table(
     Column("currency", String(16), nullable=False),
     Column("origin", String(16), nullable=False, server_default="bot"),  # bot | strategy ...
     Column("run_id", String(64), nullable=True),
+    Column("strategy", String(64), nullable=True),  # the strategy of a run (origin "strategy")
     Column("symbol", String(32), nullable=False),
     Column("contract_type", String(32), nullable=False),
     Column("stake", Float, nullable=False),

@@ -447,10 +447,20 @@ class Storage:
         loginid: str | None = None,
         since: float | None = None,
         statuses: Iterable[JournalStatus] | None = None,
+        origin: str | None = None,
+        strategy: str | None = None,
+        run_id: str | None = None,
         limit: int | None = None,
         newest_first: bool = True,
     ) -> list[JournalEntry]:
+        """Journal entries matching every filter given, newest first unless told otherwise."""
         query = select(journal)
+        if origin is not None:
+            query = query.where(journal.c.origin == origin)
+        if strategy is not None:
+            query = query.where(journal.c.strategy == strategy)
+        if run_id is not None:
+            query = query.where(journal.c.run_id == run_id)
         if telegram_id is not None:
             query = query.where(journal.c.telegram_id == telegram_id)
         if loginid is not None:
@@ -467,10 +477,15 @@ class Storage:
             return [_entry(row) for row in await connection.execute(query)]
 
     async def journal_to_follow(
-        self, *, loginid: str | None = None, telegram_id: int | None = None
+        self,
+        *,
+        loginid: str | None = None,
+        telegram_id: int | None = None,
+        origin: str | None = None,
     ) -> list[JournalEntry]:
         """Entries whose story is not over: sending or unknown outcomes, open contracts, and
-        settlements not yet told to the user (what a restart must pick up)."""
+        settlements not yet told to the user (what a restart must pick up); ``origin`` "bot"
+        leaves out the trades of strategy runs, which their own run follows."""
         query = select(journal).where(
             or_(
                 journal.c.status.in_(["sending", "unknown", "bought"]),
@@ -481,6 +496,8 @@ class Storage:
             query = query.where(journal.c.loginid == loginid)
         if telegram_id is not None:
             query = query.where(journal.c.telegram_id == telegram_id)
+        if origin is not None:
+            query = query.where(journal.c.origin == origin)
         async with self._engine.connect() as connection:
             return [_entry(row) for row in await connection.execute(query.order_by(journal.c.id))]
 

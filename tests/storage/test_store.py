@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect
 
@@ -22,6 +24,17 @@ from derivkit.storage.crypto import KEY_FILE
 from derivkit.storage.schema import metadata
 
 TOKEN = "a1B2c3D4e5F6g7H"
+
+
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", "derivkit.storage:migrations")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = _head_revision()
 ACCOUNT = ConnectedAccount("VRTC9000001", True, "USD", ("read", "trade"))
 
 
@@ -55,7 +68,7 @@ def every_byte(directory: Path) -> bytes:
 
 
 async def test_migrations_build_exactly_the_declared_schema(store, tmp_path):
-    assert await store.schema_revision() == "0001"
+    assert await store.schema_revision() == HEAD
     engine = create_engine(f"sqlite:///{tmp_path / 'derivkit.db'}")
     try:
         inspector = inspect(engine)
@@ -156,7 +169,7 @@ async def test_everything_survives_a_reopen(tmp_path):
         assert (await second.notification_levels(5))["settlement"] == "silent"
         assert [a.symbol for a in await second.active_alerts()] == ["R_50"]
         assert [e.contract_id for e in await second.journal_to_follow()] == [1]
-        assert await second.schema_revision() == "0001"
+        assert await second.schema_revision() == HEAD
 
 
 async def test_notification_levels_are_checked(store):
