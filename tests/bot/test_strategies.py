@@ -17,7 +17,8 @@ RUN_TOKEN = "run-token-strategy-01"
 
 
 async def spawn_run(sim_url: str, data_dir: Path, *args: str) -> asyncio.subprocess.Process:
-    """``derivkit --json run ...`` against the simulator, publishing to ``data_dir``/runs."""
+    """``derivkit --json run ...`` against the simulator, with ``data_dir`` its data dir (its
+    status file in ``runs/``, its trades in the journal there)."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
     env.update(
         DERIVKIT_DATA_DIR=str(data_dir),
@@ -50,7 +51,7 @@ async def next_event(process: asyncio.subprocess.Process, timeout: float = 20.0)
 
 async def test_strategies_lists_a_live_run_and_its_button_stops_it(start_bot, tmp_path):
     bot = await start_bot(accounts={RUN_TOKEN: READ_TRADE})
-    runs_dir = tmp_path / "machine"
+    runs_dir = bot.data_dir  # the run's status file and journal go where the bot's are
     bot.rt.runs = RunRegistry(runs_dir / "runs")
     empty = await bot.send("/strategies")
     assert "No strategy is running on this machine" in empty["text"]
@@ -83,8 +84,13 @@ async def test_strategies_lists_a_live_run_and_its_button_stops_it(start_bot, tm
         kinds = [(await next_event(process))["event"] for _ in range(2)]
         assert kinds == ["settled", "stopped"]
         assert await asyncio.wait_for(process.wait(), 10) == 0  # an orderly stop
+        settled = await bot.storage.journal_entries(run_id=record.run_id)
+        assert [e.status for e in settled] == ["settled"]
+        profit = settled[0].profit
         told = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
-        assert f"flat ({record.run_id}) has ended. Its last report: runs" in told["text"]
+        assert f"flat ({record.run_id}) has ended. From the trade journal: runs 1" in told["text"]
+        assert f"won {int(profit > 0)} · lost {int(profit < 0)}" in told["text"]
+        assert f"P/L {'+' if profit > 0 else ''}{profit:.2f} USD" in told["text"]
     finally:
         if process.returncode is None:
             process.kill()

@@ -8,9 +8,9 @@ of an operator among its users, so there /strategies shows nothing and says why.
 Stop asks a run to stop buying (SIGTERM, as ``derivkit stop`` does): it follows its open
 contracts to settlement and then ends. Stopping moves no money, so it needs no confirmation; a
 second tap asks again and changes nothing. The bot then watches the run's status file and tells
-when the run has ended, with the last totals it saw (the run removes its file as it exits, so
-those may miss its very last contract). The run registry is read in a worker thread (a few small
-files), never on the event loop.
+when the run has ended, with its results from the trade journal (each run records its trades
+there) or, when the bot keeps another journal, the last totals the run reported. The run
+registry is read in a worker thread (a few small files), never on the event loop.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from telegram.ext import ContextTypes
 from derivkit.bot.buttons import Button, Card
 from derivkit.bot.handlers.common import Tap, action, reply
 from derivkit.bot.runtime import BotRuntime, runtime
-from derivkit.formatting import utc
+from derivkit.formatting import money, utc
 from derivkit.strategy.registry import RunRecord
 
 __all__ = ["MULTI_USER_REFUSAL", "strategies_command", "strategies_text"]
@@ -149,18 +149,17 @@ async def stop_strategy(
 
 
 async def _tell_when_ended(rt: BotRuntime, chat_id: int, record: RunRecord) -> None:
-    """Watch a run asked to stop until its status file is gone; then tell its last totals."""
+    """Watch a run asked to stop until its status file is gone; then tell how it did."""
     last = record
     deadline = time.monotonic() + STOP_WATCH
     while time.monotonic() < deadline:
         current = {r.run_id: r for r in await _running(rt)}.get(record.run_id)
         if current is None:
-            await rt.delivery.final(
-                chat_id,
-                None,
-                f"⏹ <b>{escape(last.strategy)}</b> (<code>{escape(last.run_id)}</code>) has "
-                f"ended. Its last report: {_totals(last)}.",
-            )
+            name = f"<b>{escape(last.strategy)}</b> (<code>{escape(last.run_id)}</code>)"
+            results = await _journal_results(rt, record.run_id)
+            if results is None:
+                results = f"Its last report: {_totals(last)}."
+            await rt.delivery.final(chat_id, None, f"⏹ {name} has ended. {results}")
             return
         last = current
         await asyncio.sleep(STOP_POLL)
@@ -170,3 +169,23 @@ async def _tell_when_ended(rt: BotRuntime, chat_id: int, record: RunRecord) -> N
         f"<b>{escape(last.strategy)}</b> (<code>{escape(last.run_id)}</code>) is still "
         f"finishing ({escape(last.state)}, {last.open} open); /strategies shows it.",
     )
+
+
+async def _journal_results(rt: BotRuntime, run_id: str) -> str | None:
+    """A run's results from the trade journal (each ``derivkit run`` records its trades there),
+    or None when this bot's journal is not the one the run wrote to."""
+    entries = await rt.storage.journal_entries(run_id=run_id)
+    if not entries:
+        return None
+    settled = [entry for entry in entries if entry.status == "settled"]
+    profit = sum(entry.profit or 0.0 for entry in settled)
+    won = sum(1 for entry in settled if (entry.profit or 0.0) > 0)
+    lost = sum(1 for entry in settled if (entry.profit or 0.0) < 0)
+    still_open = sum(1 for entry in entries if entry.status == "bought")
+    text = (
+        f"From the trade journal: runs {len(settled)} · won {won} · lost {lost} · "
+        f"P/L <b>{'+' if profit > 0 else ''}{money(profit, entries[0].currency)}</b>"
+    )
+    if still_open:
+        text += f" · {still_open} contract(s) left open on the account"
+    return text + "."
