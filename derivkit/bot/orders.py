@@ -8,15 +8,42 @@ a tap after expiry can never trade. Not thread-safe; use from the event loop onl
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from derivkit.core import AnySpec, Proposal
+from derivkit.core import (
+    AccumulatorSpec,
+    AnySpec,
+    ContractSpec,
+    MultiplierSpec,
+    Proposal,
+    TurbosSpec,
+    VanillaSpec,
+)
 
-__all__ = ["PendingOrder", "PendingOrders"]
+__all__ = ["PendingOrder", "PendingOrders", "spec_from_json", "spec_to_json"]
+
+_SPECS: dict[str, type[Any]] = {
+    spec.__name__: spec
+    for spec in (ContractSpec, MultiplierSpec, AccumulatorSpec, TurbosSpec, VanillaSpec)
+}
+
+
+def spec_to_json(spec: AnySpec) -> dict[str, Any]:
+    """A spec of any product as JSON: its class by name and its fields (for a copy of the
+    pending orders kept outside the process)."""
+    return {"type": type(spec).__name__, "fields": dataclasses.asdict(spec)}
+
+
+def spec_from_json(data: Mapping[str, Any]) -> AnySpec:
+    """The spec :func:`spec_to_json` wrote (it checks itself again as it is built)."""
+    spec: AnySpec = _SPECS[str(data["type"])](**data["fields"])
+    return spec
+
 
 OrderKind = Literal["buy", "sell", "sellall", "update", "cancel"]
 

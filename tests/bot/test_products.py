@@ -379,3 +379,29 @@ async def test_an_update_whose_reply_was_lost_is_checked_with_deriv(start):
     assert "take profit 9.00 USD" in checked["text"] and "stop loss none" in checked["text"]
     updates = [h for h in contract.history if h["order_type"] == "take_profit"]
     assert len(updates) == 2  # the purchase's and this one: never re-sent
+
+
+def test_a_pending_order_spec_of_any_product_survives_json():
+    import json
+
+    from derivkit.bot.orders import spec_from_json, spec_to_json
+    from derivkit.core import (
+        AccumulatorSpec,
+        ContractSpec,
+        MultiplierSpec,
+        TurbosSpec,
+        VanillaSpec,
+    )
+
+    specs = [
+        ContractSpec("CALL", "R_100", amount=10, duration=5),
+        MultiplierSpec("MULTUP", "R_100", 10, 100, take_profit=5, stop_loss=3),
+        MultiplierSpec("MULTDOWN", "R_100", 10, 50, cancellation="60m"),
+        AccumulatorSpec("R_100", 10, 0.01, take_profit=2),
+        TurbosSpec("TURBOSLONG", "R_100", 10, 5, "t", barrier="-3.08"),
+        VanillaSpec("VANILLALONGPUT", "R_100", 10, 5, "m", strike="+0.00"),
+    ]
+    for spec in specs:
+        again = spec_from_json(json.loads(json.dumps(spec_to_json(spec))))
+        assert again == spec and type(again) is type(spec)
+        assert again.parameters() == spec.parameters()

@@ -37,7 +37,7 @@ from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.bot.sessions import AccountSession
 from derivkit.core import AnySpec, APIError, OpenContract
 from derivkit.formatting import PRODUCT_TYPES, contract_spec, money
-from derivkit.products import ProductInputError, ProductOptions, product_spec
+from derivkit.products import ProductOptions, product_spec
 
 __all__ = [
     "TradeTerms",
@@ -231,7 +231,7 @@ async def _checked_spec(rt: BotRuntime, terms: TradeTerms, currency: str) -> Any
         )
     try:
         return replace(terms, symbol=symbol).spec(currency)
-    except (ProductInputError, ValueError) as error:
+    except ValueError as error:  # ProductInputError, MissingBarrier, a bad duration
         text = str(error)
         raise ValueError(escape(text if text.endswith(".") else text + ".")) from None
 
