@@ -5,9 +5,10 @@ One task reads the symbol's ticks and asks the engine for decisions; each order 
 once (``buy`` with the contract's parameters, the stake as the highest price accepted) and then
 followed to settlement on its ``proposal_open_contract`` stream. The connection heals itself; a buy
 whose reply is lost (``OutcomeUnknown``) stops all decisions until the driver has found out, once
-the link is back, whether the contract exists (portfolio, then profit table). With a
-:class:`~derivkit.strategy.journal.RunJournal`, every order is recorded before it is sent and
-followed there to its end; an order that cannot be recorded is not sent (the run stops).
+the link is back, whether the contract exists (the account's statement, through
+:mod:`derivkit.purchases`). With a :class:`~derivkit.strategy.journal.RunJournal`, every order
+is recorded before it is sent and followed there to its end; an order that cannot be recorded is
+not sent (the run stops).
 
 Concurrency: everything runs on one event loop in one TaskGroup; engine calls never interleave.
 Cancellation: :meth:`LiveRun.run` returns when the engine has stopped (``stop`` set, and every open
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from derivkit.core.exceptions import APIError, DerivError, OutcomeUnknown, RequestTimeout
+from derivkit.purchases import LostBuy, find_purchase
 from derivkit.strategy.base import Position, Settlement, Tick
 from derivkit.strategy.engine import Engine, Order
 from derivkit.strategy.loading import RunPlan
@@ -36,8 +38,6 @@ __all__ = ["LiveEvent", "LiveRun"]
 
 logger = logging.getLogger("derivkit.strategy")
 
-#: How far (seconds) a contract's purchase time may precede the order's tick and still be it.
-_MATCH_SLACK = 2
 _RESOLVE_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 
 
@@ -267,18 +267,21 @@ class LiveRun:
     # -- an order whose reply was lost ---------------------------------------------------------
 
     async def _resolve(self, order: Order) -> None:
-        """Find out, once the link is back, whether the lost order bought a contract."""
+        """Find out, once the link is back, whether the lost order bought a contract (the
+        account's statement), then follow it like any other."""
+        lost = LostBuy(order.trade.contract_type, order.symbol, order.stake, order.created_at)
         attempt = 0
         while True:
             try:
-                found = await self._find(order)
+                found = await find_purchase(self.api, lost, known=self._known)
                 break
             except DerivError as error:
                 delay = _RESOLVE_BACKOFF[min(attempt, len(_RESOLVE_BACKOFF) - 1)]
                 attempt += 1
                 logger.info("cannot check the lost order yet (%s); again in %gs", error, delay)
                 await asyncio.sleep(delay)
-        contract_id, buy_price, sold_for, sold_at = found
+        contract_id = found.contract_id if found else None
+        buy_price = found.buy_price if found else None
         self.engine.resolve(order, contract_id, buy_price)
         self._emit(
             "resolved", order=order.order_id, contract_id=contract_id, bought=bool(contract_id)
@@ -292,41 +295,7 @@ class LiveRun:
         if contract_id is None:
             return
         self._known.add(contract_id)
-        position = self.engine.view.positions[contract_id]
-        if sold_for is not None:
-            await self._settle(contract_id, sold_for, sold_at)
-        else:
-            await self._follow(position)
-
-    async def _find(
-        self, order: Order
-    ) -> tuple[int | None, float | None, float | None, float | None]:
-        """The contract an order bought: (id, price, sold for, sold at), or all None."""
-        trade = order.trade
-        earliest = order.created_at - _MATCH_SLACK
-
-        def matches(contract_type: str, symbol: str, price: float, when: float) -> bool:
-            return (
-                contract_type == trade.contract_type
-                and symbol in ("", order.symbol)
-                and abs(price - order.stake) < 0.005
-                and when >= earliest
-            )
-
-        for contract in await self.api.portfolio():
-            if contract.contract_id in self._known:
-                continue
-            if matches(
-                contract.contract_type, contract.symbol, contract.buy_price, contract.purchase_time
-            ):
-                return contract.contract_id, contract.buy_price, None, None
-        for entry in await self.api.profit_table(limit=50):
-            if entry.contract_id in self._known:
-                continue
-            kind = entry.contract_type or entry.shortcode.split("_")[0]
-            if matches(kind, entry.underlying_symbol, entry.buy_price, entry.purchase_time):
-                return entry.contract_id, entry.buy_price, entry.sell_price, entry.sell_time
-        return None, None, None, None
+        await self._follow(self.engine.view.positions[contract_id])
 
 
 class _Abandoned(Exception):

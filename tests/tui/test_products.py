@@ -226,6 +226,7 @@ async def test_an_accumulator_through_the_ticket_its_row_and_a_knock_out_shown_l
 
 async def test_an_accumulators_take_profit_cannot_be_updated(sim):
     async with dashboard(sim, ["R_50"], size=(160, 40)) as ui:
+        sim.faults.pause_symbol("R_50")  # no tick, no knock-out: the contract stays open
         cid = await buy_through_ticket(
             ui, "Accumulators:ACCU:Accumulate", growth_rate="0.01", take_profit="50"
         )
