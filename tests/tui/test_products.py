@@ -269,7 +269,7 @@ async def test_an_outcome_unknown_cancel_is_shown_and_never_re_sent(sim):
         await ui.wait_for(lambda: "c cancel" in str(positions(ui).border_subtitle), "cancel")
         await ui.pilot.press("c")
         await confirm_modal(ui)
-        sim.faults.delay = 1.0  # the cancel is done at once, its reply held back
+        sim.faults.delay = 30.0  # the cancel is done at once, its reply held back
         await ui.pilot.press("enter")
         await ui.wait_for(lambda: sim.accounts[DEMO_TOKEN].contracts[cid].is_sold, "the cancel")
         sim.faults.drop_connections()  # the reply is lost with the connection
