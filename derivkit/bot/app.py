@@ -44,9 +44,11 @@ from derivkit.bot.handlers import (
     account,
     alerts,
     connect,
+    contracts,
     fallback,
     info,
     market,
+    strategies,
     trading,
 )
 from derivkit.bot.handlers import (
@@ -111,6 +113,9 @@ COMMAND_HANDLERS = (
     ("buy", trading.buy_command),
     ("sell", trading.sell_command),
     ("sellall", trading.sellall_command),
+    ("update", contracts.update_command),
+    ("cancel", contracts.cancel_command),
+    ("strategies", strategies.strategies_command),
     ("alert", alerts.alert_command),
     ("alerts", alerts.alerts_command),
     ("unalert", alerts.unalert_command),

@@ -16,15 +16,41 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from derivkit.core import ContractSpec, Proposal
+from derivkit.core import (
+    AccumulatorSpec,
+    AnySpec,
+    ContractSpec,
+    MultiplierSpec,
+    Proposal,
+    TurbosSpec,
+    VanillaSpec,
+)
 
-__all__ = ["PendingOrder", "PendingOrders"]
+__all__ = ["PendingOrder", "PendingOrders", "spec_from_json", "spec_to_json"]
 
-OrderKind = Literal["buy", "sell", "sellall"]
+_SPECS: dict[str, type[Any]] = {
+    spec.__name__: spec
+    for spec in (ContractSpec, MultiplierSpec, AccumulatorSpec, TurbosSpec, VanillaSpec)
+}
+
+
+def spec_to_json(spec: AnySpec) -> dict[str, Any]:
+    """A spec of any product as JSON: its class by name and its fields (for a copy of the
+    pending orders kept outside the process)."""
+    return {"type": type(spec).__name__, "fields": dataclasses.asdict(spec)}
+
+
+def spec_from_json(data: Mapping[str, Any]) -> AnySpec:
+    """The spec :func:`spec_to_json` wrote (it checks itself again as it is built)."""
+    spec: AnySpec = _SPECS[str(data["type"])](**data["fields"])
+    return spec
+
+
+OrderKind = Literal["buy", "sell", "sellall", "update", "cancel"]
 
 
 @dataclass
@@ -32,7 +58,8 @@ class PendingOrder:
     """A trade waiting for its owner's confirmation.
 
     ``price`` is the bound sent with the trade: the most paid for a buy (the quoted ask), the
-    least accepted for a sell (0 = at market).
+    least accepted for a sell (0 = at market). An ``update`` carries the orders to change in
+    ``changes`` (``take_profit`` / ``stop_loss``: an amount, or None to remove).
     """
 
     nonce: str
@@ -42,11 +69,13 @@ class PendingOrder:
     summary: str
     price: float
     expires_at: float
-    spec: ContractSpec | None = None
+    spec: AnySpec | None = None
     contract_id: int | None = None
     message_id: int | None = field(default=None)
     proposal: Proposal | None = None
     contract_ids: list[int] = field(default_factory=list)  # "sellall"
+    changes: dict[str, float | None] = field(default_factory=dict)  # "update"
+    contract_type: str = ""  # "update", "cancel": the contract's type
     card: Any = None  # the Confirm/Cancel buttons (derivkit.bot.buttons.Card)
 
 
@@ -76,7 +105,7 @@ class PendingOrders:
         chat_id: int,
         summary: str,
         price: float,
-        spec: ContractSpec | None = None,
+        spec: AnySpec | None = None,
         contract_id: int | None = None,
     ) -> PendingOrder:
         nonce = secrets.token_urlsafe(12)
@@ -179,8 +208,8 @@ def _order_json(order: PendingOrder) -> dict[str, Any]:
             continue
         if item.name == "card":
             value = None if value is None else value.id
-        elif isinstance(value, ContractSpec):
-            value = {"spec": dataclasses.asdict(value)}
+        elif item.name == "spec" and value is not None:
+            value = {"spec": spec_to_json(value)}
         elif isinstance(value, Proposal):
             value = {"proposal": dict(value.raw) or _proposal_fields(value)}
         body[item.name] = value
@@ -198,7 +227,7 @@ def _order_from_json(body: dict[str, Any], cards: Callable[[str], Any]) -> Pendi
         if name == "card":
             value = None if value is None else cards(value)
         elif name == "spec" and isinstance(value, dict):
-            value = ContractSpec(**value["spec"])
+            value = spec_from_json(value["spec"])
         elif name == "proposal" and isinstance(value, dict):
             value = Proposal.from_dict(value["proposal"])
         values[name] = value

@@ -190,11 +190,12 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
             no_send_limit: bool = False,
             webhook: bool = False,
             database: str | None = None,
+            speed: float = 20,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
                     seed=11,
-                    speed=20,
+                    speed=speed,
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
                     scopes=("read", "trade"),  # what /connect asks for: the bot never needs more
