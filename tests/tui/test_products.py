@@ -226,14 +226,10 @@ async def test_an_accumulator_through_the_ticket_its_row_and_a_knock_out_shown_l
 
 async def test_an_accumulators_take_profit_cannot_be_updated(sim):
     async with dashboard(sim, ["R_50"], size=(160, 40)) as ui:
-        await fill_ticket(ui, "Accumulators:ACCU:Accumulate", growth_rate="0.01", take_profit="50")
-        sim.faults.pause_symbol("R_50")  # no entry tick, so no knock-out while keys are tried
-        await ui.pilot.press("enter")
-        await confirm_modal(ui)
-        await ui.pilot.press("enter")
-        await ui.wait_for(lambda: len(bought(sim)) == 1, "the buy")
-        (contract,) = bought(sim)
-        cid = contract.contract_id
+        sim.faults.pause_symbol("R_50")  # no tick, no knock-out: the contract stays open
+        cid = await buy_through_ticket(
+            ui, "Accumulators:ACCU:Accumulate", growth_rate="0.01", take_profit="50"
+        )
         await ui.wait_for(lambda: cell(ui, cid, "take_profit") == "50.00", "its take profit")
         assert cell(ui, cid, "status") == "open"
         await select_row(ui, cid)
@@ -274,7 +270,7 @@ async def test_an_outcome_unknown_cancel_is_shown_and_never_re_sent(sim):
         await ui.wait_for(lambda: "c cancel" in str(positions(ui).border_subtitle), "cancel")
         await ui.pilot.press("c")
         await confirm_modal(ui)
-        sim.faults.delay = 1.0  # the cancel is done at once, its reply held back
+        sim.faults.delay = 30.0  # the cancel is done at once, its reply held back
         await ui.pilot.press("enter")
         await ui.wait_for(lambda: sim.accounts[DEMO_TOKEN].contracts[cid].is_sold, "the cancel")
         sim.faults.drop_connections()  # the reply is lost with the connection
