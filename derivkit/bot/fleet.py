@@ -61,6 +61,8 @@ SCAN = 1.0
 #: instance, an unknown outcome it left).
 RESUME_EVERY = 5.0
 PRUNE_EVERY = 3600.0
+#: How many account duties one instance picks up at once (each may open a Deriv connection).
+RESUMING_AT_ONCE = 8
 
 
 def instance_name() -> str:
@@ -98,6 +100,9 @@ class Fleet:
         self._tasks: list[asyncio.Task[None]] = []
         self._pruned = 0.0
         self._resumed: dict[int, float] = {}  # account duties: when last picked up
+        self._resuming: set[int] = set()  # account duties being picked up now
+        self._resume_slots = asyncio.Semaphore(RESUMING_AT_ONCE)
+        self._duty_tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"<Fleet {self.instance} holding {len(self.held)}>"
@@ -112,9 +117,10 @@ class Fleet:
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._duty_tasks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks = []
         with contextlib.suppress(Exception):
             await self.store.release_all(self.instance)  # others may take over at once
@@ -202,6 +208,14 @@ class Fleet:
             return True
         return False
 
+    async def claim(self, name: str) -> bool:
+        """Take a short-lived lease (``tell:ENTRY``) for one piece of work; renewed by the
+        heartbeat while held, freed with :meth:`give_up`. False when another instance has it."""
+        if await self.store.acquire(name, self.instance, self.ttl):
+            self.held.add(name)
+            return True
+        return False
+
     def holds_account(self, user_id: int) -> bool:
         return self.holds(f"account:{user_id}")
 
@@ -233,6 +247,8 @@ class Fleet:
                 await self.store.release(name, self.instance)
         duties = {name for name in still if not name.startswith("conn:")}
         for lost in before - duties:
+            if lost not in self.held:
+                continue  # given up while the renewal ran
             logger.warning("%s lost the lease %s", self.instance, lost)
             self.held.discard(lost)
             if lost.startswith("alerts:"):
@@ -263,6 +279,21 @@ class Fleet:
             rt.alerts.drop_symbol(symbol)
         await rt.alerts.refresh(mine & wanted)
 
+    async def _resume(self, user_id: int) -> None:
+        """Pick up the account's unfinished stories (a held ``account:USER`` duty)."""
+        rt = self._rt
+        assert rt is not None
+        try:
+            async with self._resume_slots:
+                session = await rt.sessions.get(user_id)
+                await rt.desk.resume(session)
+        except Exception as error:
+            logger.warning(
+                "account duty of user %s not done now: %s", user_id, type(error).__name__
+            )
+        finally:
+            self._resuming.discard(user_id)
+
     async def _scan_accounts(self) -> None:
         rt = self._rt
         assert rt is not None
@@ -277,13 +308,11 @@ class Fleet:
             elif name in taken or not await self.own(name):
                 continue
             self._resumed[user_id] = now
-            try:
-                session = await rt.sessions.get(user_id)
-                await rt.desk.resume(session)
-            except Exception as error:
-                logger.warning(
-                    "account duty of user %s not done now: %s", user_id, type(error).__name__
-                )
+            if user_id not in self._resuming:  # in a task: the scan goes on to the next duty
+                self._resuming.add(user_id)
+                task = asyncio.create_task(self._resume(user_id), name=f"fleet-resume-{user_id}")
+                self._duty_tasks.add(task)
+                task.add_done_callback(self._duty_tasks.discard)
         for name in [n for n in self.held if n.startswith("account:")]:
             user_id = int(name.removeprefix("account:"))
             if user_id not in wanted:

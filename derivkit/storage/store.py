@@ -460,8 +460,15 @@ class Storage:
         return await self._entry_or_fail(entry_id)
 
     async def journal_not_bought(self, entry_id: int, reason: str) -> JournalEntry:
-        """An unknown outcome resolved: the account shows no such buy."""
-        await self._update_entry(entry_id, status="not_bought", error=reason)
+        """An unknown outcome resolved: the account shows no such buy. Only an entry still
+        sending or unknown changes (the buy's own reply, recorded meanwhile, wins); the entry
+        as it now is is returned."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(journal)
+                .where(journal.c.id == entry_id, journal.c.status.in_(["sending", "unknown"]))
+                .values(status="not_bought", error=reason)
+            )
         return await self._entry_or_fail(entry_id)
 
     async def journal_settled(
