@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["BotProcess", "start_instances"]
+__all__ = ["BotProcess", "start_instances", "tails"]
 
 
 def _free_port() -> int:
@@ -27,6 +27,7 @@ class BotProcess:
     webhook: str
     process: asyncio.subprocess.Process
     stderr: list[str] = field(default_factory=list)
+    log: Path | None = None  # every line of its stderr, as it came
     running: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
@@ -62,14 +63,30 @@ class BotProcess:
 
 
 async def _read(stream: asyncio.StreamReader, bot: BotProcess) -> None:
+    log = None if bot.log is None else bot.log.open("a", encoding="utf-8")
     try:
         while line := await stream.readline():
             text = line.decode(errors="replace")
             bot.stderr.append(text)
+            if log is not None:
+                log.write(text)
+                log.flush()
             if "Bot running" in text:
                 bot.running.set()
     finally:
         bot.ended.set()
+        if log is not None:
+            log.close()
+
+
+def tails(bots: list[BotProcess], lines: int = 60) -> str:
+    """The last ``lines`` of each instance's log, for a failure's message."""
+    parts = []
+    for bot in bots:
+        where = f" ({bot.log})" if bot.log is not None else ""
+        state = "running" if bot.process.returncode is None else f"ended {bot.process.returncode}"
+        parts.append(f"--- {bot.name}, {state}{where}:\n" + "".join(bot.stderr[-lines:]))
+    return "\n".join(parts)
 
 
 async def start_instances(
@@ -123,7 +140,7 @@ async def start_instances(
             stderr=asyncio.subprocess.PIPE,
             env=env,
         )
-        bot = BotProcess(f"instance-{index}", webhook, process)
+        bot = BotProcess(f"instance-{index}", webhook, process, log=home / f"instance-{index}.log")
         assert process.stderr is not None
         bot._reader = asyncio.create_task(_read(process.stderr, bot))
         started.append(bot)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from derivkit.sim import RateLimits, Simulator
 from tests.bot.conftest import BOT_TOKEN, READ_TRADE, wait_until
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.fleetprocs import start_instances
+from tests.fleetprocs import start_instances, tails
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.fleet]
 
@@ -30,6 +30,9 @@ USERS = 100
 FIRST_USER = 70_001
 ALERT_SYMBOLS = ("R_25", "R_50", "R_75", "1HZ25V", "1HZ50V")
 SETTLED = re.compile(r"Contract (\d+) .*(won|lost|broke even)")
+FIRED = re.compile(r"^🔔 \S+ (moved|is) ")  # not the "🔔 I will tell you when ..." reply
+#: The issue's bound: a dead instance's duties are taken over within this many seconds.
+TAKEOVER_BOUND = 15.0
 
 
 def token(user: int) -> str:
@@ -99,8 +102,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             except TimeoutError:
                 missing = [u for u in users if not has_bought(u)]
                 raise AssertionError(
-                    f"{len(missing)} not bought: {api.format_transcript(missing[0])}\n"
-                    + "".join(bots[0].stderr[-30:])
+                    f"{len(missing)} not bought: {api.format_transcript(missing[0])}"
                 ) from None
 
             async def leases() -> dict[str, str]:
@@ -130,23 +132,22 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 return all(now.get(name) not in (None, victim.name) for name in lost)
 
             try:
-                await wait_until(taken_over, timeout=30)
+                await wait_until(taken_over, timeout=TAKEOVER_BOUND)
             except TimeoutError:
                 now = await leases()
                 left = {n: now.get(n) for n in lost if now.get(n) in (None, victim.name)}
                 raise AssertionError(
-                    f"not taken over: {len(left)} of {len(lost)}: {sorted(left)[:5]}\n"
-                    + "".join(survivors[0].stderr[-40:])
+                    f"not taken over within {TAKEOVER_BOUND:g} s: {len(left)} of {len(lost)}: "
+                    f"{sorted(left)[:5]}"
                 ) from None
             takeover = time.monotonic() - killed_at
-            assert takeover < 15, takeover
 
             for symbol in ALERT_SYMBOLS:
                 sim._resume(symbol)
             await everyone(api, users, lambda u: "/balance", "USD")  # answered by the others
 
             def alerted(user: int) -> int:
-                return sum(t.startswith("🔔") for t in texts(api, user))
+                return sum(bool(FIRED.match(t)) for t in texts(api, user))
 
             await wait_until(lambda: all(alerted(u) >= 1 for u in users), timeout=60)
 
@@ -163,6 +164,9 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 assert alerted(user) == 1, api.format_transcript(user)
                 assert len(settled(user)) == 1, api.format_transcript(user)
             print(f"\ntakeover after SIGKILL: {takeover:.1f} s of {len(lost)} duties")
+        except BaseException:
+            print(tails(bots))  # shown with the failure: what each instance logged last
+            raise
         finally:
             await engine.dispose()
             for bot in bots:
