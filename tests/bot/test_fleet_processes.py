@@ -10,6 +10,7 @@ duties (leases) taken over within 15 s."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import Counter
@@ -53,12 +54,45 @@ async def everyone(api, users, command, expect, timeout=60.0):
     await wait_until(lambda: all(answered(u) for u in users), timeout=timeout)
 
 
+async def buy_and_confirm(api, users, timeout=60.0):
+    """Each user sends /buy and taps Buy as soon as their own card shows (as a person would:
+    a card is valid for 30 s, and a hundred quotes under load may take longer than that)."""
+    marks = {user: len(api.transcript(user)) for user in users}
+    for user in users:
+        api.user_sends("/buy R_100 CALL 1 2m", user_id=user)
+    waiting = set(users)
+    async with asyncio.timeout(timeout):
+        while waiting:
+            for user in sorted(waiting):
+                card = next(
+                    (
+                        m
+                        for m in api.transcript(user)[marks[user] :]
+                        if m.buttons == ["Buy", "Cancel"] and "Confirm within" in (m.text or "")
+                    ),
+                    None,
+                )
+                if card is not None:
+                    api.user_taps(card.message_id, label="Buy", user_id=user)
+                    waiting.discard(user)
+            await asyncio.sleep(0.02)
+
+
 def texts(api, user) -> list[str]:
     return [m.text or "" for m in api.transcript(user) if m.from_bot]
 
 
 async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url, tmp_path):
     users = [FIRST_USER + n for n in range(USERS)]
+    began = last = time.monotonic()
+    stages: list[str] = []
+
+    def stage(name: str) -> None:  # how long each step took, printed at the end
+        nonlocal last
+        now = time.monotonic()
+        stages.append(f"{name} {now - last:.1f} s")
+        last = now
+
     async with (
         Simulator(seed=15, speed=4, rate_limits=RateLimits.unlimited()) as sim,
         FakeTelegramAPI(token=BOT_TOKEN) as api,
@@ -77,8 +111,11 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
         engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+asyncpg://"))
         try:
             api.balance([bot.webhook for bot in bots], duplicate_every=7)
+            stage("start")
             await everyone(api, users, lambda u: f"/connect {token(u)}", "✅ Connected")
+            stage("connect")
             await everyone(api, users, lambda u: "/price R_100", "R_100")
+            stage("price")
             for symbol in ALERT_SYMBOLS:  # no tick until the kill is over
                 sim._pause(symbol)
             await everyone(
@@ -87,12 +124,9 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 lambda u: f"/alert {ALERT_SYMBOLS[u % len(ALERT_SYMBOLS)]} move 0.0001",
                 "I will tell you",
             )
-            await everyone(api, users, lambda u: "/buy R_100 CALL 1 2m", "Confirm within")
-            for user in users:
-                card = next(
-                    m for m in reversed(api.transcript(user)) if m.buttons == ["Buy", "Cancel"]
-                )
-                api.user_taps(card.message_id, label="Buy", user_id=user)
+            stage("alert")
+            await buy_and_confirm(api, users)
+            stage("buy cards")
 
             def has_bought(u: int) -> bool:
                 return any("Bought contract" in t for t in texts(api, u))
@@ -115,8 +149,10 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                     )
                     return {row[0]: row[1] for row in rows}
 
+            stage("bought")
             wanted = {f"alerts:{s}" for s in ALERT_SYMBOLS} | {f"account:{u}" for u in users}
             await wait_until(lambda: _covers(leases, wanted), timeout=30)
+            stage("duties held")
             held = await leases()
             duties = Counter(held.values())
             victim = next(bot for bot in bots if bot.name == duties.most_common(1)[0][0])
@@ -141,21 +177,25 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                     f"{sorted(left)[:5]}"
                 ) from None
             takeover = time.monotonic() - killed_at
+            stage("takeover")
 
             for symbol in ALERT_SYMBOLS:
                 sim._resume(symbol)
             await everyone(api, users, lambda u: "/balance", "USD")  # answered by the others
+            stage("balance")
 
             def alerted(user: int) -> int:
                 return sum(bool(FIRED.match(t)) for t in texts(api, user))
 
             await wait_until(lambda: all(alerted(u) >= 1 for u in users), timeout=60)
+            stage("alerted")
 
             def settled(user: int) -> list[str]:
                 return [m.group(1) for t in texts(api, user) if (m := SETTLED.search(t))]
 
             await wait_until(lambda: all(settled(u) for u in users), timeout=90)
             await wait_until(lambda: _all_told(engine), timeout=30)
+            stage("settled")
             # exactly once, on the simulator and in every chat
             for user in users:
                 account = sim.accounts[token(user)]
@@ -168,6 +208,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             print(tails(bots))  # shown with the failure: what each instance logged last
             raise
         finally:
+            print(f"stages: {', '.join(stages)}; {time.monotonic() - began:.1f} s in all")
             await engine.dispose()
             for bot in bots:
                 await bot.stop()
