@@ -39,7 +39,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -208,6 +208,20 @@ class Fleet:
             return True
         return False
 
+    async def own_free(self, names: Iterable[str]) -> set[str]:
+        """Take every one of ``names`` that is free, in one statement (a takeover of many
+        duties costs one round trip); returns those this instance now holds."""
+        wanted = set(names) - self.held
+        if not wanted:
+            return set()
+        taken = await self.store.acquire_many(wanted, self.instance, self.ttl)
+        now = self._wall()
+        for name in sorted(taken):
+            self.held.add(name)
+            self.taken_over[name] = now
+            logger.info("%s took %s", self.instance, name)
+        return taken
+
     async def claim(self, name: str) -> bool:
         """Take a short-lived lease (``tell:ENTRY``) for one piece of work; renewed by the
         heartbeat while held, freed with :meth:`give_up`. False when another instance has it."""
@@ -266,11 +280,8 @@ class Fleet:
         rt = self._rt
         assert rt is not None
         wanted = await rt.storage.alert_symbols()
-        taken = await self.store.holders("alerts:")
-        for symbol in sorted(wanted):
-            name = f"alerts:{symbol}"
-            if name not in self.held and name not in taken:
-                await self.own(name)
+        taken = {name.removeprefix("alerts:") for name in await self.store.holders("alerts:")}
+        await self.own_free(f"alerts:{symbol}" for symbol in wanted if symbol not in taken)
         mine = {name.removeprefix("alerts:") for name in self.held if name.startswith("alerts:")}
         for symbol in mine - wanted:
             rt.alerts.drop_symbol(symbol)
@@ -300,12 +311,11 @@ class Fleet:
         wanted = await rt.storage.users_to_follow()
         taken = await self.store.holders("account:")
         now = self._wall()
+        await self.own_free(f"account:{u}" for u in wanted if f"account:{u}" not in taken)
         for user_id in sorted(wanted):
-            name = f"account:{user_id}"
-            if name in self.held:
-                if now - self._resumed.get(user_id, 0.0) < RESUME_EVERY:
-                    continue
-            elif name in taken or not await self.own(name):
+            if not self.holds_account(user_id):
+                continue
+            if now - self._resumed.get(user_id, 0.0) < RESUME_EVERY:
                 continue
             self._resumed[user_id] = now
             if user_id not in self._resuming:  # in a task: the scan goes on to the next duty
