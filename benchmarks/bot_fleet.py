@@ -8,7 +8,7 @@ in one run: U users (connected first, unmeasured), then R rounds in which every 
 answer. Then, with 3 instances and every user holding an open contract, the instance holding
 the most leases is SIGKILLed; takeover = the time until every lease it held is held by another.
 
-    .venv/bin/python benchmarks/bot_fleet.py [--users 60] [--rounds 5]
+    .venv/bin/python benchmarks/bot_fleet.py [--users 60] [--rounds 5] [--kills 1]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from derivkit.sim import RateLimits, Simulator  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
-from tests.fleetprocs import start_instances  # noqa: E402
+from tests.fleetprocs import buy_and_confirm, start_instances  # noqa: E402
 from tests.pgserver import PostgresServer  # noqa: E402
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -96,11 +97,8 @@ async def fleet_run(server, size: int, users: list[int], rounds: int, kill: bool
 async def takeover(api, sim, bots, users, url) -> float:
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
     try:
-        await burst(api, users, lambda u: "/buy R_100 CALL 1 5m", "Confirm within")
         marks = {u: len(api.transcript(u)) for u in users}
-        for u in users:
-            card = next(m for m in reversed(api.transcript(u)) if m.buttons == ["Buy", "Cancel"])
-            api.user_taps(card.message_id, label="Buy", user_id=u)
+        await buy_and_confirm(api, users, "/buy R_100 CALL 1 5m")
         await answered(api, users, marks, "Bought contract")
 
         async def leases() -> dict[str, str]:
@@ -135,16 +133,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kills", type=int, default=1, help="takeovers measured (3 instances)")
     args = parser.parse_args()
     users = [80_000 + n for n in range(args.users)]
+    before = os.getloadavg()
     with PostgresServer() as server:
         one = await fleet_run(server, 1, users, args.rounds, kill=False)
         three = await fleet_run(server, 3, users, args.rounds, kill=True)
-    load = os.getloadavg()
-    print(f"load average before/after: {load}")
+        takeovers = [three["takeover"]]
+        for _ in range(args.kills - 1):
+            takeovers.append((await fleet_run(server, 3, users, 1, kill=True))["takeover"])
+    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average (1, 5, 15 min) before: {before}, after: {os.getloadavg()}")
     for result in (one, three):
         print(result)
     print(f"3 vs 1: {three['per_second'] / one['per_second']:.2f}x")
+    print("takeover after SIGKILL (s): " + ", ".join(f"{t:.1f}" for t in takeovers))
 
 
 if __name__ == "__main__":

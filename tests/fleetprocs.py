@@ -11,8 +11,9 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BotProcess", "start_instances", "tails"]
+__all__ = ["BotProcess", "buy_and_confirm", "start_instances", "tails"]
 
 
 def _free_port() -> int:
@@ -147,3 +148,27 @@ async def start_instances(
     for bot in started:
         await bot.wait_running()
     return started
+
+
+async def buy_and_confirm(api: Any, users: list[int], command: str, timeout: float = 60.0) -> None:
+    """Each user sends ``command`` (a /buy) and taps Buy as soon as their own card shows, as
+    a person would (a card is valid for 30 s; a hundred quotes under load may take longer)."""
+    marks = {user: len(api.transcript(user)) for user in users}
+    for user in users:
+        api.user_sends(command, user_id=user)
+    waiting = set(users)
+    async with asyncio.timeout(timeout):
+        while waiting:
+            for user in sorted(waiting):
+                card = next(
+                    (
+                        m
+                        for m in api.transcript(user)[marks[user] :]
+                        if m.buttons == ["Buy", "Cancel"] and "Confirm within" in (m.text or "")
+                    ),
+                    None,
+                )
+                if card is not None:
+                    api.user_taps(card.message_id, label="Buy", user_id=user)
+                    waiting.discard(user)
+            await asyncio.sleep(0.02)

@@ -10,7 +10,6 @@ duties (leases) taken over within 15 s."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from derivkit.sim import RateLimits, Simulator
 from tests.bot.conftest import BOT_TOKEN, READ_TRADE, wait_until
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.fleetprocs import start_instances, tails
+from tests.fleetprocs import buy_and_confirm, start_instances, tails
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.fleet]
 
@@ -52,30 +51,6 @@ async def everyone(api, users, command, expect, timeout=60.0):
         )
 
     await wait_until(lambda: all(answered(u) for u in users), timeout=timeout)
-
-
-async def buy_and_confirm(api, users, timeout=60.0):
-    """Each user sends /buy and taps Buy as soon as their own card shows (as a person would:
-    a card is valid for 30 s, and a hundred quotes under load may take longer than that)."""
-    marks = {user: len(api.transcript(user)) for user in users}
-    for user in users:
-        api.user_sends("/buy R_100 CALL 1 2m", user_id=user)
-    waiting = set(users)
-    async with asyncio.timeout(timeout):
-        while waiting:
-            for user in sorted(waiting):
-                card = next(
-                    (
-                        m
-                        for m in api.transcript(user)[marks[user] :]
-                        if m.buttons == ["Buy", "Cancel"] and "Confirm within" in (m.text or "")
-                    ),
-                    None,
-                )
-                if card is not None:
-                    api.user_taps(card.message_id, label="Buy", user_id=user)
-                    waiting.discard(user)
-            await asyncio.sleep(0.02)
 
 
 def texts(api, user) -> list[str]:
@@ -125,7 +100,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 "I will tell you",
             )
             stage("alert")
-            await buy_and_confirm(api, users)
+            await buy_and_confirm(api, users, "/buy R_100 CALL 1 2m")
             stage("buy cards")
 
             def has_bought(u: int) -> bool:
