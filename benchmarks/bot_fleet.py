@@ -3,19 +3,24 @@ kill (run by hand; needs PostgreSQL's binaries, as the tests do).
 
 One throwaway PostgreSQL cluster, the simulator and the fake Bot API (webhooks round-robin) in
 this driver; ``derivkit bot run`` processes in webhook mode. The same work for each fleet size,
-in one run: U users (connected first, unmeasured), then R rounds in which every user sends
-``/balance``; updates per second = U*R / the time from the first update queued to the last
-answer. Then, with 3 instances and every user holding an open contract, the instance holding
-the most leases is SIGKILLed; takeover = the time until every lease it held is held by another.
+in one run: both fleets run at once, U users connected to each (unmeasured), then R rounds
+in which every user sends ``/balance``, alternating between the fleets so both see the same
+machine load; a round's rate = U / the time from its first update queued to its last answer.
+Then, on a fresh fleet of 3 (one per kill) with every user holding an open contract, the
+instance holding the most leases is SIGKILLed; takeover = the time until every lease it held
+is held by another.
 
-    .venv/bin/python benchmarks/bot_fleet.py [--users 60] [--rounds 5]
+    .venv/bin/python benchmarks/bot_fleet.py [--users 60] [--rounds 5] [--kills 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +35,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from derivkit.sim import RateLimits, Simulator  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
-from tests.fleetprocs import start_instances  # noqa: E402
+from tests.fleetprocs import buy_and_confirm, start_instances  # noqa: E402
 from tests.pgserver import PostgresServer  # noqa: E402
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -58,8 +63,11 @@ async def burst(api, users, command, expect) -> float:
     return time.monotonic() - start
 
 
-async def fleet_run(server, size: int, users: list[int], rounds: int, kill: bool) -> dict:
-    url = await server.create_database(f"bench_{size}_{int(time.time() * 1000)}")
+@contextlib.asynccontextmanager
+async def fleet(server, size: int, users: list[int]):
+    """``size`` running instances on a fresh database, every user connected: (api, sim, bots,
+    database URL)."""
+    url = await server.create_database(f"bench_{size}_{time.time_ns()}")
     home = Path(tempfile.mkdtemp(prefix="derivkit-fleet-"))
     async with (
         Simulator(seed=3, speed=4, rate_limits=RateLimits.unlimited()) as sim,
@@ -76,31 +84,20 @@ async def fleet_run(server, size: int, users: list[int], rounds: int, kill: bool
             storage_key=Fernet.generate_key().decode(),
             home=home,
         )
-        result: dict = {"instances": size}
         try:
             api.balance([b.webhook for b in bots])
             await burst(api, users, lambda u: f"/connect bench-token-{u}", "Connected")
-            seconds = 0.0
-            for _ in range(rounds):
-                seconds += await burst(api, users, lambda u: "/balance", "USD")
-            result["updates"] = len(users) * rounds
-            result["per_second"] = len(users) * rounds / seconds
-            if kill:
-                result["takeover"] = await takeover(api, sim, bots, users, url)
+            yield api, sim, bots, url
         finally:
             for bot in bots:
                 await bot.stop()
-    return result
 
 
 async def takeover(api, sim, bots, users, url) -> float:
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
     try:
-        await burst(api, users, lambda u: "/buy R_100 CALL 1 5m", "Confirm within")
         marks = {u: len(api.transcript(u)) for u in users}
-        for u in users:
-            card = next(m for m in reversed(api.transcript(u)) if m.buttons == ["Buy", "Cancel"])
-            api.user_taps(card.message_id, label="Buy", user_id=u)
+        await buy_and_confirm(api, users, "/buy R_100 CALL 1 5m")
         await answered(api, users, marks, "Bought contract")
 
         async def leases() -> dict[str, str]:
@@ -135,16 +132,30 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kills", type=int, default=1, help="takeovers measured (3 instances)")
     args = parser.parse_args()
     users = [80_000 + n for n in range(args.users)]
+    before = os.getloadavg()
+    rates: dict[int, list[float]] = {1: [], 3: []}
+    takeovers = []
     with PostgresServer() as server:
-        one = await fleet_run(server, 1, users, args.rounds, kill=False)
-        three = await fleet_run(server, 3, users, args.rounds, kill=True)
-    load = os.getloadavg()
-    print(f"load average before/after: {load}")
-    for result in (one, three):
-        print(result)
-    print(f"3 vs 1: {three['per_second'] / one['per_second']:.2f}x")
+        async with fleet(server, 1, users) as one, fleet(server, 3, users) as three:
+            # the same rounds, alternating between the fleets: both see the same machine load
+            for _ in range(args.rounds):
+                for size, (api, *_rest) in ((1, one), (3, three)):
+                    seconds = await burst(api, users, lambda u: "/balance", "USD")
+                    rates[size].append(len(users) / seconds)
+        for _ in range(args.kills):
+            async with fleet(server, 3, users) as (api, sim, bots, url):
+                takeovers.append(await takeover(api, sim, bots, users, url))
+    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average (1, 5, 15 min) before: {before}, after: {os.getloadavg()}")
+    for size, per_round in rates.items():
+        shown = ", ".join(f"{r:.0f}" for r in per_round)
+        print(f"{size} instance(s): median {statistics.median(per_round):.1f} updates/s ({shown})")
+    ratios = [three / one for one, three in zip(rates[1], rates[3], strict=True)]
+    print(f"3 vs 1: median of the rounds' ratios {statistics.median(ratios):.2f}x")
+    print("takeover after SIGKILL (s): " + ", ".join(f"{t:.1f}" for t in takeovers))
 
 
 if __name__ == "__main__":

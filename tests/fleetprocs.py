@@ -11,8 +11,9 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BotProcess", "start_instances"]
+__all__ = ["BotProcess", "buy_and_confirm", "start_instances", "tails"]
 
 
 def _free_port() -> int:
@@ -27,6 +28,7 @@ class BotProcess:
     webhook: str
     process: asyncio.subprocess.Process
     stderr: list[str] = field(default_factory=list)
+    log: Path | None = None  # every line of its stderr, as it came
     running: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
@@ -62,14 +64,30 @@ class BotProcess:
 
 
 async def _read(stream: asyncio.StreamReader, bot: BotProcess) -> None:
+    log = None if bot.log is None else bot.log.open("a", encoding="utf-8")
     try:
         while line := await stream.readline():
             text = line.decode(errors="replace")
             bot.stderr.append(text)
+            if log is not None:
+                log.write(text)
+                log.flush()
             if "Bot running" in text:
                 bot.running.set()
     finally:
         bot.ended.set()
+        if log is not None:
+            log.close()
+
+
+def tails(bots: list[BotProcess], lines: int = 60) -> str:
+    """The last ``lines`` of each instance's log, for a failure's message."""
+    parts = []
+    for bot in bots:
+        where = f" ({bot.log})" if bot.log is not None else ""
+        state = "running" if bot.process.returncode is None else f"ended {bot.process.returncode}"
+        parts.append(f"--- {bot.name}, {state}{where}:\n" + "".join(bot.stderr[-lines:]))
+    return "\n".join(parts)
 
 
 async def start_instances(
@@ -123,10 +141,34 @@ async def start_instances(
             stderr=asyncio.subprocess.PIPE,
             env=env,
         )
-        bot = BotProcess(f"instance-{index}", webhook, process)
+        bot = BotProcess(f"instance-{index}", webhook, process, log=home / f"instance-{index}.log")
         assert process.stderr is not None
         bot._reader = asyncio.create_task(_read(process.stderr, bot))
         started.append(bot)
     for bot in started:
         await bot.wait_running()
     return started
+
+
+async def buy_and_confirm(api: Any, users: list[int], command: str, timeout: float = 60.0) -> None:
+    """Each user sends ``command`` (a /buy) and taps Buy as soon as their own card shows, as
+    a person would (a card is valid for 30 s; a hundred quotes under load may take longer)."""
+    marks = {user: len(api.transcript(user)) for user in users}
+    for user in users:
+        api.user_sends(command, user_id=user)
+    waiting = set(users)
+    async with asyncio.timeout(timeout):
+        while waiting:
+            for user in sorted(waiting):
+                card = next(
+                    (
+                        m
+                        for m in api.transcript(user)[marks[user] :]
+                        if m.buttons == ["Buy", "Cancel"] and "Confirm within" in (m.text or "")
+                    ),
+                    None,
+                )
+                if card is not None:
+                    api.user_taps(card.message_id, label="Buy", user_id=user)
+                    waiting.discard(user)
+            await asyncio.sleep(0.02)

@@ -39,7 +39,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,8 @@ SCAN = 1.0
 #: instance, an unknown outcome it left).
 RESUME_EVERY = 5.0
 PRUNE_EVERY = 3600.0
+#: How many account duties one instance picks up at once (each may open a Deriv connection).
+RESUMING_AT_ONCE = 8
 
 
 def instance_name() -> str:
@@ -98,6 +100,9 @@ class Fleet:
         self._tasks: list[asyncio.Task[None]] = []
         self._pruned = 0.0
         self._resumed: dict[int, float] = {}  # account duties: when last picked up
+        self._resuming: set[int] = set()  # account duties being picked up now
+        self._resume_slots = asyncio.Semaphore(RESUMING_AT_ONCE)
+        self._duty_tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"<Fleet {self.instance} holding {len(self.held)}>"
@@ -112,9 +117,10 @@ class Fleet:
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._duty_tasks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks = []
         with contextlib.suppress(Exception):
             await self.store.release_all(self.instance)  # others may take over at once
@@ -202,6 +208,28 @@ class Fleet:
             return True
         return False
 
+    async def own_free(self, names: Iterable[str]) -> set[str]:
+        """Take every one of ``names`` that is free, in one statement (a takeover of many
+        duties costs one round trip); returns those this instance now holds."""
+        wanted = set(names) - self.held
+        if not wanted:
+            return set()
+        taken = await self.store.acquire_many(wanted, self.instance, self.ttl)
+        now = self._wall()
+        for name in sorted(taken):
+            self.held.add(name)
+            self.taken_over[name] = now
+            logger.info("%s took %s", self.instance, name)
+        return taken
+
+    async def claim(self, name: str) -> bool:
+        """Take a short-lived lease (``tell:ENTRY``) for one piece of work; renewed by the
+        heartbeat while held, freed with :meth:`give_up`. False when another instance has it."""
+        if await self.store.acquire(name, self.instance, self.ttl):
+            self.held.add(name)
+            return True
+        return False
+
     def holds_account(self, user_id: int) -> bool:
         return self.holds(f"account:{user_id}")
 
@@ -233,6 +261,8 @@ class Fleet:
                 await self.store.release(name, self.instance)
         duties = {name for name in still if not name.startswith("conn:")}
         for lost in before - duties:
+            if lost not in self.held:
+                continue  # given up while the renewal ran
             logger.warning("%s lost the lease %s", self.instance, lost)
             self.held.discard(lost)
             if lost.startswith("alerts:"):
@@ -250,11 +280,8 @@ class Fleet:
         rt = self._rt
         assert rt is not None
         wanted = await rt.storage.alert_symbols()
-        taken = await self.store.holders("alerts:")
-        for symbol in sorted(wanted):
-            name = f"alerts:{symbol}"
-            if name not in self.held and name not in taken:
-                await self.own(name)
+        taken = {name.removeprefix("alerts:") for name in await self.store.holders("alerts:")}
+        await self.own_free(f"alerts:{symbol}" for symbol in wanted if symbol not in taken)
         mine = {name.removeprefix("alerts:") for name in self.held if name.startswith("alerts:")}
         for symbol in mine - wanted:
             rt.alerts.drop_symbol(symbol)
@@ -263,27 +290,39 @@ class Fleet:
             rt.alerts.drop_symbol(symbol)
         await rt.alerts.refresh(mine & wanted)
 
+    async def _resume(self, user_id: int) -> None:
+        """Pick up the account's unfinished stories (a held ``account:USER`` duty)."""
+        rt = self._rt
+        assert rt is not None
+        try:
+            async with self._resume_slots:
+                session = await rt.sessions.get(user_id)
+                await rt.desk.resume(session)
+        except Exception as error:
+            logger.warning(
+                "account duty of user %s not done now: %s", user_id, type(error).__name__
+            )
+        finally:
+            self._resuming.discard(user_id)
+
     async def _scan_accounts(self) -> None:
         rt = self._rt
         assert rt is not None
         wanted = await rt.storage.users_to_follow()
         taken = await self.store.holders("account:")
         now = self._wall()
+        await self.own_free(f"account:{u}" for u in wanted if f"account:{u}" not in taken)
         for user_id in sorted(wanted):
-            name = f"account:{user_id}"
-            if name in self.held:
-                if now - self._resumed.get(user_id, 0.0) < RESUME_EVERY:
-                    continue
-            elif name in taken or not await self.own(name):
+            if not self.holds_account(user_id):
+                continue
+            if now - self._resumed.get(user_id, 0.0) < RESUME_EVERY:
                 continue
             self._resumed[user_id] = now
-            try:
-                session = await rt.sessions.get(user_id)
-                await rt.desk.resume(session)
-            except Exception as error:
-                logger.warning(
-                    "account duty of user %s not done now: %s", user_id, type(error).__name__
-                )
+            if user_id not in self._resuming:  # in a task: the scan goes on to the next duty
+                self._resuming.add(user_id)
+                task = asyncio.create_task(self._resume(user_id), name=f"fleet-resume-{user_id}")
+                self._duty_tasks.add(task)
+                task.add_done_callback(self._duty_tasks.discard)
         for name in [n for n in self.held if n.startswith("account:")]:
             user_id = int(name.removeprefix("account:"))
             if user_id not in wanted:

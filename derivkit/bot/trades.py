@@ -31,7 +31,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager
 from html import escape
 from typing import Any
 
@@ -76,6 +77,10 @@ NOT_BOUGHT = (
 #: How long the resolution of an unknown outcome keeps trying to reach Deriv (seconds).
 RESOLVE_FOR = 600.0
 SECOND_LOOK_AFTER = 3.0
+#: In a fleet, a buy still "sending" for less than this long may be in flight on another live
+#: instance (a buy waits at most its request timeout, 30 s by default, then turns "unknown"), so
+#: the account's duty leaves it alone until then.
+IN_FLIGHT_FOR = 60.0
 
 
 class TradeDesk:
@@ -102,6 +107,7 @@ class TradeDesk:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: set[int] = set()
         self._resolving: set[int] = set()
+        self._telling: set[int] = set()  # journal entries whose settlement is being told here
         self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
 
     async def _owns(self, user_id: int) -> bool:
@@ -379,7 +385,11 @@ class TradeDesk:
     ) -> None:
         what = f"{entry.contract_type} on {entry.symbol}"
         if found is None:
-            await self.storage.journal_not_bought(entry.id, "not in the account's statement")
+            entry = await self.storage.journal_not_bought(
+                entry.id, "not in the account's statement"
+            )
+            if entry.status != "not_bought":
+                return  # the buy's own reply came meanwhile: that is what the user was told
             text = NOT_BOUGHT.format(what=escape(what))
         else:
             assert found.contract_id is not None
@@ -427,12 +437,44 @@ class TradeDesk:
             recipients = [(session.key, session.key)]
         else:
             recipients = [(user, user) for user in self._owners()]
-        results = [
-            await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
-            for user, chat in recipients
-        ]
-        if entry is not None and all(result != "failed" for result in results):
-            await self.storage.journal_notified(entry.id)
+        if entry is None:
+            for user, chat in recipients:
+                await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
+            return
+        async with self._telling_of(entry.id) as told_here:
+            if not told_here:
+                return
+            results = [
+                await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
+                for user, chat in recipients
+            ]
+            if all(result != "failed" for result in results):
+                await self.storage.journal_notified(entry.id)
+
+    @asynccontextmanager
+    async def _telling_of(self, entry_id: int) -> AsyncIterator[bool]:
+        """Whether the body tells the settlement of journal entry ``entry_id`` (and marks it
+        told): not while another task of this process tells it; in a fleet, only under its
+        ``tell:ENTRY`` lease and only if it is still untold once the lease is held, so two
+        instances that both believe they hold the account cannot both tell it."""
+        if entry_id in self._telling:
+            yield False
+            return
+        self._telling.add(entry_id)
+        lease = f"tell:{entry_id}"
+        claimed = False
+        try:
+            if self.fleet is not None:
+                claimed = await self.fleet.claim(lease)
+                fresh = await self.storage.journal_entry(entry_id) if claimed else None
+                if fresh is None or fresh.notified:
+                    yield False
+                    return
+            yield True
+        finally:
+            self._telling.discard(entry_id)
+            if claimed:
+                await self.fleet.give_up(lease)
 
     # -- after a restart ------------------------------------------------------------------
 
@@ -444,18 +486,32 @@ class TradeDesk:
             if entry.status == "bought" and entry.contract_id is not None:
                 session.watchers.watch(entry.contract_id, entry.buy_price)
             elif entry.status in ("sending", "unknown"):
+                if self._may_be_in_flight(entry):
+                    continue  # its sender may still get the reply; a later resume looks again
                 self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
             elif entry.status == "settled" and entry.chat_id is not None:
                 assert entry.telegram_id is not None
-                result = await self.delivery.notify(
-                    entry.telegram_id,
-                    entry.chat_id,
-                    "settlement",
-                    settled_entry(entry),
-                    must_arrive=True,
-                )
-                if result != "failed":
-                    await self.storage.journal_notified(entry.id)
+                async with self._telling_of(entry.id) as told_here:
+                    if not told_here:
+                        continue
+                    result = await self.delivery.notify(
+                        entry.telegram_id,
+                        entry.chat_id,
+                        "settlement",
+                        settled_entry(entry),
+                        must_arrive=True,
+                    )
+                    if result != "failed":
+                        await self.storage.journal_notified(entry.id)
+
+    def _may_be_in_flight(self, entry: JournalEntry) -> bool:
+        """A fleet's "sending" entry young enough that another instance may still be sending
+        it (one process: whatever is "sending" at a resume was left by a stopped process)."""
+        return (
+            self.fleet is not None
+            and entry.status == "sending"
+            and self._clock() - entry.requested_at < IN_FLIGHT_FOR
+        )
 
     # -- tasks ----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from derivkit.storage.schema import pending_orders, processed_updates, user_state, users
-from derivkit.storage.store import Storage
+from derivkit.storage.store import DEAD_PEER_SETTINGS, Storage
 
 __all__ = ["FleetStore", "UserState"]
 
@@ -66,7 +66,11 @@ class FleetStore:
         self.storage = storage
         self._engine = storage.engine
         self._locks: AsyncEngine = create_async_engine(
-            storage.engine.url, pool_size=lock_connections, max_overflow=0, pool_pre_ping=True
+            storage.engine.url,
+            pool_size=lock_connections,
+            max_overflow=0,
+            pool_pre_ping=True,
+            connect_args={"server_settings": dict(DEAD_PEER_SETTINGS)},
         )
         self._lock_slots = asyncio.Semaphore(lock_connections)
 
@@ -285,6 +289,32 @@ class FleetStore:
                 await connection.execute(statement, {"name": name, "holder": holder, "ttl": ttl})
             ).first()
         return row is not None
+
+    async def acquire_many(self, names: Iterable[str], holder: str, ttl: float) -> set[str]:
+        """:meth:`acquire` for many leases in one statement; returns those now held. Rows are
+        locked in name order, so two instances taking overlapping sets never deadlock."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return set()
+        statement = text(
+            f"""
+            INSERT INTO leases (name, holder, expires_at, acquired_at)
+            SELECT wanted.name, :holder, {_NOW} + :ttl, {_NOW}
+              FROM unnest(CAST(:names AS VARCHAR[])) WITH ORDINALITY AS wanted(name, position)
+             ORDER BY wanted.position
+            ON CONFLICT (name) DO UPDATE
+              SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
+                  acquired_at = CASE WHEN leases.holder = EXCLUDED.holder
+                                     THEN leases.acquired_at ELSE EXCLUDED.acquired_at END
+              WHERE leases.expires_at < {_NOW} OR leases.holder = EXCLUDED.holder
+            RETURNING name
+            """
+        )
+        async with self._engine.begin() as connection:
+            rows = await connection.execute(
+                statement, {"names": wanted, "holder": holder, "ttl": ttl}
+            )
+            return {str(row[0]) for row in rows}
 
     async def renew(self, holder: str, ttl: float) -> set[str]:
         """Extend every unexpired lease of ``holder``; returns the names still held (a lease

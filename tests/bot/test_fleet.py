@@ -4,6 +4,8 @@ and the duties (alerts, settlement notices) are done by one instance and taken o
 
 from __future__ import annotations
 
+import asyncio
+import time
 from contextlib import AsyncExitStack
 
 import pytest
@@ -121,3 +123,102 @@ async def test_an_alert_fires_once_and_its_duty_moves_when_its_instance_stops(fl
     )
     alerts = [m for m in other.api.transcript(ALICE) if (m.text or "").startswith("🔔 R_10")]
     assert len(alerts) == 1, other.api.format_transcript(ALICE)
+
+
+async def _journal_buy(harness, user_id: int) -> tuple[object, int]:
+    """A buy of the user's account as the journal has it ("sending"): (its entry, loginid)."""
+    from derivkit.storage import NewTrade
+
+    session = await harness.rt.sessions.get(user_id)
+    entry = await harness.storage.journal_open(
+        NewTrade(
+            loginid=session.loginid,
+            is_virtual=True,
+            currency="USD",
+            symbol="R_100",
+            contract_type="CALL",
+            stake=5.0,
+            max_price=5.0,
+            request={"contract_type": "CALL", "symbol": "R_100"},
+            quote={"spot_time": int(time.time())},
+            telegram_id=user_id,
+            chat_id=user_id,
+        )
+    )
+    return entry, session
+
+
+async def _desk_idle(harness) -> None:
+    await asyncio.gather(*list(harness.rt.desk._tasks), return_exceptions=True)
+
+
+async def test_the_account_duty_leaves_a_buy_in_flight_on_another_instance_alone(fleet):
+    """Regression: the account's duty took a buy that another instance was still sending (its
+    journal entry "sending") for a lost one, searched the statement, found nothing and told the
+    user it did not happen, just before the buy's own reply said it did."""
+    a, b = await fleet(2)
+    await a.connect(ALICE, ALICE_TOKEN)
+    entry, _ = await _journal_buy(a, ALICE)  # as a's buy does before it is sent
+    b.rt.desk.second_look_after = 0.0
+    session = await b.rt.sessions.get(ALICE)
+    await b.rt.desk.resume(session)  # b holds the account's duty and picks up its stories
+    await _desk_idle(b)
+    assert (await b.storage.journal_entry(entry.id)).status == "sending"
+    texts = [m.text or "" for m in a.api.transcript(ALICE)]
+    assert not [t for t in texts if "did <b>not</b> happen" in t or "did not happen" in t]
+
+
+async def test_a_resolution_never_overrides_the_buys_own_reply(fleet):
+    (a,) = await fleet(1)
+    await a.connect(ALICE, ALICE_TOKEN)
+    entry, _ = await _journal_buy(a, ALICE)
+    await a.storage.journal_bought(entry.id, {"contract_id": 424242, "buy_price": 5.0})
+    after = await a.storage.journal_not_bought(entry.id, "not in the account's statement")
+    assert after.status == "bought" and after.contract_id == 424242
+
+
+async def test_a_settlement_is_told_once_while_several_pick_it_up(fleet):
+    """Regression: a settlement being told (the send slowed by Telegram) was told again by the
+    account duty's next pick-up on the same instance, and by an instance that also believed it
+    held the account."""
+    a, b = await fleet(2)
+    await a.connect(ALICE, ALICE_TOKEN)
+    entry, _ = await _journal_buy(a, ALICE)
+    await a.storage.journal_bought(entry.id, {"contract_id": 515151, "buy_price": 5.0})
+    await a.storage.journal_settled(515151, sell_price=9.5, profit=4.5, settled_at=time.time())
+    a.api.fault("sendMessage", code=429, retry_after=1, when=lambda p: "515151" in p["text"])
+    first = asyncio.create_task(a.rt.desk.resume(await a.rt.sessions.get(ALICE)))
+    await a.api.wait_for(lambda c: c.method == "sendMessage" and c.status == 429, timeout=10)
+    await a.rt.desk.resume(await a.rt.sessions.get(ALICE))
+    await b.rt.desk.resume(await b.rt.sessions.get(ALICE))
+    await first
+    told = [m for m in a.api.transcript(ALICE) if "515151" in (m.text or "")]
+    assert len(told) == 1, a.api.format_transcript(ALICE)
+    assert (await a.storage.journal_entry(entry.id)).notified
+
+
+async def test_a_slow_account_pickup_does_not_hold_up_taking_the_other_duties(fleet, monkeypatch):
+    """Regression: the scan picked each account duty up in turn (a Deriv connection, a journal
+    read, untold settlements sent), so one slow account delayed the takeover of all the others
+    past the 15 s the fleet promises."""
+    (a,) = await fleet(1)
+    for user, token in ((ALICE, ALICE_TOKEN), (BOB, BOB_TOKEN)):
+        await a.connect(user, token)
+    release = asyncio.Event()
+    picked_up: list[int] = []
+
+    async def slow_resume(session) -> None:
+        picked_up.append(session.key)
+        await release.wait()  # this account's pick-up hangs (a Deriv reply that is slow)
+
+    monkeypatch.setattr(a.rt.desk, "resume", slow_resume)
+    for user in (ALICE, BOB):  # both accounts now have an unfinished story: two duties
+        entry, _ = await _journal_buy(a, user)
+        await a.storage.journal_bought(entry.id, {"contract_id": 600 + user, "buy_price": 5.0})
+    try:
+        await wait_until(
+            lambda: a.rt.fleet.holds_account(ALICE) and a.rt.fleet.holds_account(BOB), timeout=10
+        )
+        await wait_until(lambda: sorted(picked_up) == [ALICE, BOB], timeout=10)
+    finally:
+        release.set()

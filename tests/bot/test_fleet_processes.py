@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from derivkit.sim import RateLimits, Simulator
 from tests.bot.conftest import BOT_TOKEN, READ_TRADE, wait_until
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.fleetprocs import start_instances
+from tests.fleetprocs import buy_and_confirm, start_instances, tails
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.fleet]
 
@@ -30,6 +30,9 @@ USERS = 100
 FIRST_USER = 70_001
 ALERT_SYMBOLS = ("R_25", "R_50", "R_75", "1HZ25V", "1HZ50V")
 SETTLED = re.compile(r"Contract (\d+) .*(won|lost|broke even)")
+FIRED = re.compile(r"^🔔 \S+ (moved|is) ")  # not the "🔔 I will tell you when ..." reply
+#: The issue's bound: a dead instance's duties are taken over within this many seconds.
+TAKEOVER_BOUND = 15.0
 
 
 def token(user: int) -> str:
@@ -56,6 +59,15 @@ def texts(api, user) -> list[str]:
 
 async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url, tmp_path):
     users = [FIRST_USER + n for n in range(USERS)]
+    began = last = time.monotonic()
+    stages: list[str] = []
+
+    def stage(name: str) -> None:  # how long each step took, printed at the end
+        nonlocal last
+        now = time.monotonic()
+        stages.append(f"{name} {now - last:.1f} s")
+        last = now
+
     async with (
         Simulator(seed=15, speed=4, rate_limits=RateLimits.unlimited()) as sim,
         FakeTelegramAPI(token=BOT_TOKEN) as api,
@@ -74,8 +86,11 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
         engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+asyncpg://"))
         try:
             api.balance([bot.webhook for bot in bots], duplicate_every=7)
+            stage("start")
             await everyone(api, users, lambda u: f"/connect {token(u)}", "✅ Connected")
+            stage("connect")
             await everyone(api, users, lambda u: "/price R_100", "R_100")
+            stage("price")
             for symbol in ALERT_SYMBOLS:  # no tick until the kill is over
                 sim._pause(symbol)
             await everyone(
@@ -84,12 +99,9 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 lambda u: f"/alert {ALERT_SYMBOLS[u % len(ALERT_SYMBOLS)]} move 0.0001",
                 "I will tell you",
             )
-            await everyone(api, users, lambda u: "/buy R_100 CALL 1 2m", "Confirm within")
-            for user in users:
-                card = next(
-                    m for m in reversed(api.transcript(user)) if m.buttons == ["Buy", "Cancel"]
-                )
-                api.user_taps(card.message_id, label="Buy", user_id=user)
+            stage("alert")
+            await buy_and_confirm(api, users, "/buy R_100 CALL 1 2m")
+            stage("buy cards")
 
             def has_bought(u: int) -> bool:
                 return any("Bought contract" in t for t in texts(api, u))
@@ -99,8 +111,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             except TimeoutError:
                 missing = [u for u in users if not has_bought(u)]
                 raise AssertionError(
-                    f"{len(missing)} not bought: {api.format_transcript(missing[0])}\n"
-                    + "".join(bots[0].stderr[-30:])
+                    f"{len(missing)} not bought: {api.format_transcript(missing[0])}"
                 ) from None
 
             async def leases() -> dict[str, str]:
@@ -113,8 +124,10 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                     )
                     return {row[0]: row[1] for row in rows}
 
+            stage("bought")
             wanted = {f"alerts:{s}" for s in ALERT_SYMBOLS} | {f"account:{u}" for u in users}
             await wait_until(lambda: _covers(leases, wanted), timeout=30)
+            stage("duties held")
             held = await leases()
             duties = Counter(held.values())
             victim = next(bot for bot in bots if bot.name == duties.most_common(1)[0][0])
@@ -130,31 +143,34 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 return all(now.get(name) not in (None, victim.name) for name in lost)
 
             try:
-                await wait_until(taken_over, timeout=30)
+                await wait_until(taken_over, timeout=TAKEOVER_BOUND)
             except TimeoutError:
                 now = await leases()
                 left = {n: now.get(n) for n in lost if now.get(n) in (None, victim.name)}
                 raise AssertionError(
-                    f"not taken over: {len(left)} of {len(lost)}: {sorted(left)[:5]}\n"
-                    + "".join(survivors[0].stderr[-40:])
+                    f"not taken over within {TAKEOVER_BOUND:g} s: {len(left)} of {len(lost)}: "
+                    f"{sorted(left)[:5]}"
                 ) from None
             takeover = time.monotonic() - killed_at
-            assert takeover < 15, takeover
+            stage("takeover")
 
             for symbol in ALERT_SYMBOLS:
                 sim._resume(symbol)
             await everyone(api, users, lambda u: "/balance", "USD")  # answered by the others
+            stage("balance")
 
             def alerted(user: int) -> int:
-                return sum(t.startswith("🔔") for t in texts(api, user))
+                return sum(bool(FIRED.match(t)) for t in texts(api, user))
 
             await wait_until(lambda: all(alerted(u) >= 1 for u in users), timeout=60)
+            stage("alerted")
 
             def settled(user: int) -> list[str]:
                 return [m.group(1) for t in texts(api, user) if (m := SETTLED.search(t))]
 
             await wait_until(lambda: all(settled(u) for u in users), timeout=90)
             await wait_until(lambda: _all_told(engine), timeout=30)
+            stage("settled")
             # exactly once, on the simulator and in every chat
             for user in users:
                 account = sim.accounts[token(user)]
@@ -163,7 +179,11 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 assert alerted(user) == 1, api.format_transcript(user)
                 assert len(settled(user)) == 1, api.format_transcript(user)
             print(f"\ntakeover after SIGKILL: {takeover:.1f} s of {len(lost)} duties")
+        except BaseException:
+            print(tails(bots))  # shown with the failure: what each instance logged last
+            raise
         finally:
+            print(f"stages: {', '.join(stages)}; {time.monotonic() - began:.1f} s in all")
             await engine.dispose()
             for bot in bots:
                 await bot.stop()

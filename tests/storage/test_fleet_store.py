@@ -88,3 +88,38 @@ async def test_a_user_has_at_most_the_cap_of_connection_slots(stores):
     holder = next(name.split(":")[2] for name in await a.holders("conn:3:"))
     await a.close_slot(3, holder)
     assert await b.open_slot(3, "i9", cap=2, ttl=30)
+
+
+async def test_many_leases_are_taken_in_one_go_each_by_exactly_one_instance(stores):
+    a, b = stores
+    assert await a.acquire("account:1", "A", ttl=30)
+    assert await a.acquire("account:2", "A", ttl=0.1)  # about to run out: A has stopped
+    await asyncio.sleep(0.2)
+    names = [f"account:{n}" for n in range(1, 41)]
+    # two instances take overlapping sets at once (in opposite orders): no deadlock, no lease
+    # held twice, the live one's lease untouched
+    got_a, got_b = await asyncio.gather(
+        a.acquire_many(names[::-1], "A2", ttl=30), b.acquire_many(names, "B", ttl=30)
+    )
+    assert not got_a & got_b
+    assert got_a | got_b == set(names[1:])
+    held = await a.holders("account:")
+    assert held["account:1"] == "A"
+    assert all(held[name] == ("A2" if name in got_a else "B") for name in names[1:])
+    assert await b.acquire_many(names, "B", ttl=30) == got_b  # its own: renewed, none new
+    assert await a.acquire_many([], "A", ttl=30) == set()
+
+
+async def test_every_connection_lets_the_server_find_a_dead_peer_within_seconds(stores):
+    """An instance whose machine dies sends no FIN: the server must drop its sessions (its
+    users' advisory locks, its row locks) by keepalive, not after the kernel's two hours."""
+    a, _ = stores
+    names = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+    for engine in (a.storage.engine, a._locks):  # the storage's pool and the users' locks
+        async with engine.connect() as connection:
+            idle, interval, count = [
+                int(str((await connection.exec_driver_sql(f"SHOW {n}")).scalar_one()).rstrip("s"))
+                for n in names
+            ]
+        assert idle > 0 and interval > 0 and count > 0
+        assert idle + interval * count <= 15
