@@ -208,9 +208,11 @@ def verdict(row: dict) -> str:
 def median_run(runs: list[dict]) -> dict:
     """The run of median CPU (the lower middle one of an even count), with the CPU range."""
     ordered = sorted(runs, key=lambda run: run["cpu_pct"])
+    p99s = sorted(run["p99_ms"] for run in runs)
     return {
         **ordered[(len(ordered) - 1) // 2],
         "cpu_range": (ordered[0]["cpu_pct"], ordered[-1]["cpu_pct"]),
+        "p99_range": (p99s[0], p99s[-1]),
     }
 
 
@@ -221,7 +223,7 @@ def report(
     compare += f" `--repeat {repeat}`" if repeat > 1 else ""
     each = (
         f" Each variant and build ran {repeat} times, alternating builds; each row is the run "
-        "of median CPU, the CPU range of all runs in brackets."
+        "of median CPU, the CPU and p99 ranges of all runs in brackets."
         if repeat > 1
         else ""
     )
@@ -252,9 +254,11 @@ def report(
         ratio = f"{row['cpu_pct'] / base['cpu_pct']:.2f}x" if base else ""
         low, high = row["cpu_range"]
         cpu = f"{row['cpu_pct']:.1f}" + (f" ({low:.1f}-{high:.1f})" if repeat > 1 else "")
+        low, high = row["p99_range"]
+        p99 = f"{row['p99_ms']:.1f}" + (f" ({low:.1f}-{high:.1f})" if repeat > 1 else "")
         lines.append(
             f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {cpu} | {ratio} | "
-            f"{row['cpu_us_per_tick']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
+            f"{row['cpu_us_per_tick']:.0f} | {row['p50_ms']:.1f} | {p99} | "
             f"{row['max_ms']:.1f} | {row['load'][0]:.2f}-{row['load'][1]:.2f} | "
             f"{verdict(row)} |"
         )
