@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 
 def buy(cli, sim, symbol: str, duration: str) -> int:
@@ -18,8 +19,24 @@ def open_ids(sim) -> set[int]:
     return {c.contract_id for c in account.open_contracts()}
 
 
+def wait_until_sellable(sim, contract_ids: set[int], timeout: float = 15.0) -> None:
+    """Until each contract has its entry tick (before it, Deriv refuses a sell)."""
+
+    def sellable() -> bool:
+        simulator = sim.simulator
+        contracts = simulator.accounts[sim.token].contracts
+        now = simulator.clock.now()
+        return all(contracts[cid].sell_error(now) is None for cid in contract_ids)
+
+    deadline = time.monotonic() + timeout
+    while not sim.call(sellable):
+        assert time.monotonic() < deadline, f"contracts {contract_ids} never became sellable"
+        time.sleep(0.02)
+
+
 def test_sell_all_sells_what_can_be_sold_and_keeps_the_rest(cli, sim):
     timed = {buy(cli, sim, "R_100", "10m"), buy(cli, sim, "R_50", "10m")}
+    wait_until_sellable(sim, timed)  # on a loaded machine the entry tick can come late
     sim.call(lambda: sim.simulator.faults.pause_symbol("R_10"))  # its tick contract stays open
     ticks = buy(cli, sim, "R_10", "5t")
     refused = cli(*sim.args(), "sell", "--all")  # no terminal, no --yes: nothing sold
