@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from derivkit.sim.errors import ApiError
+from derivkit.sim.validation import SELF_EXCLUSION_AMOUNTS
 
 __all__ = ["SelfExclusion"]
 
@@ -36,17 +37,9 @@ _TURNOVER_CODES = {
     7: ("7DayTurnoverLimitExceeded", "You have exceeded your 7-day limit on turnover."),
     30: ("30DayTurnoverLimitExceeded", "You have exceeded your 30-day limit on turnover."),
 }
+#: What ``set_self_exclusion`` sets: the money limits the request validation knows, then the rest.
 _SETTABLE = (
-    "max_balance",
-    "max_deposit",
-    "max_7day_deposit",
-    "max_30day_deposit",
-    "max_turnover",
-    "max_7day_turnover",
-    "max_30day_turnover",
-    "max_losses",
-    "max_7day_losses",
-    "max_30day_losses",
+    *SELF_EXCLUSION_AMOUNTS,
     "max_open_bets",
     "session_duration_limit",
     "exclude_until",
