@@ -19,7 +19,7 @@ def start(start_bot):
     async def started(**options):
         bot = await start_bot(**options)
         bot.rt.limits.per_minute = 600
-        bot.rt.limits.trade_gap = 0.01
+        bot.rt.limits.trade_gap = 1e-6  # a confirm right after a refused one is not a flood here
         return bot
 
     return started
