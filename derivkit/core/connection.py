@@ -60,7 +60,6 @@ from derivkit.core.protocol import (
     Consumer,
     Forget,
     Multiplexer,
-    PendingCall,
     Reject,
     Resolve,
     Unsolicited,
@@ -161,6 +160,9 @@ class DerivConnection:
         self._state: ConnectionState = "idle"
         self._ready = asyncio.Event()
         self._transport: Transport | None = None
+        #: The open transport's ``send_nowait`` (None: it has none, or no transport is open).
+        self._nowait: Callable[[bytes], bool] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._task_group: asyncio.TaskGroup | None = None
         self._loop_time: Callable[[], float] = lambda: 0.0
@@ -231,8 +233,9 @@ class DerivConnection:
             self._set_state("idle")
             await self.endpoint.aclose()  # an HTTP client it opened; a later connect reopens it
             raise
-        self._transport = transport
-        self._loop_time = asyncio.get_running_loop().time
+        self._use_transport(transport)
+        self._loop = asyncio.get_running_loop()
+        self._loop_time = self._loop.time
         self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
         try:
             await self._log_in()
@@ -272,7 +275,7 @@ class DerivConnection:
                 logger.exception("connection supervisor failed")
         if self._transport is not None:
             await self._transport.close(on_frame=self._route_frame)  # late replies still count
-            self._transport = None
+            self._use_transport(None)
         try:
             await self.endpoint.aclose()
         except Exception:
@@ -307,7 +310,7 @@ class DerivConnection:
                 transport.abort()  # no closing handshake can pass a dead link
             else:
                 await transport.close()
-            self._transport = None
+            self._use_transport(None)
             self._apply_all(self._mux.connection_lost())
             if self._fatal is not None or not self.reconnect:
                 self._fatal = self._fatal or lost
@@ -353,7 +356,7 @@ class DerivConnection:
 
     async def _run_connection(self, transport: Transport, restoring: bool) -> DerivError:
         """Run reader and keepalive until the connection fails; return why it failed."""
-        self._transport = transport
+        self._use_transport(transport)
         try:
             async with asyncio.TaskGroup() as group:
                 self._task_group = group
@@ -403,8 +406,13 @@ class DerivConnection:
         except ValueError:
             self._report_malformed(raw)
             return
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             self._report_malformed(raw)
+            return
+        waiter = self._mux.take_reply(message)
+        if waiter is not None:  # the hot path: a plain reply to a call
+            if not waiter.done():
+                waiter.set_result(message)
             return
         try:
             actions = self._mux.receive(message)
@@ -499,6 +507,10 @@ class DerivConnection:
 
     # -- sending ---------------------------------------------------------------------------
 
+    def _use_transport(self, transport: Transport | None) -> None:
+        self._transport = transport
+        self._nowait = getattr(transport, "send_nowait", None)
+
     async def _send(self, frame: dict[str, Any]) -> None:
         transport = self._transport
         if transport is None:
@@ -534,23 +546,32 @@ class DerivConnection:
         """Send one call and await its reply (no retries).
 
         Waiting for a connection or a rate-limit slot counts against the same time limit. The
-        reply wait is bounded by a timer on the reply future (cheaper than a cancel scope).
+        reply wait is bounded by the one expiry timer of all calls (cheaper than a cancel
+        scope per call). This is the hot path of every call: it is written out, not factored.
         """
         limit = timeout if timeout is not None else self.request_timeout
-        started: float | None = None
         # "connected" means ready (both change together, with no await between): one test for
         # the usual case, the full checks otherwise.
+        loop = self._loop or asyncio.get_running_loop()  # the one connect() ran on
+        started = loop.time()
         if gated and (self._state != "connected" or self._limiter._groups):
-            started = asyncio.get_running_loop().time()
             self._check_usable()
             if not self._ready.is_set() or self._limiter._groups:
                 await self._admit(name, limit, started + limit)
         # What stays alive while the reply is awaited is what a pending call costs in memory:
-        # the future and the call record, nothing more (the helpers keep their locals).
-        future, call = self._open_call(payload, name, limit, started)
+        # this frame, the future and the call record.
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        call = self._mux.add_call(dict(payload), name, future, started + limit, limit)
         try:
+            if call.deadline < self._expiry_at:
+                self._arm_expiry(call.deadline)
             try:
-                if not self._send_now(call.payload):
+                nowait = self._nowait
+                if (
+                    nowait is None
+                    or logger.isEnabledFor(logging.DEBUG)  # _send logs each frame
+                    or not nowait(encode(call.payload))
+                ):
                     await self._send(call.payload)
             except ConnectionLost as exc:
                 if is_money_moving(name):
@@ -561,30 +582,9 @@ class DerivConnection:
                     raise
                 # read-only: the multiplexer re-sends it once the connection is back
             return await future
-        finally:
-            self._mux.cancel_call(call)
-
-    def _open_call(
-        self, payload: Mapping[str, Any], name: str, limit: float, started: float | None
-    ) -> tuple[asyncio.Future[dict[str, Any]], PendingCall]:
-        """Register a call (its deadline ``limit`` after ``started``, default now) and arm the
-        expiry timer if it is the earliest deadline."""
-        loop = asyncio.get_running_loop()
-        if started is None:
-            started = loop.time()
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = self._mux.open_call(payload, future, now=started, timeout=limit, name=name)
-        if call.deadline < self._expiry_at:
-            self._arm_expiry(call.deadline)
-        return future, call
-
-    def _send_now(self, frame: dict[str, Any]) -> bool:
-        """The hot path: a transport that can write at once does, without a coroutine (False:
-        await :meth:`_send`). Raises ``ConnectionLost`` as ``_send`` does."""
-        nowait = getattr(self._transport, "send_nowait", None)
-        if nowait is None or logger.isEnabledFor(logging.DEBUG):
-            return False
-        return bool(nowait(encode(frame)))
+        except BaseException:
+            self._mux.cancel_call(call)  # a reply settles (and forgets) the call itself
+            raise
 
     async def _admit(self, name: str, limit: float, deadline: float) -> None:
         """Wait for the connection and for a rate-limit slot, until ``deadline``."""
