@@ -677,12 +677,15 @@ class DerivConnection:
 
         Identical requests share one upstream stream. The subscription yields the first message
         too, each message as ``parse`` makes it (a list of items per message), or the whole
-        message dict without a parser.
+        message dict without a parser. ``{"buy": ..., "subscribe": 1}`` yields the receipt,
+        then the bought contract's ``proposal_open_contract`` states until it is sold.
 
         Raises:
             UsageError: at once, for a payload that is not a non-empty dict.
             APIError: when opened: the subscription failed (nothing is cached; retrying works).
             RequestTimeout, ConnectionLost: when opened.
+            OutcomeUnknown: when opened, for a money-moving stream (``buy`` with ``subscribe``)
+                sent but unanswered in time or when the connection failed: it may have executed.
         """
         if not isinstance(payload, Mapping) or not payload:
             raise UsageError("a subscription request is a non-empty dict")
@@ -709,6 +712,11 @@ class DerivConnection:
                 continue
             except TimeoutError as exc:
                 await subscription.aclose()
+                if is_money_moving(name):  # sent, so it may have executed (as for request())
+                    raise OutcomeUnknown(
+                        f"no reply to {name!r} within {limit:g}s; its outcome is unknown - "
+                        "check the portfolio or statement before trying again"
+                    ) from exc
                 raise RequestTimeout(f"no first message for {name!r} within {limit:g}s") from exc
             except BaseException:
                 await subscription.aclose()
