@@ -486,7 +486,8 @@ def render_section(
     )
     return f"""## Connection core (`bench_core.py`)
 
-- Date: {info["date"]}
+- Date: {info["date"]}; load average (1, 5, 15 min) {info["load_before"]} at the start, \
+{info["load_after"]} at the end (2 cores shared with other jobs)
 - Machine: {info["cpu"]}, {info["cores"]} cores; Python {info["python"]}; websockets \
 {info["websockets"]} (derivkit, bare), {info["pda_websockets"]} (python-deriv-api 0.1.6); \
 picows {info["picows"]}; derivkit at commit {info["commit"]} (working tree as checked out), \
@@ -544,6 +545,10 @@ How to read it:
 # ----------------------------------------------------------------------------- main
 
 
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, under 2 minutes")
@@ -567,6 +572,7 @@ def main() -> None:
         clients.remove("main")
 
     started = time.monotonic()
+    load_before = _load()
     server = Server(args.deflate)
     try:
         for repeat in range(plan.repeats):
@@ -603,9 +609,9 @@ def main() -> None:
         command = "python benchmarks/bench_core.py" + " ".join(
             [""] + [shlex.quote(a) for a in sys.argv[1:]]
         )
-        write_section(
-            "bench_core", render_section(rows, targets, machine(), command, plan, args.deflate)
-        )
+        info = {**machine(), "load_before": load_before, "load_after": _load()}
+        section = render_section(rows, targets, info, command, plan, args.deflate)
+        write_section("bench_core", section)
         print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
