@@ -60,6 +60,7 @@ from derivkit.core.protocol import (
     Consumer,
     Forget,
     Multiplexer,
+    PendingCall,
     Reject,
     Resolve,
     Unsolicited,
@@ -547,44 +548,67 @@ class DerivConnection:
 
         Waiting for a connection or a rate-limit slot counts against the same time limit. The
         reply wait is bounded by the one expiry timer of all calls (cheaper than a cancel
-        scope per call). This is the hot path of every call: it is written out, not factored.
+        scope per call). :meth:`request` has the usual case written out (keep them in step).
         """
-        limit = timeout if timeout is not None else self.request_timeout
-        # "connected" means ready (both change together, with no await between): one test for
-        # the usual case, the full checks otherwise.
         loop = self._loop or asyncio.get_running_loop()  # the one connect() ran on
         started = loop.time()
+        # "connected" means ready (both change together, with no await between): one test for
+        # the usual case, the full checks otherwise.
         if gated and (self._state != "connected" or self._limiter._groups):
             self._check_usable()
             if not self._ready.is_set() or self._limiter._groups:
+                limit = timeout if timeout is not None else self.request_timeout
                 await self._admit(name, limit, started + limit)
-        # What stays alive while the reply is awaited is what a pending call costs in memory:
-        # this frame, the future and the call record.
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        call = self._mux.add_call(dict(payload), name, future, started + limit, limit)
+        future, call = self._open_call(payload, name, timeout, started)
         try:
-            if call.deadline < self._expiry_at:
-                self._arm_expiry(call.deadline)
-            try:
-                nowait = self._nowait
-                if (
-                    nowait is None
-                    or logger.isEnabledFor(logging.DEBUG)  # _send logs each frame
-                    or not nowait(encode(call.payload))
-                ):
-                    await self._send(call.payload)
-            except ConnectionLost as exc:
-                if is_money_moving(name):
-                    raise OutcomeUnknown(
-                        f"connection failed while sending {name!r}; its outcome is unknown"
-                    ) from exc
-                if not is_read_only(name) or not self.reconnect:
-                    raise
-                # read-only: the multiplexer re-sends it once the connection is back
+            if not self._send_at_once(call):
+                await self._send_call(call)
             return await future
         except BaseException:
             self._mux.cancel_call(call)  # a reply settles (and forgets) the call itself
             raise
+
+    def _open_call(
+        self, payload: Mapping[str, Any], name: str, timeout: float | None, started: float
+    ) -> tuple[asyncio.Future[dict[str, Any]], PendingCall]:
+        """Register a call (its deadline ``timeout`` after ``started``) and arm the expiry timer
+        when its deadline is the earliest. Connected only (the loop is known)."""
+        limit = timeout if timeout is not None else self.request_timeout
+        future: asyncio.Future[dict[str, Any]] = (
+            self._loop or asyncio.get_running_loop()
+        ).create_future()
+        call = self._mux.add_call(dict(payload), name, future, started + limit, limit)
+        if call.deadline < self._expiry_at:
+            self._arm_expiry(call.deadline)
+        return future, call
+
+    def _send_at_once(self, call: PendingCall) -> bool:
+        """Send ``call`` now if the transport can write at once (False: await
+        :meth:`_send_call`). Raises as :meth:`_send_call` does."""
+        nowait = self._nowait
+        if nowait is None or logger.isEnabledFor(logging.DEBUG):  # _send logs each frame
+            return False
+        try:
+            return nowait(encode(call.payload))
+        except ConnectionLost as exc:
+            return self._unsent(call.name, exc)
+
+    async def _send_call(self, call: PendingCall) -> None:
+        try:
+            await self._send(call.payload)
+        except ConnectionLost as exc:
+            self._unsent(call.name, exc)
+
+    def _unsent(self, name: str, error: ConnectionLost) -> bool:
+        """A call could not be sent: raise what its caller must see, or return True for a
+        read-only call that the multiplexer re-sends once the connection is back."""
+        if is_money_moving(name):
+            raise OutcomeUnknown(
+                f"connection failed while sending {name!r}; its outcome is unknown"
+            ) from error
+        if not is_read_only(name) or not self.reconnect:
+            raise error
+        return True
 
     async def _admit(self, name: str, limit: float, deadline: float) -> None:
         """Wait for the connection and for a rate-limit slot, until ``deadline``."""
@@ -631,27 +655,44 @@ class DerivConnection:
         if payload.get("subscribe"):
             raise UsageError("use subscribe() for a payload with 'subscribe'")
         name = call_name(payload)
-        try:  # the usual case: one attempt, answered
-            reply = await self._call(payload, name, timeout)
-        except RateLimit:
-            if not is_read_only(name) or self.retry.rate_limit_retries < 1:
-                raise
-        else:
-            if name == "website_status":
-                self._adopt_limits(reply)
-            return reply
+        try:
+            if self._state == "connected" and not self._limiter._groups:
+                # The usual case: _call's path written out (one coroutine less per call, in
+                # time and in the memory a pending call holds).
+                future, call = self._open_call(payload, name, timeout, self._loop_time())
+                try:
+                    if not self._send_at_once(call):
+                        await self._send_call(call)
+                    reply = await future
+                except BaseException:
+                    self._mux.cancel_call(call)  # a reply settles (and forgets) the call itself
+                    raise
+            else:
+                reply = await self._call(payload, name, timeout)
+        except RateLimit as limited:
+            reply = await self._retry_rate_limited(payload, name, timeout, limited)
+        if name == "website_status":
+            self._adopt_limits(reply)
+        return reply
+
+    async def _retry_rate_limited(
+        self,
+        payload: Mapping[str, Any],
+        name: str,
+        timeout: float | None,
+        limited: RateLimit,
+    ) -> dict[str, Any]:
+        """Re-try a read-only call answered with ``RateLimit``, with backoff; else re-raise."""
+        if not is_read_only(name) or self.retry.rate_limit_retries < 1:
+            raise limited
         delays = self.retry.rate_limit_delays()
         for attempt in range(1, self.retry.rate_limit_retries + 1):
             await asyncio.sleep(next(delays))
             try:
-                reply = await self._call(payload, name, timeout)
+                return await self._call(payload, name, timeout)
             except RateLimit:
                 if attempt == self.retry.rate_limit_retries:
                     raise
-                continue
-            if name == "website_status":
-                self._adopt_limits(reply)
-            return reply
         raise AssertionError("unreachable")
 
     @overload
