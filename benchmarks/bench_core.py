@@ -507,8 +507,9 @@ from /proc/self/status inside the client, after `gc.collect()`).
 How to read it:
 
 - **derivkit (picows)** is derivkit with `transport=PicowsTransport`, **derivkit (websockets)**
-  the same code with `WebsocketsTransport`, **derivkit (main)** the client before this work
-  (websockets, its only transport). The `dk / ...` columns divide derivkit (picows) by each.
+  the same code with `WebsocketsTransport`, **derivkit (main)** derivkit as it is on the `--main`
+  ref (commit above), with its default transport. The `dk / ...` columns divide derivkit
+  (picows) by each.
 - **picows reference** (`clients/picows_client.py`) is derivkit's design at its leanest on picows:
   frames decoded with orjson in picows' callback, replies routed to `req_id` futures, each stream
   buffered and read by its own consumer task (`async for`), and nothing else (no timeouts,
