@@ -105,16 +105,17 @@ def _masked_frames(payloads: list[bytes]) -> bytes:
     """Client text frames (RFC 6455 5.2: FIN, opcode 1, masked, each with its own random key)."""
     keys = _mask_keys.take(len(payloads))
     heads = _SHORT_HEADS
-    return b"".join(
-        [
-            (heads[len(payload)] if len(payload) < 126 else _head(len(payload)))
-            + key
-            + apply_mask(payload, key)
-            for payload, key in zip(
-                payloads, [keys[at : at + 4] for at in range(0, len(keys), 4)], strict=True
-            )
-        ]
-    )
+    parts: list[bytes] = []
+    append = parts.append
+    at = 0
+    for payload in payloads:
+        size = len(payload)
+        key = keys[at : at + 4]
+        at += 4
+        append(heads[size] if size < 126 else _head(size))
+        append(key)
+        append(apply_mask(payload, key))
+    return b"".join(parts)
 
 
 class _Listener(WSListener):
