@@ -401,26 +401,28 @@ class DerivConnection:
         while True:
             route(await transport.recv())
 
-    def _route_frame(self, raw: Frame) -> None:
+    def _route_frame(self, raw: Frame) -> bool:
+        """Route one frame; True when it settled a call (whose caller may send at once)."""
         try:
             message = decode(raw)
         except ValueError:
             self._report_malformed(raw)
-            return
+            return False
         if type(message) is not dict:
             self._report_malformed(raw)
-            return
-        waiter = self._mux.take_reply(message)
-        if waiter is not None:  # the hot path: a plain reply to a call
-            if not waiter.done():
-                waiter.set_result(message)
-            return
+            return False
+        if "subscription" not in message:  # stream messages (ticks) skip the calls' lane
+            waiter = self._mux.take_reply(message)
+            if waiter is not None:  # the hot path: a plain reply to a call
+                if not waiter.done():
+                    waiter.set_result(message)
+                return True
         try:
             actions = self._mux.receive(message)
         except Exception:  # the multiplexer settles its calls itself; this is a last resort
             logger.exception("a frame from the server could not be routed")
             self._report_malformed(raw)
-            return
+            return False
         for action in actions:
             if type(action) is Resolve:  # the hot path, inline
                 waiter = action.waiter
@@ -428,6 +430,7 @@ class DerivConnection:
                     waiter.set_result(action.message)
             else:
                 self._apply(action)
+        return False
 
     def _report_malformed(self, raw: Frame) -> None:
         error = ProtocolError(f"malformed frame from server ({len(raw)} bytes), ignored")

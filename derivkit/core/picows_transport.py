@@ -16,11 +16,12 @@ ask for it); fragmented messages are reassembled here. Every picows and OS error
 derivkit's tree as in :mod:`derivkit.core.transport` (HTTP 4xx refusals are fatal).
 
 Write batching: the replies routed in one read wake their callers, which send their next calls
-in the next event loop iteration. Once a read has routed two frames or more, the frames sent
-until the end of that iteration are gathered (``_Listener.batch``) and written to the socket at
-once, at the end of it (one system call instead of one per frame). Nothing waits longer than
-the current loop iteration; a single frame is written at once, as before. Frames keep their
-order: while a batch is open, every frame goes into it.
+in the next event loop iteration. Once a read has woken two callers or more (the router says
+so: a true result), the frames sent until the end of that iteration are gathered
+(``_Listener.batch``) and written to the socket at once, at the end of it (one system call
+instead of one per frame). Nothing waits longer than the current loop iteration; the caller of
+a lone reply writes at once, and stream messages (ticks) open no batch. Frames keep their order:
+while a batch is open, every frame goes into it.
 
 Concurrency: picows callbacks and the client run on one event loop. ``send`` waits while the
 socket's write buffer is full (picows' flow control), so a stalled peer backs the sender up
@@ -135,6 +136,8 @@ class _Listener(WSListener):
         self.fragments: list[bytes] | None = None
         #: Frames routed in this loop iteration; frames beyond BURST wait in ``backlog``.
         self.routed = 0
+        #: Frames of this read (or drain) that woke a caller (the sink returned true).
+        self.woke = 0
         self.backlog: deque[bytes] = deque()
         #: Frames to send at the end of this loop iteration (None: send each at once).
         self.batch: list[bytes] | None = None
@@ -154,10 +157,12 @@ class _Listener(WSListener):
                     self._defer(frame.get_payload_as_bytes())
                 else:
                     self.routed += 1
-                    sink(frame.get_payload_as_memoryview())  # decoded at once: no copy needed
+                    if sink(frame.get_payload_as_memoryview()):  # decoded at once: no copy
+                        self.woke += 1
                 if frame.last_in_buffer:
-                    if self.routed > 1 and self.batch is None:
+                    if self.woke > 1 and self.batch is None:
                         self._open_batch()
+                    self.woke = 0
                     if not self.backlog:
                         self.routed = 0
             else:
@@ -190,12 +195,13 @@ class _Listener(WSListener):
 
     def _drain(self) -> None:
         backlog, sink = self.backlog, self.sink
+        woke = 0
         for _ in range(min(BURST, len(backlog))):
             if sink is None:
                 self._queue(backlog.popleft())
-            else:
-                sink(backlog.popleft())
-        if self.batch is None and not self.disconnected:
+            elif sink(backlog.popleft()):
+                woke += 1
+        if woke > 1 and self.batch is None and not self.disconnected:
             self._open_batch()
         if backlog:
             self._loop.call_soon(self._drain)

@@ -133,3 +133,30 @@ async def test_frames_of_an_open_batch_go_out_before_the_close_frame():
         await transport.close()
         await server.wait_for(lambda: len(server.requests) == 3)
     assert [request["req_id"] for request in server.requests] == [0, 1, 2]
+
+
+async def test_a_burst_of_ticks_opens_no_batch(holding_server):
+    """Stream messages wake readers, not senders: no batch (no flush callback) for them."""
+    server = holding_server
+    server.held_calls = set()
+    api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
+    await api.connect()
+    try:
+        listener = api._transport._listener  # type: ignore[union-attr]
+        opened = []
+        open_batch = listener._open_batch
+        listener._open_batch = lambda: (opened.append(1), open_batch())
+        async with asyncio.timeout(5), api.subscribe({"ticks": "R_100"}) as ticks:
+            await anext(ticks)
+            ((sub_id, (connection, request)),) = server.streams.items()
+            frames = []
+            for quote in range(50):
+                server.next_tick("R_100", 100.0 + quote)
+                frames.append(server_frame(json.dumps(server._tick(request, sub_id, 0.0))))
+            connection.transport.write(b"".join(frames))  # one read at the client
+            for _ in range(50):
+                await anext(ticks)
+        assert opened == []
+        await api.request({"ping": 1})
+    finally:
+        await api.close()
