@@ -43,9 +43,15 @@ def main() -> None:
     rows = []
     medians: dict[str, float] = {}
     load_before = os.getloadavg()
-    for name, command, target in CASES:
+    for _, command, _ in CASES:
         time_once(command)  # warm the file cache: "cold" here means a fresh interpreter
-        samples = sorted(time_once(command) for _ in range(args.runs))
+    # Round robin: every case sees the same drift of a shared machine's load.
+    runs: dict[str, list[float]] = {name: [] for name, _, _ in CASES}
+    for _ in range(args.runs):
+        for name, command, _ in CASES:
+            runs[name].append(time_once(command))
+    for name, _, target in CASES:
+        samples = sorted(runs[name])
         median = statistics.median(samples)
         medians[name] = median
         p90 = samples[int(0.9 * (len(samples) - 1))]
@@ -62,7 +68,8 @@ def main() -> None:
             "",
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine_line()}; "
             "`python benchmarks/cli_startup.py "
-            f"--runs {args.runs}` (wall time of a fresh process, {args.runs} runs each); "
+            f"--runs {args.runs}` (wall time of a fresh process, {args.runs} runs each, round "
+            "robin); "
             f"load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end.",
             "",
             "| command | median ms | p90 ms | target | result |",
