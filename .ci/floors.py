@@ -18,7 +18,7 @@ FLOOR = re.compile(r">=\s*([0-9][^,;\s]*)")
 
 
 def floors(
-    pyproject: Path, extras: tuple[str, ...] = ("tui", "bot", "storage", "plot")
+    pyproject: Path, extras: tuple[str, ...] = ("tui", "bot", "storage", "plot", "postgresql")
 ) -> list[str]:
     project = tomllib.loads(pyproject.read_text())["project"]
     requirements = list(project["dependencies"])

@@ -10,7 +10,8 @@ the second. After a warm-up it presses down/up alternately (each moves the selec
 chart and digits follow) and times each press until the price panel is handed the new symbol
 (painted within the next frame; the probe wraps ``PricePanel.show`` and waits on an event, so it
 costs the measured process nothing while it waits); CPU is the dashboard process's own over the
-window. Variants:
+window. The dashboard reads an empty strategies registry, as the CLI's does (where the build has
+the strategies panel). Variants:
 
 * ``tick chart``: the tick chart, digit panel hidden (``v``);
 * ``digits + 1m candles``: the digit panel open and the chart on 1-minute candles (``g``).
@@ -21,6 +22,7 @@ ref REF (its ``derivkit`` package extracted to a temporary directory first on ``
 the same two simulators.
 
     .venv/bin/python benchmarks/tui_console.py [--seconds 20] [--presses 200] [--baseline main]
+        [--repeat 1]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import inspect
 import json
 import os
 import statistics
@@ -97,7 +100,12 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
         DerivClient(url, request_timeout=30) as market,
         DerivClient(flood_url, request_timeout=30) as flood,
     ):
-        app = DerivDashboard(market, CLONES, status_interval=None)
+        options: dict[str, object] = {}
+        if "runs" in inspect.signature(DerivDashboard).parameters:  # as the CLI: its panel too
+            from derivkit.strategy.registry import RunRegistry
+
+            options["runs"] = RunRegistry(Path(tempfile.mkdtemp(prefix="tui-console-runs-")))
+        app = DerivDashboard(market, CLONES, status_interval=None, **options)  # type: ignore[arg-type]
         async with app.run_test(size=(160, 50)) as pilot:
             screen = app.main_screen
             screen._client = flood  # noqa: SLF001  the flooding symbol streams from the fast sim
@@ -113,6 +121,7 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
                 return sum(int(table.cell_text(s, "ticks")) for s in [*CLONES, FLOOD])
 
             latencies: list[float] = []
+            load0 = os.getloadavg()[0]
             cpu0, wall0, ticks0 = time.process_time(), time.monotonic(), ticks()
             pause = seconds / presses
             shown = awaited["shown"]
@@ -128,6 +137,7 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
                 latencies.append(time.perf_counter() - t0)
                 await asyncio.sleep(max(0.0, pause - latencies[-1]))
             cpu1, wall1, ticks1 = time.process_time(), time.monotonic(), ticks()
+            load1 = os.getloadavg()[0]
             await screen.stop_streams()
     latencies.sort()
     wall = wall1 - wall0
@@ -136,6 +146,8 @@ async def measure(url: str, flood_url: str, keys: list[str], seconds: float, pre
     return {
         "code": str(Path(derivkit.__file__).parent),
         "cpu_pct": 100 * (cpu1 - cpu0) / wall,
+        "cpu_us_per_tick": 1e6 * (cpu1 - cpu0) / max(1, ticks1 - ticks0),
+        "load": (load0, load1),
         "ticks_per_s": (ticks1 - ticks0) / wall,
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
@@ -185,8 +197,36 @@ def run_variant(
     return result
 
 
-def report(results, seconds: float, presses: int, flood_speed: float, baseline: str) -> str:
+def verdict(row: dict) -> str:
+    """Whether ``row`` meets both targets (CPU <= 30 % of one core, p99 < 100 ms)."""
+    cpu_ok, p99_ok = row["cpu_pct"] <= 30.0, row["p99_ms"] < 100.0
+    if cpu_ok and p99_ok:
+        return "pass"
+    return "fail (" + ", ".join(n for n, ok in (("CPU", cpu_ok), ("p99", p99_ok)) if not ok) + ")"
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median CPU (the lower middle one of an even count), with the CPU range."""
+    ordered = sorted(runs, key=lambda run: run["cpu_pct"])
+    p99s = sorted(run["p99_ms"] for run in runs)
+    return {
+        **ordered[(len(ordered) - 1) // 2],
+        "cpu_range": (ordered[0]["cpu_pct"], ordered[-1]["cpu_pct"]),
+        "p99_range": (p99s[0], p99s[-1]),
+    }
+
+
+def report(
+    results, seconds: float, presses: int, flood_speed: float, baseline: str, repeat: int
+) -> str:
     compare = f" `--baseline {baseline}`" if baseline else ""
+    compare += f" `--repeat {repeat}`" if repeat > 1 else ""
+    each = (
+        f" Each variant and build ran {repeat} times, alternating builds; each row is the run "
+        "of median CPU, the CPU and p99 ranges of all runs in brackets."
+        if repeat > 1
+        else ""
+    )
     lines = [
         "## Dashboard as a trading console (`tui_console.py`)",
         "",
@@ -197,20 +237,30 @@ def report(results, seconds: float, presses: int, flood_speed: float, baseline: 
         "process; the dashboard headless at 160x50 in its own process per variant and build. "
         "Latency: a key press (down/up, moving the selection) until the price panel is handed "
         "the new symbol (the frame follows within 1/60 s). "
+        "CPU µs per tick: the dashboard's CPU time over the ticks it showed (steadier than "
+        "the share of a core when other processes load the machine). Load average: the "
+        f"machine's 1-minute load at the start and end of the window.{each} "
         "Targets: p99 < 100 ms, CPU <= 30 % of one core.",
         "",
         "| variant | build | ticks/s delivered | CPU % of one core | CPU vs baseline "
-        "| p50 ms | p99 ms | max ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU µs per tick | p50 ms | p99 ms | max ms | load avg (start-end) | targets |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
-    for (name, build), row in results.items():
+    rows = {key: median_run(runs) for key, runs in results.items()}
+    for (name, build), row in rows.items():
         base = next(
-            (r for (n, b), r in results.items() if n == name and b.startswith("baseline")), None
+            (r for (n, b), r in rows.items() if n == name and b.startswith("baseline")), None
         )
         ratio = f"{row['cpu_pct'] / base['cpu_pct']:.2f}x" if base else ""
+        low, high = row["cpu_range"]
+        cpu = f"{row['cpu_pct']:.1f}" + (f" ({low:.1f}-{high:.1f})" if repeat > 1 else "")
+        low, high = row["p99_range"]
+        p99 = f"{row['p99_ms']:.1f}" + (f" ({low:.1f}-{high:.1f})" if repeat > 1 else "")
         lines.append(
-            f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {row['cpu_pct']:.1f} | {ratio} | "
-            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} |"
+            f"| {name} | {build} | {row['ticks_per_s']:,.0f} | {cpu} | {ratio} | "
+            f"{row['cpu_us_per_tick']:.0f} | {row['p50_ms']:.1f} | {p99} | "
+            f"{row['max_ms']:.1f} | {row['load'][0]:.2f}-{row['load'][1]:.2f} | "
+            f"{verdict(row)} |"
         )
     return "\n".join(lines)
 
@@ -221,6 +271,7 @@ def main() -> None:
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--flood-speed", type=float, default=200.0)
     ap.add_argument("--baseline", default="main", help="git ref to compare with ('' for none)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per variant and build")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--serve", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--clones", action="store_true", help=argparse.SUPPRESS)
@@ -238,7 +289,7 @@ def main() -> None:
         return
     slow, url = start(1.0, clones=True)
     fast, flood_url = start(args.flood_speed, clones=False)
-    results = {}
+    results: dict[tuple[str, str], list[dict]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="tui-console-") as tmp:
             builds: list[tuple[str, Path | None]] = [(f"this tree ({head()})", None)]
@@ -246,15 +297,18 @@ def main() -> None:
                 rev = extract(args.baseline, Path(tmp))
                 builds.insert(0, (f"baseline {args.baseline} ({rev})", Path(tmp)))
             for name in VARIANTS:
-                for build, code in builds:
-                    results[(name, build)] = run_variant(
-                        url, flood_url, name, args.seconds, args.presses, code
-                    )
+                for _ in range(args.repeat):
+                    for build, code in builds:
+                        results.setdefault((name, build), []).append(
+                            run_variant(url, flood_url, name, args.seconds, args.presses, code)
+                        )
     finally:
         for proc in (slow, fast):
             proc.terminate()
             proc.wait(10)
-    section = report(results, args.seconds, args.presses, args.flood_speed, args.baseline)
+    section = report(
+        results, args.seconds, args.presses, args.flood_speed, args.baseline, args.repeat
+    )
     print(section)
     if not args.no_write:
         write_section("tui-console", section)

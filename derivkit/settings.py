@@ -127,6 +127,36 @@ def parse_positive_count(value: Any, source: str) -> int:
     return count
 
 
+def parse_webhook_url(value: Any, source: str) -> str:
+    """The public URL Telegram posts updates to (``https://...``; ``http://`` behind a proxy
+    or in tests)."""
+    from urllib.parse import urlsplit
+
+    text = parse_text(value, source)
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"{source} must be an https:// URL, got {value!r}")
+    return text
+
+
+def parse_listen(value: Any, source: str) -> str:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) the webhook server binds."""
+    text = parse_text(value, source)
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"{source} must be HOST:PORT, e.g. 0.0.0.0:8080, got {value!r}")
+    return text
+
+
+def parse_webhook_secret(value: Any, source: str) -> str:
+    import re
+
+    text = str(value).strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", text):
+        raise UsageError(f"{source} must be 1-256 of A-Z, a-z, 0-9, _ and - (not shown here)")
+    return text
+
+
 BOT_MODES = ("personal", "multi-user")
 
 
@@ -393,6 +423,44 @@ SETTINGS: tuple[Setting, ...] = (
         scope="bot",
     ),
     Setting(
+        "webhook",
+        "Receive updates by webhook at this public URL instead of polling (several instances "
+        "may share it behind a load balancer).",
+        parse_webhook_url,
+        flag="--webhook",
+        env="DERIVKIT_BOT_WEBHOOK",
+        config_key="bot_webhook",
+        scope="bot",
+    ),
+    Setting(
+        "listen",
+        "Where the webhook server listens, HOST:PORT (the proxy forwards the webhook URL here).",
+        parse_listen,
+        default="127.0.0.1:8080",
+        flag="--listen",
+        env="DERIVKIT_BOT_LISTEN",
+        config_key="bot_listen",
+        scope="bot",
+    ),
+    Setting(
+        "webhook_secret",
+        "The secret Telegram sends with every webhook (A-Z, a-z, 0-9, _ and -; default: derived "
+        "from the bot token, so every instance agrees).",
+        parse_webhook_secret,
+        env="DERIVKIT_BOT_WEBHOOK_SECRET",
+        scope="bot",
+    ),
+    Setting(
+        "connection_cap",
+        "Most Deriv connections one user may have open across every instance of the bot.",
+        parse_positive_count,
+        default=5,
+        flag="--connection-cap",
+        env="DERIVKIT_BOT_CONNECTION_CAP",
+        config_key="bot_connection_cap",
+        scope="bot",
+    ),
+    Setting(
         "api_url",
         "A self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (default: Telegram's).",
         parse_text,
@@ -619,6 +687,19 @@ def resolve_run_limits(
     return value
 
 
+def resolve_database_url(
+    database: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    directory: Path | None = None,
+) -> str | None:
+    """The trade journal's database URL (``--database``, ``DERIVKIT_DATABASE_URL`` or the
+    config's ``bot_database``; the bot and strategy runs share it), None for the default."""
+    flags = {} if database is None else {"database": database}
+    value: str | None = _resolve(setting("database"), _sources(flags, environ, directory))
+    return value
+
+
 @dataclass(frozen=True)
 class BotSettings:
     """What the Telegram bot may do. ``token`` (the bot's) never shows in ``repr``.
@@ -647,6 +728,10 @@ class BotSettings:
     connect_rate: float = setting("connect_rate").default
     no_send_limit: bool = False
     api_url: str | None = None
+    webhook: str | None = None
+    listen: str = setting("listen").default
+    webhook_secret: str | None = field(default=None, repr=False)
+    connection_cap: int = setting("connection_cap").default
 
     @property
     def multi_user(self) -> bool:
@@ -664,6 +749,19 @@ class BotSettings:
         if self.multi_user and not self.allowed_users:
             return True
         return user_id in self.allowed_users
+
+    def secret_token(self) -> str:
+        """The webhook's secret token: the configured one, else one derived from the bot token
+        (the same on every instance, useless without the token)."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        import hashlib
+
+        return hashlib.sha256(b"derivkit-webhook:" + (self.token or "").encode()).hexdigest()
+
+    def listen_address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     def may_trade_real_money(self, user_id: int) -> bool:
         if self.multi_user:
@@ -696,6 +794,9 @@ def resolve_bot_settings(
     max_sessions: int | None = None,
     connect_rate: float | None = None,
     no_send_limit: bool = False,
+    webhook: str | None = None,
+    listen: str | None = None,
+    connection_cap: int | None = None,
     stored_token: str | None = None,
     environ: Mapping[str, str] | None = None,
     directory: Path | None = None,
@@ -722,6 +823,10 @@ def resolve_bot_settings(
         "connect_rate": connect_rate,
         "no_send_limit": True if no_send_limit else None,
         "api_url": api_url,
+        "webhook": webhook,
+        "listen": listen,
+        "webhook_secret": None,  # from the environment only
+        "connection_cap": connection_cap,
     }
     sources = _sources(flags, environ, directory)
     token, _ = _token(setting("bot_token"), None, sources.environ, stored_token)

@@ -23,7 +23,7 @@ def test_every_runtime_dependency_is_pinned_at_its_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [
         requirement
-        for extra in ("tui", "bot", "storage", "plot")
+        for extra in ("tui", "bot", "storage", "plot", "postgresql")
         for requirement in project["optional-dependencies"][extra]
         if not requirement.startswith(f"{project['name']}[")
     ]

@@ -9,6 +9,13 @@ which is released when the symbol has no alerts left.
 
 Ticks are checked synchronously as they arrive; the store is updated and the user told in a
 task, after the alert's in-memory state has changed, so a tick can never fire one alert twice.
+In a fleet (``fleet``: :class:`~derivkit.bot.fleet.Fleet`) each symbol's alerts are a leased
+duty (``alerts:SYMBOL``): only the instance holding the lease listens to the symbol and fires
+its alerts (:meth:`PriceAlerts.take_symbol`, re-read every scan by :meth:`PriceAlerts.refresh`),
+and a firing is recorded by one conditional ``UPDATE`` before the user is told, so an alert is
+told once even if two instances briefly both believe they hold its symbol. A user's own alerts
+(for /alerts) are read from the database when their update starts (:meth:`load_user`).
+
 Use from the bot's event loop; :meth:`PriceAlerts.close` cancels the pending work.
 """
 
@@ -72,16 +79,21 @@ class PriceAlerts:
         notify: Notify,
         *,
         clock: Callable[[], float] = time.monotonic,
+        fleet: Any = None,
     ) -> None:
         self._market = market
         self._storage = storage
         self._notify = notify
         self._clock = clock
+        self.fleet = fleet
+        self._user_alerts: dict[int, list[AlertRecord]] = {}  # a fleet: read per update
         self._by_symbol: dict[str, dict[int, LiveAlert]] = {}
         self._stops: dict[str, Callable[[], None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def of(self, user_id: int) -> list[AlertRecord]:
+        if self.fleet is not None:
+            return list(self._user_alerts.get(user_id, []))
         return sorted(
             (
                 live.record
@@ -96,7 +108,10 @@ class PriceAlerts:
         return sum(len(alerts) for alerts in self._by_symbol.values())
 
     async def start(self) -> None:
-        """Load the stored alerts and listen to their symbols (a symbol that fails is retried)."""
+        """Load the stored alerts and listen to their symbols (a symbol that fails is retried).
+        In a fleet nothing: the symbols come with their leases (:meth:`take_symbol`)."""
+        if self.fleet is not None:
+            return
         for record in await self._storage.active_alerts():
             self._by_symbol.setdefault(record.symbol, {})[record.id] = LiveAlert(record)
         for symbol in list(self._by_symbol):
@@ -148,6 +163,12 @@ class PriceAlerts:
                 cooldown=cooldown,
             )
         )
+        if self.fleet is not None:
+            self._user_alerts.setdefault(user_id, []).append(record)
+            name = f"alerts:{symbol}"
+            if self.fleet.holds(name) or await self.fleet.own(name):
+                await self.take_symbol(symbol)
+            return record, current  # else its holder reads it within a scan
         self._by_symbol.setdefault(symbol, {})[record.id] = LiveAlert(record)
         if symbol not in self._stops:
             try:
@@ -164,7 +185,53 @@ class PriceAlerts:
         if removed is None:
             return None
         self._discard(removed.symbol, alert_id)
+        if user_id in self._user_alerts:
+            self._user_alerts[user_id] = [a for a in self._user_alerts[user_id] if a.id != alert_id]
         return removed
+
+    # -- a fleet -----------------------------------------------------------------------------
+
+    async def load_user(self, user_id: int) -> None:
+        """Read the user's alerts (their update is starting, on any instance)."""
+        self._user_alerts[user_id] = await self._storage.active_alerts(user_id)
+
+    def forget_user(self, user_id: int) -> None:
+        self._user_alerts.pop(user_id, None)
+
+    def symbols(self) -> set[str]:
+        """The symbols whose alerts this instance fires."""
+        return set(self._by_symbol)
+
+    async def take_symbol(self, symbol: str) -> None:
+        """This instance now fires ``symbol``'s alerts: read them and listen."""
+        await self.refresh({symbol})
+
+    async def refresh(self, symbols: set[str]) -> None:
+        """Re-read the alerts of ``symbols`` (new ones join, deleted or fired ones leave; a
+        live alert keeps its state) and listen to each symbol that has some."""
+        if not symbols:
+            return
+        stored: dict[str, dict[int, AlertRecord]] = {symbol: {} for symbol in symbols}
+        for record in await self._storage.symbol_alerts(symbols):
+            stored[record.symbol][record.id] = record
+        for symbol, records in stored.items():
+            live = self._by_symbol.get(symbol, {})
+            for alert_id in [i for i in live if i not in records]:
+                self._discard(symbol, alert_id)
+            if not records:
+                continue
+            live = self._by_symbol.setdefault(symbol, {})
+            for alert_id, record in records.items():
+                if alert_id not in live:
+                    live[alert_id] = LiveAlert(record)
+            await self._listen_or_retry(symbol)
+
+    def drop_symbol(self, symbol: str) -> None:
+        """Another instance fires ``symbol``'s alerts now: stop listening."""
+        self._by_symbol.pop(symbol, None)
+        stop = self._stops.pop(symbol, None)
+        if stop is not None:
+            stop()
 
     def _discard(self, symbol: str, alert_id: int) -> None:
         alerts = self._by_symbol.get(symbol)
@@ -203,7 +270,7 @@ class PriceAlerts:
 
     async def _fire(self, record: AlertRecord, tick: Tick, *, still_active: bool) -> None:
         try:
-            await self._storage.alert_fired(
+            claimed = await self._storage.alert_fired(
                 record.id,
                 time.time(),
                 active=still_active,
@@ -211,6 +278,9 @@ class PriceAlerts:
             )
         except Exception:
             logger.exception("recording that alert %s fired failed", record.id)
+            claimed = self.fleet is None  # one process: tell anyway; a fleet: never twice
+        if not claimed and self.fleet is not None:
+            return  # fired (or deleted) already, by whichever instance
         try:
             await self._notify(record, tick)
         except Exception as error:  # one chat's failure must not end the others' alerts

@@ -2,8 +2,10 @@
 
 PTB's ``run_polling()`` owns the event loop, so derivkit drives the lifecycle by hand
 (:func:`running_bot`): initialize, attach the services (:func:`attach_core`), start polling
-(dropping updates queued while the bot was down), start, and on exit the reverse.
-``post_init``/``post_shutdown`` never run on this path.
+(dropping updates queued while the bot was down) or, with ``settings.webhook``, PTB's webhook
+server (``setWebhook`` with the secret token, which the server checks on every request; queued
+updates are kept, since other instances of a fleet may still be serving), start, and on exit
+the reverse. ``post_init``/``post_shutdown`` never run on this path.
 
 Updates run concurrently across users and in order per user
 (:class:`~derivkit.bot.updates.PerUserUpdateProcessor`). Everything runs on the caller's event
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
@@ -36,13 +39,16 @@ from derivkit.bot.access import command_name, gate
 from derivkit.bot.alerts import PriceAlerts
 from derivkit.bot.delivery import Delivery
 from derivkit.bot.errors import error_text
+from derivkit.bot.fleet import Fleet
 from derivkit.bot.handlers import (
     account,
     alerts,
     connect,
+    contracts,
     fallback,
     info,
     market,
+    strategies,
     trading,
 )
 from derivkit.bot.handlers import (
@@ -60,6 +66,7 @@ from derivkit.bot.updates import PerUserUpdateProcessor
 from derivkit.core import DerivClient, DerivError, Tick
 from derivkit.settings import BotSettings
 from derivkit.storage import AlertRecord, Storage
+from derivkit.storage.fleet import FleetStore
 
 __all__ = [
     "attach_core",
@@ -73,6 +80,7 @@ __all__ = [
 logger = logging.getLogger("derivkit.bot")
 
 DEFAULT_ORDER_TTL = 30.0
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 #: HTTP connections to the Bot API (and, without Telegram's pacing, calls in flight): the HTTP
 #: client scans its whole pool for every request, so a small pool is the fast one. A local Bot
 #: API server answers in a millisecond; Telegram's, paced to 30 messages a second, in ~100 ms.
@@ -105,6 +113,9 @@ COMMAND_HANDLERS = (
     ("buy", trading.buy_command),
     ("sell", trading.sell_command),
     ("sellall", trading.sellall_command),
+    ("update", contracts.update_command),
+    ("cancel", contracts.cancel_command),
+    ("strategies", strategies.strategies_command),
     ("alert", alerts.alert_command),
     ("alerts", alerts.alerts_command),
     ("unalert", alerts.unalert_command),
@@ -173,16 +184,23 @@ async def attach_core(
     order_ttl: float = DEFAULT_ORDER_TTL,
     keep_warm: float = 120.0,
     request_timeout: float = 30.0,
+    instance: str | None = None,
 ) -> BotRuntime:
     """What ``post_init`` would do: build the services, resume alerts, watches and unfinished
     trades, publish the command list.
 
     Personal mode needs ``owner_client`` (the owner's authorized client, also used for market
     data unless ``market_client`` is another); multi-user mode opens a session per user at
-    ``endpoint`` itself.
+    ``endpoint`` itself. Multi-user mode on PostgreSQL storage joins the fleet of instances
+    sharing that database (:mod:`derivkit.bot.fleet`; ``instance`` names this one).
     """
     if not settings.multi_user and owner_client is None:
         raise ValueError("personal mode needs the owner's Deriv client")
+    fleet = None
+    if settings.multi_user and FleetStore.supported(storage):
+        fleet = Fleet(
+            FleetStore(storage), instance=instance, connection_cap=settings.connection_cap
+        )
     delivery = Delivery(application.bot, storage)
     desk = TradeDesk(storage, delivery, owners=lambda: sorted(settings.allowed_users))
     market = MarketData(market_client, keep_warm=keep_warm)
@@ -215,14 +233,23 @@ async def attach_core(
         sessions=sessions,
         desk=desk,
         delivery=delivery,
-        orders=PendingOrders(ttl=order_ttl),
-        alerts=PriceAlerts(market, storage, notify_alert),
+        orders=PendingOrders(ttl=order_ttl, store=fleet.store if fleet else None),
+        alerts=PriceAlerts(market, storage, notify_alert, fleet=fleet),
         job_queue=application.job_queue,
+        fleet=fleet,
     )
+    if fleet is not None:
+        desk.fleet = sessions.fleet = fleet
+        delivery.cache_levels = False
+        processor = application.update_processor
+        assert isinstance(processor, PerUserUpdateProcessor)
+        processor.turn = fleet.turn
     application.bot_data[RUNTIME_KEY] = rt
     await sessions.start()
     await rt.alerts.start()
-    if settings.multi_user:
+    if fleet is not None:
+        await fleet.start(rt)  # its scans take the duties nobody holds
+    elif settings.multi_user:
         await _resume_users(rt)
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in info.COMMANDS],
@@ -234,7 +261,7 @@ async def attach_core(
 async def _resume_users(rt: BotRuntime) -> None:
     """After a restart: open the sessions of users whose trades are not over (their contracts
     are followed again, unknown outcomes resolved, untold settlements told)."""
-    pending = {entry.telegram_id for entry in await rt.storage.journal_to_follow()}
+    pending = {entry.telegram_id for entry in await rt.storage.journal_to_follow(origin="bot")}
     for user_id in sorted(uid for uid in pending if uid is not None):
         rt.desk.spawn(_open_quietly(rt, user_id), f"resume-{user_id}")
 
@@ -251,6 +278,8 @@ async def detach_core(application: Application) -> None:  # type: ignore[type-ar
     :func:`attach_core` and the storage belong to the caller."""
     rt = application.bot_data.pop(RUNTIME_KEY, None)
     if isinstance(rt, BotRuntime):
+        if rt.fleet is not None:
+            await rt.fleet.close()  # its leases freed: other instances take over at once
         await rt.desk.close()
         await rt.alerts.close()
         await rt.sessions.close()
@@ -272,6 +301,7 @@ async def running_bot(
     order_ttl: float = DEFAULT_ORDER_TTL,
     keep_warm: float = 120.0,
     request_timeout: float = 30.0,
+    instance: str | None = None,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The bot, polling and handling updates, for the body of the ``async with``.
 
@@ -298,13 +328,27 @@ async def running_bot(
             order_ttl=order_ttl,
             keep_warm=keep_warm,
             request_timeout=request_timeout,
+            instance=instance,
         )
-        await updater.start_polling(
-            timeout=int(poll_timeout),
-            poll_interval=0,
-            drop_pending_updates=True,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-        )
+        if settings.webhook:
+            host, port = settings.listen_address()
+            await updater.start_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(settings.webhook).path,
+                webhook_url=settings.webhook,
+                secret_token=settings.secret_token(),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,  # a fleet's other instances may be serving them
+                bootstrap_retries=3,
+            )
+        else:
+            await updater.start_polling(
+                timeout=int(poll_timeout),
+                poll_interval=0,
+                drop_pending_updates=True,
+                allowed_updates=ALLOWED_UPDATES,
+            )
         await application.start()
         yield application
     finally:

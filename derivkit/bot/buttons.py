@@ -7,6 +7,10 @@ a restart, or with made-up data finds nothing, so it cannot touch any message: t
 answers it with a short "expired" toast. All buttons of one message form a :class:`Card`,
 retired together once one of them has done its job (a Confirm, a Cancel).
 
+In a fleet the cards also live in PostgreSQL: :meth:`Buttons.export` gives a user's live cards
+as JSON when their update ends, :meth:`Buttons.load` puts them back when the next one starts
+(on whichever instance), so a tap works wherever it lands.
+
 Not thread-safe; use from the bot's event loop only.
 """
 
@@ -106,6 +110,53 @@ class Buttons:
             if nonce in card.buttons:
                 return card
         return None
+
+    def export(self, user_id: int, wall: Callable[[], float] = time.time) -> list[Any]:
+        """The user's live cards as JSON (expiry as epoch seconds)."""
+        offset = wall() - self._clock()
+        return [
+            {
+                "id": card.id,
+                "chat_id": card.chat_id,
+                "expires_at": card.expires_at + offset,
+                "message_id": card.message_id,
+                "buttons": {
+                    nonce: [button.action, list(button.args)]
+                    for nonce, button in card.buttons.items()
+                },
+            }
+            for card in self._cards.get(user_id, {}).values()
+            if not card.retired
+        ]
+
+    def load(
+        self, user_id: int, stored: list[Any] | None, wall: Callable[[], float] = time.time
+    ) -> None:
+        """Replace the user's cards with ``stored`` (from :meth:`export`)."""
+        offset = self._clock() - wall()
+        cards: OrderedDict[str, Card] = OrderedDict()
+        for item in stored or []:
+            card = Card(
+                item["id"],
+                user_id,
+                item["chat_id"],
+                item["expires_at"] + offset,
+                item["message_id"],
+            )
+            for nonce, (action, args) in item["buttons"].items():
+                card.buttons[nonce] = Button(action, tuple(args), card)
+            cards[card.id] = card
+        for old in self._cards.get(user_id, {}).values():
+            if old.id not in cards:
+                old.retired = True
+        if cards:
+            self._cards[user_id] = cards
+        else:
+            self._cards.pop(user_id, None)
+
+    def card_by_id(self, user_id: int, card_id: str) -> Card | None:
+        cards = self._cards.get(user_id)
+        return None if cards is None else cards.get(card_id)
 
     def retire(self, card: Card) -> None:
         """Every button of ``card`` stops working."""

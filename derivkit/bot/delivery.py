@@ -51,6 +51,8 @@ class Delivery:
         self.retry_delays = tuple(retry_delays)
         self._levels: dict[int, dict[str, str]] = {}
         self._blocked: set[int] = set()
+        #: Off in a fleet: another instance may change a user's levels at any time.
+        self.cache_levels = True
 
     async def _retried(self, what: str, user: int, send: Callable[[], Awaitable[Any]]) -> Any:
         """``send()`` with re-tries on network errors, Telegram's 5xx and a 429 the rate
@@ -126,7 +128,8 @@ class Delivery:
         levels = self._levels.get(user_id)
         if levels is None:
             levels = await self.storage.notification_levels(user_id)
-            self._levels[user_id] = levels
+            if self.cache_levels:
+                self._levels[user_id] = levels
         return levels.get(event, "on")
 
     def forget_levels(self, user_id: int) -> None:

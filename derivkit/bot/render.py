@@ -10,8 +10,10 @@ from html import escape
 
 from derivkit.core import (
     AccountInfo,
+    AnySpec,
     BuyReceipt,
     ContractSpec,
+    ContractUpdate,
     OpenContract,
     PortfolioContract,
     ProfitTableEntry,
@@ -21,6 +23,7 @@ from derivkit.core import (
     Tick,
 )
 from derivkit.formatting import DURATION_UNITS, money, price, utc
+from derivkit.products import ending, is_product, net_result, order_text, product_quote
 from derivkit.storage import AlertRecord, JournalEntry
 
 __all__ = [
@@ -29,12 +32,15 @@ __all__ = [
     "alert_fired",
     "alert_text",
     "bought",
+    "cancelled",
+    "contract_card",
     "journal_lines",
     "portfolio_lines",
     "pre_chunks",
     "profit_lines",
     "quote_card",
     "quotes_table",
+    "updated",
     "resolved_bought",
     "settled_entry",
     "settlement",
@@ -60,8 +66,11 @@ def duration_text(spec: ContractSpec) -> str:
     return f"{spec.duration} {unit.rstrip('s') if spec.duration == 1 else unit}"
 
 
-def quote_card(spec: ContractSpec, proposal: Proposal, account: AccountInfo | None) -> str:
-    """What a Confirm button buys: contract, stake, payout, account (DEMO or REAL in bold)."""
+def quote_card(spec: AnySpec, proposal: Proposal, account: AccountInfo | None) -> str:
+    """What a Confirm button buys: contract, stake, payout (or a product's terms), account (DEMO
+    or REAL in bold)."""
+    if not isinstance(spec, ContractSpec):
+        return product_card(spec, proposal, account)
     currency = spec.currency
     barrier = f", barrier {escape(spec.barrier)}" if spec.barrier is not None else ""
     return (
@@ -75,13 +84,61 @@ def quote_card(spec: ContractSpec, proposal: Proposal, account: AccountInfo | No
     )
 
 
-def bought(receipt: BuyReceipt, currency: str) -> str:
+def product_card(spec: AnySpec, proposal: Proposal, account: AccountInfo | None) -> str:
+    """A Multiplier, Accumulator, Turbos or Vanilla quote (the lines the CLI shows), what it
+    costs in all, and the account."""
+    quote = product_quote(spec, proposal)
+    rows = [f"{escape(label)}: {escape(value)}" for label, value in quote.rows]
+    rows[0] = f"Stake: <b>{money(spec.amount, spec.currency)}</b>"
+    if abs(proposal.ask_price - spec.amount) > 1e-9:
+        rows.insert(1, f"You pay: <b>{money(proposal.ask_price, spec.currency)}</b>")
+    return "\n".join(
+        [
+            f"<b>{escape(quote.head)}</b>",
+            *rows,
+            f"Account: {account_label(account)}",
+            f"<i>{escape(quote.longcode)}</i>",
+        ]
+    )
+
+
+def contract_card(contract: OpenContract, currency: str, verb: str = "") -> str:
+    """An open contract in two lines (``verb`` first: "Cancel contract 123: ..."): what it is,
+    and what it is worth now."""
+    extra = ""
+    multiplier = getattr(contract, "multiplier", None)
+    if multiplier:
+        extra = f", x{multiplier:g}"
+    profit = contract.profit
+    sign = "+" if profit > 0 else ""
     return (
-        f"✅ Bought contract <code>{receipt.contract_id}</code> for "
+        f"{verb + ' contract' if verb else 'Contract'} <code>{contract.contract_id}</code>: "
+        f"<b>{escape(contract.contract_type)}</b> "
+        f"on {escape(contract.underlying)}{extra}\n"
+        f"Paid {money(contract.buy_price, currency)}; worth about "
+        f"{money(contract.bid_price, currency)} now ({sign}{money(profit, currency)})"
+    )
+
+
+def bought(receipt: BuyReceipt, currency: str, spec: AnySpec | None = None) -> str:
+    """A buy that happened; for a product, how to change or close it."""
+    cid = receipt.contract_id
+    text = (
+        f"✅ Bought contract <code>{cid}</code> for "
         f"{money(receipt.buy_price, currency)}. "
         f"Balance: {money(receipt.balance_after, currency)}.\n"
-        "I will tell you when it settles."
     )
+    ct = spec.contract_type if spec is not None else ""
+    if ct in ("MULTUP", "MULTDOWN"):
+        if getattr(spec, "cancellation", None):
+            text += f"Cancel it while deal cancellation lasts: /cancel {cid}. "
+        else:
+            text += f"Change its take profit or stop loss: /update {cid} tp=… sl=…. "
+    elif ct.startswith("TURBOS"):
+        text += f"Change its take profit: /update {cid} tp=…. "
+    if is_product(spec):
+        text += f"Close it: /sell {cid}. "
+    return text + "I will tell you when it settles."
 
 
 def sold(receipt: SellReceipt, currency: str) -> str:
@@ -91,10 +148,43 @@ def sold(receipt: SellReceipt, currency: str) -> str:
     )
 
 
+def cancelled(receipt: SellReceipt, currency: str) -> str:
+    return (
+        f"✅ Cancelled contract <code>{receipt.contract_id}</code>: "
+        f"{money(receipt.sold_for, currency)} back (the deal cancellation fee is not refunded). "
+        f"Balance: {money(receipt.balance_after, currency)}."
+    )
+
+
+def updated(contract_id: int, reply: ContractUpdate, currency: str, turbos: bool = False) -> str:
+    """The orders a contract has after ``contract_update``."""
+    text = (
+        f"✅ Updated contract <code>{contract_id}</code>: take profit "
+        f"<b>{escape(order_text(reply.take_profit, currency))}</b>"
+    )
+    if not turbos:
+        text += f", stop loss <b>{escape(order_text(reply.stop_loss, currency))}</b>"
+    return text + "."
+
+
+#: How a product's ending reads in a settlement notice.
+ENDINGS = {
+    "take profit": "take profit reached",
+    "stop loss": "stop loss reached",
+    "stop out": "stopped out",
+    "deal cancellation": "cancelled with deal cancellation: the stake back, not the fee",
+    "knocked out": "knocked out",
+    "maximum ticks": "held to its maximum ticks",
+    "expiry": "expired",
+    "sold": "sold",
+}
+
+
 def settlement(contract: OpenContract) -> str:
-    """A settled contract's result: 🚀 profit ≥ 5 % of the stake, ✳ profit, ❌ loss."""
+    """A settled contract's result: 🚀 profit ≥ 5 % of the stake, ✳ profit, ❌ loss; what it
+    made counts every fee paid; a product says how it ended (take profit, knocked out, ...)."""
     currency = contract.currency
-    profit = contract.profit
+    profit = net_result(contract)
     if profit > 0:
         mark = "🚀" if contract.buy_price and profit >= 0.05 * contract.buy_price else "✳"
         verdict = "won"
@@ -103,11 +193,13 @@ def settlement(contract: OpenContract) -> str:
     else:
         mark, verdict = "➖", "broke even"
     sign = "+" if profit > 0 else ""
+    how = ending(contract)
+    reason = f" — {ENDINGS.get(how, how)}" if how and is_product(contract) else ""
     return (
         f"{mark} Contract <code>{contract.contract_id}</code> "
         f"({escape(contract.contract_type)} {escape(contract.underlying)}) {verdict}: "
-        f"<b>{sign}{money(profit, currency)}</b> "
-        f"(stake {money(contract.buy_price, currency)}, "
+        f"<b>{sign}{money(profit, currency)}</b>{escape(reason)} "
+        f"(paid {money(contract.buy_price, currency)}, "
         f"sold for {money(contract.sell_price, currency)})"
     )
 
@@ -166,7 +258,7 @@ def settled_entry(entry: JournalEntry) -> str:
         f"{mark} Contract <code>{entry.contract_id}</code> "
         f"({escape(entry.contract_type)} {escape(entry.symbol)}) {verdict}: "
         f"<b>{sign}{money(profit, entry.currency)}</b> "
-        f"(stake {money(entry.buy_price, entry.currency)}, "
+        f"(paid {money(entry.buy_price, entry.currency)}, "
         f"sold for {money(entry.sell_price, entry.currency)})"
     )
 

@@ -1,6 +1,7 @@
 """What every handler shares, one :class:`BotRuntime` per application, kept in
 ``application.bot_data``: the settings, the storage, the shared market data, the users' Deriv
-sessions, the trade desk, delivery, buttons, pending orders, alerts and flood limits.
+sessions, the trade desk, delivery, buttons, pending orders, alerts, flood limits and the machine's
+strategy runs.
 
 Everything lives on the bot's event loop. Updates of different users run concurrently, those of
 one user one at a time (:class:`~derivkit.bot.updates.PerUserUpdateProcessor`), so per-user
@@ -23,6 +24,7 @@ from derivkit.bot.sessions import AccountSession, AccountSessions
 from derivkit.bot.trades import TradeDesk
 from derivkit.settings import BotSettings
 from derivkit.storage import Storage, UserRecord
+from derivkit.strategy.registry import RunRegistry
 
 __all__ = ["RUNTIME_KEY", "BotRuntime", "TradingLimits", "runtime"]
 
@@ -55,6 +57,10 @@ class BotRuntime:
     awaiting_token: dict[int, float] = field(default_factory=dict)
     #: PTB's JobQueue (order expiry), when the application has one.
     job_queue: Any = None
+    #: A fleet's coordination (derivkit.bot.fleet.Fleet) when instances share PostgreSQL.
+    fleet: Any = None
+    #: The strategies running on this machine (``derivkit run``), for /strategies.
+    runs: RunRegistry = field(default_factory=RunRegistry)
     _users: dict[int, UserRecord] = field(default_factory=dict)
 
     async def user(self, user_id: int) -> UserRecord:
@@ -64,6 +70,11 @@ class BotRuntime:
             found = await self.storage.ensure_user(user_id)
             self._users[user_id] = found
         return found
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop what is cached of the user (another instance may have changed it)."""
+        self._users.pop(user_id, None)
+        self.delivery.forget_levels(user_id)
 
     def remember(self, record: UserRecord) -> UserRecord:
         """Keep a record just written to the storage."""

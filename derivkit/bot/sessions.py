@@ -12,8 +12,10 @@ it) and each open contract is watched to settlement (:class:`ContractWatchers`).
 
 New connections, and reconnects after an outage, are spread by one :class:`ConnectSchedule`: at
 most ``rate`` a second with jitter, so a dropped link does not make hundreds of sessions hit
-Deriv in the same instant. Use from the bot's event loop; :meth:`AccountSessions.close` closes
-every session it owns.
+Deriv in the same instant. In a fleet each user's connections across every instance stay under
+a cap: an instance takes one of the user's slots (a lease in PostgreSQL) before it connects for
+them and frees it when their session closes. Use from the bot's event loop;
+:meth:`AccountSessions.close` closes every session it owns.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from derivkit.bot.watchers import ContractWatchers
 from derivkit.coalesce import Coalescer
@@ -234,6 +237,7 @@ class AccountSessions:
         self._opening = Coalescer()
         self._sweeper: asyncio.Task[None] | None = None
         self.opened = 0  # connections opened (for tests and benchmarks)
+        self.fleet: Any = None  # a Fleet: per-user connection slots across the instances
         self.owner: AccountSession | None = None
         if owner_client is not None:
             self.owner = AccountSession(OWNER, owner_client, on_settled, owned=False, clock=clock)
@@ -303,7 +307,14 @@ class AccountSessions:
         Raises:
             InvalidToken: Deriv refused the token.
             ConnectionLost: Deriv cannot be reached.
+            AtCapacity: the user has as many connections as the fleet allows.
         """
+        if (
+            self.fleet is not None
+            and user_id is not None
+            and not await self.fleet.open_slot(user_id)
+        ):
+            raise AtCapacity
         await asyncio.sleep(self.schedule.reserve())
         client = DerivClient(
             self.endpoint,
@@ -347,6 +358,7 @@ class AccountSessions:
             oldest = min(idle, key=lambda s: s.last_used)
             self._sessions.pop(oldest.key, None)
             await oldest.close()
+            await self._slot_freed(oldest.key)
 
     async def drop(self, user_id: int) -> bool:
         """Close the user's session (after /disconnect); True if one was open."""
@@ -354,7 +366,16 @@ class AccountSessions:
         if session is None:
             return False
         await session.close()
+        await self._slot_freed(user_id)
         return True
+
+    async def _slot_freed(self, user_id: int) -> None:
+        if self.fleet is not None and user_id not in self._sessions:
+            await self.fleet.close_slot(user_id)
+
+    def open_users(self) -> set[int]:
+        """The users with a session open here."""
+        return set(self._sessions)
 
     async def sweep(self) -> int:
         """Close the sessions idle for longer than ``idle``; returns how many."""
@@ -364,6 +385,7 @@ class AccountSessions:
             if self._sessions.get(session.key) is session:
                 del self._sessions[session.key]
             await session.close()
+            await self._slot_freed(session.key)
         return len(idle)
 
     async def _sweep_forever(self) -> None:

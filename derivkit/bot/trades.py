@@ -8,8 +8,20 @@ most the price allowed, not already journaled). Found, it is journaled, followed
 and reported; not found (twice, a few seconds apart), it is reported as not bought.
 
 Every settlement of a followed contract is journaled and told to the user who bought it (or, for
-a contract bought elsewhere, to the account's user) exactly once per process; a settlement the
-bot did not get to tell before it stopped is told after the restart (:meth:`TradeDesk.resume`).
+a contract bought elsewhere, to the account's user) exactly once per process, with what it made
+in money (fees included) and, for a product, how it ended (take profit, stop out, knock-out,
+deal cancellation); a settlement the bot did not get to tell before it stopped is told after the
+restart (:meth:`TradeDesk.resume`).
+
+A multiplier's (or turbos') take profit / stop loss update and a deal cancellation are sent once
+too; one whose reply was lost is checked with Deriv (the contract's state) once the link is back,
+and the user is told whether it happened.
+
+In a fleet (``fleet`` set) the settlement watch of each user is a leased duty
+(``account:USER``): only the lease holder announces a settlement, resolves an unknown outcome
+or tells an untold settlement; an instance that sees a settlement while nobody holds the lease
+takes it first. The journal's ``notified`` flag and the takeover's :meth:`TradeDesk.resume`
+make the new holder finish what a dead one left.
 
 Use from the bot's event loop; background work runs in tasks that :meth:`close` cancels.
 """
@@ -19,17 +31,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager
 from html import escape
 from typing import Any
 
 from derivkit.bot.delivery import Delivery
-from derivkit.bot.render import bought, resolved_bought, settled_entry, settlement, sold
+from derivkit.bot.render import (
+    bought,
+    cancelled,
+    resolved_bought,
+    settled_entry,
+    settlement,
+    sold,
+    updated,
+)
 from derivkit.bot.sessions import AccountSession
 from derivkit.core import (
+    KEEP,
+    AnySpec,
     APIError,
     ConnectionLost,
-    ContractSpec,
     DerivError,
     OpenContract,
     OutcomeUnknown,
@@ -37,6 +59,8 @@ from derivkit.core import (
     RequestTimeout,
     StatementEntry,
 )
+from derivkit.formatting import money
+from derivkit.products import net_result, order_text
 from derivkit.storage import JournalEntry, NewTrade, Storage
 
 __all__ = ["UNKNOWN_OUTCOME", "TradeDesk"]
@@ -53,6 +77,10 @@ NOT_BOUGHT = (
 #: How long the resolution of an unknown outcome keeps trying to reach Deriv (seconds).
 RESOLVE_FOR = 600.0
 SECOND_LOOK_AFTER = 3.0
+#: In a fleet, a buy still "sending" for less than this long may be in flight on another live
+#: instance (a buy waits at most its request timeout, 30 s by default, then turns "unknown"), so
+#: the account's duty leaves it alone until then.
+IN_FLIGHT_FOR = 60.0
 
 
 class TradeDesk:
@@ -79,6 +107,12 @@ class TradeDesk:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: set[int] = set()
         self._resolving: set[int] = set()
+        self._telling: set[int] = set()  # journal entries whose settlement is being told here
+        self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
+
+    async def _owns(self, user_id: int) -> bool:
+        """Whether this instance does the account's duties (always, outside a fleet)."""
+        return self.fleet is None or await self.fleet.own_account(user_id)
 
     # -- buying and selling ---------------------------------------------------------------
 
@@ -88,7 +122,7 @@ class TradeDesk:
         *,
         user_id: int,
         chat_id: int,
-        spec: ContractSpec,
+        spec: AnySpec,
         proposal: Proposal,
         max_price: float,
         message_id: int | None = None,
@@ -121,7 +155,8 @@ class TradeDesk:
             receipt = await session.client.buy(spec, price=max_price)
         except (OutcomeUnknown, RequestTimeout) as error:
             await self.storage.journal_unknown(entry.id, type(error).__name__)
-            self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            if await self._owns(user_id):  # else the account's lease holder resolves it
+                self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
             return UNKNOWN_OUTCOME
         except ConnectionLost as error:  # not sent at all: no connection
             await self.storage.journal_failed(entry.id, str(error))
@@ -138,7 +173,7 @@ class TradeDesk:
         }
         await self.storage.journal_bought(entry.id, receipt_fields)
         session.watchers.watch(receipt.contract_id, receipt.buy_price)
-        return bought(receipt, spec.currency)
+        return bought(receipt, spec.currency, spec)
 
     async def sell(self, session: AccountSession, contract_id: int, price: float = 0.0) -> str:
         """Send one sell and describe what happened (HTML)."""
@@ -155,6 +190,136 @@ class TradeDesk:
         except APIError as error:
             return f"❌ Not sold: {escape(error.message)}"
         return sold(sale, session.currency)
+
+    async def update(
+        self,
+        session: AccountSession,
+        contract_id: int,
+        changes: dict[str, float | None],
+        *,
+        chat_id: int,
+        turbos: bool = False,
+    ) -> str:
+        """Send one ``contract_update`` (``changes``: take_profit / stop_loss, None removes)
+        and describe what happened (HTML)."""
+        try:
+            reply = await session.client.update_contract(
+                contract_id,
+                take_profit=changes.get("take_profit", KEEP),
+                stop_loss=changes.get("stop_loss", KEEP),
+            )
+        except (OutcomeUnknown, RequestTimeout):
+            self.spawn(
+                self._check_update(session, contract_id, changes, chat_id),
+                f"check-update-{contract_id}",
+            )
+            return (
+                "⚠️ The connection failed while the update was being sent: it may or may not "
+                "have happened. Nothing was re-sent; I will check with Deriv and tell you."
+            )
+        except ConnectionLost:
+            return "❌ Not updated: the connection to Deriv is down. Nothing was sent."
+        except APIError as error:
+            return f"❌ Not updated: {escape(error.message)}"
+        return updated(contract_id, reply, session.currency, turbos)
+
+    async def cancel(self, session: AccountSession, contract_id: int, *, chat_id: int) -> str:
+        """Send one ``cancel`` (deal cancellation) and describe what happened (HTML)."""
+        try:
+            receipt = await session.client.cancel_contract(contract_id)
+        except (OutcomeUnknown, RequestTimeout):
+            session.watchers.watch(contract_id)
+            self.spawn(
+                self._check_cancel(session, contract_id, chat_id), f"check-cancel-{contract_id}"
+            )
+            return (
+                "⚠️ The connection failed while the cancellation was being sent: it may or may "
+                "not have happened. Nothing was re-sent; I will check with Deriv and tell you."
+            )
+        except ConnectionLost:
+            return "❌ Not cancelled: the connection to Deriv is down. Nothing was sent."
+        except APIError as error:
+            return f"❌ Not cancelled: {escape(error.message)}"
+        return cancelled(receipt, session.currency)
+
+    async def _contract_when_reachable(
+        self, session: AccountSession, contract_id: int
+    ) -> OpenContract:
+        async def read() -> OpenContract:
+            async with await session.client.contract_states(contract_id) as states:
+                return await anext(states)
+
+        state: OpenContract = await self._when_reachable(session, read)
+        return state
+
+    async def _check_update(
+        self,
+        session: AccountSession,
+        contract_id: int,
+        changes: dict[str, float | None],
+        chat_id: int,
+    ) -> None:
+        """After a lost ``contract_update`` reply: tell whether the orders are as asked."""
+        session.pins += 1
+        try:
+            state = await self._contract_when_reachable(session, contract_id)
+            currency = state.currency or session.currency
+            now = {kind: getattr(state, kind, None) for kind in changes}
+
+            def as_asked(kind: str) -> bool:
+                order, wanted = now[kind], changes[kind]
+                amount = abs(order.amount) if order is not None and order.amount else None
+                if wanted is None:
+                    return amount is None
+                return amount is not None and abs(amount - wanted) < 0.005
+
+            shown = ", ".join(
+                f"{kind.replace('_', ' ')} {order_text(now[kind], currency)}" for kind in changes
+            )
+            asked = [as_asked(kind) for kind in changes]
+            if all(asked):
+                verdict = "✅ Checked with Deriv: the update <b>did</b> happen"
+            elif not any(asked):
+                verdict = "✅ Checked with Deriv: the update did <b>not</b> happen"
+            else:
+                verdict = "Checked with Deriv: only part of the update is in place"
+            text = f"{verdict} for contract <code>{contract_id}</code>. Now: {escape(shown)}."
+            await self.delivery.final(chat_id, None, text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("checking the update of contract %s failed", contract_id)
+        finally:
+            session.pins -= 1
+
+    async def _check_cancel(self, session: AccountSession, contract_id: int, chat_id: int) -> None:
+        """After a lost ``cancel`` reply: tell whether the contract was cancelled."""
+        session.pins += 1
+        try:
+            state = await self._contract_when_reachable(session, contract_id)
+            currency = state.currency or session.currency
+            if state.status == "cancelled":
+                text = (
+                    f"✅ Checked with Deriv: contract <code>{contract_id}</code> <b>was</b> "
+                    f"cancelled; {money(state.sell_price, currency)} came back."
+                )
+            elif not state.is_sold:
+                text = (
+                    f"✅ Checked with Deriv: contract <code>{contract_id}</code> was <b>not</b> "
+                    f"cancelled; it is still open (/cancel {contract_id} to try again)."
+                )
+            else:
+                text = (
+                    f"Checked with Deriv: contract <code>{contract_id}</code> was not cancelled "
+                    "but closed otherwise; its settlement follows."
+                )
+            await self.delivery.final(chat_id, None, text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("checking the cancellation of contract %s failed", contract_id)
+        finally:
+            session.pins -= 1
 
     # -- unknown outcomes -----------------------------------------------------------------
 
@@ -220,7 +385,11 @@ class TradeDesk:
     ) -> None:
         what = f"{entry.contract_type} on {entry.symbol}"
         if found is None:
-            await self.storage.journal_not_bought(entry.id, "not in the account's statement")
+            entry = await self.storage.journal_not_bought(
+                entry.id, "not in the account's statement"
+            )
+            if entry.status != "not_bought":
+                return  # the buy's own reply came meanwhile: that is what the user was told
             text = NOT_BOUGHT.format(what=escape(what))
         else:
             assert found.contract_id is not None
@@ -247,8 +416,12 @@ class TradeDesk:
         contract_id = contract.contract_id
         if contract_id in self._announced:
             return
+        if not await self._owns(session.key):
+            return  # the account's lease holder announces it
+        if contract_id in self._announced:
+            return
         self._announced.add(contract_id)
-        profit = contract.profit
+        profit = net_result(contract)  # what it made in money, a cancellation fee included
         entry = await self.storage.journal_settled(
             contract_id,
             sell_price=contract.sell_price or 0.0,
@@ -264,12 +437,44 @@ class TradeDesk:
             recipients = [(session.key, session.key)]
         else:
             recipients = [(user, user) for user in self._owners()]
-        results = [
-            await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
-            for user, chat in recipients
-        ]
-        if entry is not None and all(result != "failed" for result in results):
-            await self.storage.journal_notified(entry.id)
+        if entry is None:
+            for user, chat in recipients:
+                await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
+            return
+        async with self._telling_of(entry.id) as told_here:
+            if not told_here:
+                return
+            results = [
+                await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
+                for user, chat in recipients
+            ]
+            if all(result != "failed" for result in results):
+                await self.storage.journal_notified(entry.id)
+
+    @asynccontextmanager
+    async def _telling_of(self, entry_id: int) -> AsyncIterator[bool]:
+        """Whether the body tells the settlement of journal entry ``entry_id`` (and marks it
+        told): not while another task of this process tells it; in a fleet, only under its
+        ``tell:ENTRY`` lease and only if it is still untold once the lease is held, so two
+        instances that both believe they hold the account cannot both tell it."""
+        if entry_id in self._telling:
+            yield False
+            return
+        self._telling.add(entry_id)
+        lease = f"tell:{entry_id}"
+        claimed = False
+        try:
+            if self.fleet is not None:
+                claimed = await self.fleet.claim(lease)
+                fresh = await self.storage.journal_entry(entry_id) if claimed else None
+                if fresh is None or fresh.notified:
+                    yield False
+                    return
+            yield True
+        finally:
+            self._telling.discard(entry_id)
+            if claimed:
+                await self.fleet.give_up(lease)
 
     # -- after a restart ------------------------------------------------------------------
 
@@ -277,22 +482,36 @@ class TradeDesk:
         """Pick up the journal's unfinished stories of the session's account."""
         if not session.loginid:
             return
-        for entry in await self.storage.journal_to_follow(loginid=session.loginid):
+        for entry in await self.storage.journal_to_follow(loginid=session.loginid, origin="bot"):
             if entry.status == "bought" and entry.contract_id is not None:
                 session.watchers.watch(entry.contract_id, entry.buy_price)
             elif entry.status in ("sending", "unknown"):
+                if self._may_be_in_flight(entry):
+                    continue  # its sender may still get the reply; a later resume looks again
                 self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
             elif entry.status == "settled" and entry.chat_id is not None:
                 assert entry.telegram_id is not None
-                result = await self.delivery.notify(
-                    entry.telegram_id,
-                    entry.chat_id,
-                    "settlement",
-                    settled_entry(entry),
-                    must_arrive=True,
-                )
-                if result != "failed":
-                    await self.storage.journal_notified(entry.id)
+                async with self._telling_of(entry.id) as told_here:
+                    if not told_here:
+                        continue
+                    result = await self.delivery.notify(
+                        entry.telegram_id,
+                        entry.chat_id,
+                        "settlement",
+                        settled_entry(entry),
+                        must_arrive=True,
+                    )
+                    if result != "failed":
+                        await self.storage.journal_notified(entry.id)
+
+    def _may_be_in_flight(self, entry: JournalEntry) -> bool:
+        """A fleet's "sending" entry young enough that another instance may still be sending
+        it (one process: whatever is "sending" at a resume was left by a stopped process)."""
+        return (
+            self.fleet is not None
+            and entry.status == "sending"
+            and self._clock() - entry.requested_at < IN_FLIGHT_FOR
+        )
 
     # -- tasks ----------------------------------------------------------------------------
 

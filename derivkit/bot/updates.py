@@ -6,6 +6,10 @@ so one user's updates run one after another, in order), then a slot of ``running
 updates executing at once across all users). A user waiting for their own earlier command holds
 no slot, so one user's slow Deriv reply or flood never delays anybody else.
 
+In a fleet, ``turn`` (:meth:`derivkit.bot.fleet.Fleet.turn`) wraps each update once its local
+turn has come: a duplicate delivery is dropped there, and the user's fleet-wide lock is held
+while the update runs, so their updates run one at a time across every instance.
+
 Updates without a sender (e.g. channel posts) share the key ``None``. Use from the bot's event
 loop only.
 """
@@ -13,7 +17,8 @@ loop only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from telegram import Update
@@ -32,6 +37,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(MAX_QUEUED)
         self._running = asyncio.Semaphore(running)
         self._locks: dict[int | None, tuple[asyncio.Lock, list[int]]] = {}
+        #: A fleet's wrapper: ``async with turn(update) as go:`` (go False: drop the update).
+        self.turn: Callable[[object], AbstractAsyncContextManager[bool]] | None = None
 
     @property
     def users_waiting(self) -> int:
@@ -48,7 +55,18 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         users[0] += 1
         try:
             async with lock, self._running:
-                await coroutine
+                if self.turn is None:
+                    await coroutine
+                else:
+                    ran = False
+                    try:
+                        async with self.turn(update) as go:
+                            if go:
+                                ran = True
+                                await coroutine
+                    finally:
+                        if not ran:  # a duplicate, or the fleet's database failed
+                            _discard(coroutine)
         finally:
             users[0] -= 1
             if users[0] == 0 and self._locks.get(key) is entry:
@@ -59,6 +77,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         return None
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()  # never awaited: a dropped duplicate
 
 
 def _sender(update: object) -> int | None:

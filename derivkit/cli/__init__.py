@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from derivkit.cli import account, dashboard, market, products, status, strategy, trade
+from derivkit.cli import (
+    account,
+    dashboard,
+    journal,
+    market,
+    products,
+    status,
+    strategy,
+    trade,
+)
 from derivkit.cli.app import app
 from derivkit.cli.bot import bot_app
 from derivkit.cli.config import config_app
@@ -16,7 +25,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim")
 app.add_typer(bot_app, name="bot")
 app.add_typer(limits_app, name="limits")
-_COMMAND_MODULES = (account, dashboard, market, products, status, strategy, trade)
+_COMMAND_MODULES = (account, dashboard, journal, market, products, status, strategy, trade)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from derivkit.cli.app import app, examples
+from derivkit.cli.app import CsvFlag, app, examples
 from derivkit.cli.errors import EXIT_API, EXIT_USAGE, CommandError, reported
 from derivkit.cli.output import Column
 from derivkit.cli.prompts import confirm, ctrl_c_waits, interactive
@@ -28,6 +28,26 @@ def count_option(most: int, what: str) -> Any:
 
 #: ``--limit``, the old name of ``--count`` here: still accepted, no longer shown.
 LimitAlias = Annotated[int | None, typer.Option("--limit", min=1, hidden=True)]
+
+#: The columns of ``statement --csv`` and ``profit --csv`` (the raw values of ``--json``).
+STATEMENT_KEYS = (
+    "transaction_id",
+    "transaction_time",
+    "action",
+    "amount",
+    "balance_after",
+    "contract_id",
+    "longcode",
+)
+PROFIT_KEYS = (
+    "contract_id",
+    "contract_type",
+    "buy_price",
+    "sell_price",
+    "profit",
+    "purchase_time",
+    "sell_time",
+)
 
 
 async def currency_decimals(session: Session, currency: str) -> int | None:
@@ -305,6 +325,7 @@ def statement_command(
     ctx: typer.Context,
     count: Annotated[int, count_option(999, "transactions")] = 20,
     limit: LimitAlias = None,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Recent account transactions, newest first."""
     count = limit or count
@@ -324,6 +345,9 @@ def statement_command(
             }
             for e in entries
         ]
+        if as_csv:
+            session.out.csv(rows, STATEMENT_KEYS)
+            return
         human = [
             {
                 **r,
@@ -351,6 +375,7 @@ def profit_command(
     ctx: typer.Context,
     count: Annotated[int, count_option(500, "contracts")] = 20,
     limit: LimitAlias = None,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Closed contracts with their profit or loss, newest first."""
     count = limit or count
@@ -370,6 +395,9 @@ def profit_command(
             }
             for e in entries
         ]
+        if as_csv:
+            session.out.csv(rows, PROFIT_KEYS)
+            return
         human = [
             {
                 **r,

@@ -32,6 +32,12 @@ GLOBALS_EPILOG = (
 )
 
 
+#: ``--csv`` on a listing command: the raw values as CSV on stdout (``Output.csv``).
+CsvFlag = Annotated[
+    bool, typer.Option("--csv", help="CSV on stdout (raw values), for spreadsheets and scripts.")
+]
+
+
 def examples(*lines: str) -> str:
     """A command's epilog: example command lines, then the note on global options."""
     return "Examples:\n\n" + "".join(f"  {line}\n\n" for line in lines) + GLOBALS_EPILOG

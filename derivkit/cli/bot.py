@@ -94,6 +94,20 @@ def run_command(
     api_url: Annotated[
         str | None, typer.Option("--api-url", help=option_help("api_url"), show_default=False)
     ] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option("--webhook", metavar="URL", help=option_help("webhook"), show_default=False),
+    ] = None,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            "--listen", metavar="HOST:PORT", help=option_help("listen"), show_default=False
+        ),
+    ] = None,
+    connection_cap: Annotated[
+        int | None,
+        typer.Option("--connection-cap", help=option_help("connection_cap"), show_default=False),
+    ] = None,
 ) -> None:
     """Run the bot until Ctrl-C. Uses the Deriv token of `derivkit config set-token` (or --sim)."""
     from derivkit.settings import resolve_bot_settings
@@ -126,6 +140,9 @@ def run_command(
             max_sessions=max_sessions,
             connect_rate=connect_rate,
             no_send_limit=no_send_limit,
+            webhook=webhook,
+            listen=listen,
+            connection_cap=connection_cap,
             stored_token=TokenStore.for_bot().load(),
         )
         if not bot_settings.token:
@@ -133,7 +150,8 @@ def run_command(
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    protect_logging([bot_settings.token, settings.token or ""], [handler])
+    secrets = [bot_settings.token, settings.token or "", bot_settings.secret_token()]
+    protect_logging(secrets, [handler])
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.DEBUG if out.verbose else logging.INFO)
     if not out.verbose:  # the embedded simulator's and the socket library's chatter
@@ -170,11 +188,14 @@ def run_command(
                 base_url=bot_settings.api_url,
             ),
         ):
-            out.note("Bot running; Ctrl-C stops it.")
+            if bot_settings.webhook:
+                out.note(f"Bot running on webhooks at {bot_settings.listen}; Ctrl-C stops it.")
+            else:
+                out.note("Bot running; Ctrl-C stops it.")
             await signals.stop.wait()
 
     try:
-        with reported(out, secrets=[bot_settings.token, settings.token or ""]):
+        with reported(out, secrets=secrets):
             asyncio.run(main())
     finally:
         logging.getLogger().removeHandler(handler)

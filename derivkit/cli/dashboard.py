@@ -54,6 +54,7 @@ async def open_dashboard(
     :func:`run_app`; tests pass one that drives the app with a Pilot). ``token_source``
     re-reads the token when the user retries a refused one."""
     from derivkit.settings import config_dir
+    from derivkit.strategy.registry import RunRegistry
     from derivkit.tui import AccountLink, DerivDashboard
     from derivkit.tui.state import STATE_FILE
 
@@ -82,6 +83,7 @@ async def open_dashboard(
             account=link,
             real_money=real_money,
             state_path=config_dir() / STATE_FILE,
+            runs=RunRegistry(),
         )
         await (launch or run_app)(dashboard)
 
@@ -105,9 +107,10 @@ def dashboard_command(
     """Live watchlist, chart, last digits, balance, contracts and trading (needs derivkit[tui]).
 
     A watchlist with the selected symbol's price, chart and last-digit statistics; with a token
-    (or --sim) your balance and contracts, a trade ticket and sell. Without symbols, the
-    watchlist of last time. Keys: a add, d remove, t trade, s sell, g timeframe, n digit
-    window, v chart/digits, r retry the account, ctrl+p commands, q quit.
+    (or --sim) your balance and contracts, a trade ticket and sell; the strategies running on
+    this machine (`derivkit run`). Without symbols, the watchlist of last time. Keys: a add,
+    d remove, t trade, s sell, c cancel, u update, g timeframe, n digit window, v chart/digits,
+    x stop a strategy, r retry the account, ctrl+p commands, q quit.
     """
     out = output_for(ctx)
     if out.json_mode:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from derivkit.cli.app import examples
-from derivkit.cli.errors import EXIT_USAGE, CommandError, reported
+from derivkit.cli.errors import EXIT_AUTH, EXIT_USAGE, CommandError, reported
 from derivkit.cli.prompts import confirm, interactive
 from derivkit.cli.runner import Session, output_for, run
 from derivkit.formatting import money
@@ -26,6 +26,8 @@ limits_app = typer.Typer(
     help="Trading limits: the server's self-exclusion (--server), or derivkit's own.",
 )
 
+#: Where Deriv users make API tokens (and choose their scopes).
+TOKEN_PAGE = "https://app.deriv.com/account/api-token"
 #: Options of ``limits set --server`` and the self-exclusion field each one sets.
 SERVER_FIELDS = {
     "daily_loss": "max_losses",
@@ -147,6 +149,14 @@ def set_command(
                 f"{account.loginid} is a demo account: Deriv keeps no self-exclusion for it. "
                 "Use `derivkit limits set --daily-loss X` (derivkit's own limit) instead.",
                 EXIT_USAGE,
+            )
+        if account is not None and "admin" not in account.scopes:
+            raise CommandError(
+                f"your token for {account.loginid} lacks the admin scope, which writing the "
+                "self-exclusion needs (Deriv refuses it with PermissionDenied). Make a token with "
+                f"the admin scope at {TOKEN_PAGE}, pass it for this command only (--token or "
+                "DERIV_API_TOKEN) and delete it afterwards; nothing was changed.",
+                EXIT_AUTH,
             )
         currency = session.currency
         summary = ", ".join(

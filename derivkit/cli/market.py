@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from derivkit.cli.app import app, examples
+from derivkit.cli.app import CsvFlag, app, examples
 from derivkit.cli.completion import complete_symbol
 from derivkit.cli.errors import EXIT_API, CommandError, describe
 from derivkit.cli.output import Column
@@ -167,10 +167,7 @@ def history_command(
         ),
     ] = None,
     chart: Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")] = False,
-    as_csv: Annotated[
-        bool,
-        typer.Option("--csv", help="CSV on stdout (raw values), as `backtest --history` reads."),
-    ] = False,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Past ticks, or candles with --granularity, as a table, a chart or CSV."""
     if granularity is not None and granularity not in GRANULARITIES:
@@ -344,13 +341,17 @@ def contracts_command(
     ctx: typer.Context,
     symbol: SymbolArg,
 ) -> None:
-    """Contract types offered on a symbol, with their durations."""
+    """Contract types offered on a symbol, with their durations and the choices of the
+    products' options (multipliers, growth rates, barriers, strikes)."""
 
     async def body(session: Session) -> None:
+        from derivkit.products import offer_choices
+
         found = (await session.symbol(symbol)).symbol
         offers = await session.fetch(session.api.contracts_for(found))
-        rows: list[dict[str, Any]] = [
-            {
+        rows: list[dict[str, Any]] = []
+        for o in offers:
+            row: dict[str, Any] = {
                 "contract_type": o.contract_type,
                 "contract_category": o.contract_category,
                 "contract_display": o.contract_display,
@@ -359,7 +360,19 @@ def contracts_command(
                 "min_duration": o.min_contract_duration,
                 "max_duration": o.max_contract_duration,
             }
-            for o in offers
+            choices = offer_choices(o)
+            if choices:
+                row["choices"] = choices
+            rows.append(row)
+        shown = [
+            {
+                **row,
+                "choices": "; ".join(
+                    f"--{name.replace('_', '-')} {','.join(values)}"
+                    for name, values in row.get("choices", {}).items()
+                ),
+            }
+            for row in rows
         ]
         columns = [
             Column("contract_type", "Type"),
@@ -368,7 +381,8 @@ def contracts_command(
             Column("expiry_type", "Expiry"),
             Column("min_duration", "Min"),
             Column("max_duration", "Max"),
+            Column("choices", "Choices"),
         ]
-        session.out.table(rows, columns, title=f"Contracts on {found}")
+        session.out.table(shown, columns, title=f"Contracts on {found}", payload=rows)
 
     run(ctx, body)

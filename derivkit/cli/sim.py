@@ -96,7 +96,8 @@ def serve(
         typer.Option(
             "--scopes",
             metavar="SCOPES",
-            help="Comma-separated scopes of every token (default: read, trade, "
+            help="Comma-separated scopes of every token; each call needs the scopes Deriv's "
+            "schema lists, else PermissionDenied (default: read, trade, "
             "trading_information, payments, admin).",
             show_default=False,
         ),

@@ -17,11 +17,13 @@ import typer
 
 from derivkit.cli.app import GLOBALS_EPILOG, app, examples
 from derivkit.cli.completion import complete_symbol
-from derivkit.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError, reported
+from derivkit.cli.errors import EXIT_AUTH, EXIT_INTERRUPTED, EXIT_USAGE, CommandError, reported
+from derivkit.cli.journal import DatabaseOption, opened_journal
 from derivkit.cli.runner import Session, output_for, run
 from derivkit.formatting import money
 
 if TYPE_CHECKING:
+    from derivkit.core.models import AccountInfo
     from derivkit.strategy.live import LiveEvent, LiveRun
     from derivkit.strategy.registry import RunRecord, RunRegistry
 
@@ -179,8 +181,12 @@ def run_command(
     real_money: Annotated[
         bool, typer.Option("--real-money", help="Allow running on a real-money account.")
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Run a strategy on your account (or --sim) until a stop condition or Ctrl-C.
+
+    Every order is recorded in the trade journal before it is sent (`derivkit journal`,
+    `derivkit stats --by strategy`).
 
     Example: derivkit --sim run martingale -p stake=1 -p max_stake=16 -p max_runs=20
     """
@@ -196,6 +202,7 @@ def run_command(
         plan = load_plan(strategy, params)
 
     async def body(session: Session) -> None:
+        from derivkit.strategy.journal import RunJournal
         from derivkit.strategy.live import LiveRun
         from derivkit.strategy.registry import RunRecord, RunRegistry
 
@@ -205,6 +212,7 @@ def run_command(
                 f"{account.loginid} is a real-money account; add --real-money to run on it",
                 EXIT_USAGE,
             )
+        _check_scopes(account)
         traded = (await session.symbol(symbol)).symbol
         registry = RunRegistry()
         record = RunRecord(
@@ -215,18 +223,42 @@ def run_command(
             loginid=account.loginid if account else "",
         )
         view = _View(session, registry, record)
-        runner = LiveRun(session.api, plan, traded, on_event=view)
-        view.runner = runner
-        try:
-            with _Interrupts() as interrupts:
-                engine = await _watch(session, runner, view, interrupts)
-        finally:
-            registry.remove(record.run_id)
+        async with opened_journal(database) as storage:
+            journal = None
+            if account is not None:
+                journal = RunJournal(storage, account, run_id=record.run_id, strategy=plan.name)
+            runner = LiveRun(session.api, plan, traded, on_event=view, journal=journal)
+            view.runner = runner
+            try:
+                with _Interrupts() as interrupts:
+                    engine = await _watch(session, runner, view, interrupts)
+            finally:
+                registry.remove(record.run_id)
         _report(session, runner, engine)
         if interrupts.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
 
     run(ctx, body, needs_token=True)
+
+
+def _check_scopes(account: AccountInfo | None) -> None:
+    """A run buys (``trade``) and follows its contracts and its account (``read``, or
+    ``trading_information``): refuse a token that cannot do both before anything is bought."""
+    if account is None or not account.scopes:
+        return  # nothing said about scopes: the server will
+    scopes = set(account.scopes)
+    missing = []
+    if "trade" not in scopes:
+        missing.append("trade")
+    if not scopes & {"read", "trading_information"}:
+        missing.append("read")
+    if missing:
+        raise CommandError(
+            f"this token for {account.loginid} lacks the {' and '.join(missing)} scope"
+            f"{'s' if len(missing) > 1 else ''} a strategy run needs (it buys, then follows "
+            "its contracts and the statement); make a token with read and trade",
+            EXIT_AUTH,
+        )
 
 
 async def _watch(session: Session, runner: LiveRun, view: _View, interrupts: _Interrupts) -> Any:

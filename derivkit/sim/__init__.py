@@ -35,6 +35,9 @@ currency="USD", speed=1.0, rate_limits=None, idle_timeout=120.0, start_epoch=Non
   formatted to the symbol's pip size.
 * Requests are checked as strictly as the official v3 send schemas (unknown or mistyped fields
   are ``InputValidationFailed`` naming them); errors carry the codes of the stage that refused.
+  Each call needs its schema's ``auth_scopes`` (any one of them; :mod:`derivkit.sim.scopes`): a
+  token made without them (``scopes=`` of ``Simulator`` or ``add_account``) gets
+  ``PermissionDenied`` ("Permission denied, requires trade scope.") and the call does nothing.
   All accounts belong to one user: ``authorize`` with ``tokens`` enables ``loginid``, and
   ``balance`` with ``account: "all"`` reports each.
 

@@ -9,6 +9,11 @@ nothing better can be said (a request nested deeper than :data:`MAX_NESTING` lev
 ``SanityCheckFailed``). Feed and account callbacks enqueue into the same FIFO from the event
 loop. When the reader ends (client close, idle timeout, server stop, abort) every stream is
 closed and the writer is cancelled and awaited.
+
+A request passes, in Deriv's order: JSON and sanity checks, the rate limit, its fields, the login
+(``AuthorizationRequired``), the token's scopes (``PermissionDenied``, per
+:data:`derivkit.sim.scopes.CALL_AUTH`; a ``loginid`` account's token must hold them too), and only
+then reaches its handler.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from derivkit.sim.errors import FRAMEWORK_CODES, ApiError, validation_error
 from derivkit.sim.newapi import REMOVED_CALLS, Login, from_new_request, to_new_api
 from derivkit.sim.ratelimit import RateLimiter
+from derivkit.sim.scopes import missing_scope
 from derivkit.sim.streams import Stream, dumps
 from derivkit.sim.validation import SPECS, check_fields, mask, sanity_check
 
@@ -295,7 +301,11 @@ class Session:
             handler, needs_auth = handlers[call]
             if needs_auth and self.account is None:
                 raise ApiError("AuthorizationRequired")
+            if needs_auth:
+                self._check_scopes(call, self.account)
             self._check_loginid(req)
+            if needs_auth and "loginid" in req:
+                self._check_scopes(call, self.accounts[req["loginid"]])
             result = handler(self, r)
         except ApiError as exc:
             self._send_error(r, exc, msg_type)
@@ -312,6 +322,14 @@ class Session:
                 fn()
             except Exception:
                 log.exception("post-reply hook failed")
+
+    def _check_scopes(self, call: str, account: Account | None) -> None:
+        """``PermissionDenied`` unless ``account``'s token holds a scope ``call`` needs."""
+        if account is None:
+            raise ApiError("AuthorizationRequired")
+        denied = missing_scope(call, account.scopes)
+        if denied is not None:
+            raise denied
 
     def _check_loginid(self, req: dict[str, Any]) -> None:
         """A ``loginid`` must name an account this connection authorized."""

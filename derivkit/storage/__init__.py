@@ -2,9 +2,10 @@
 the trade journal. Front-end neutral (no Telegram here): the bot uses it today, CLI strategies
 will journal their trades through it too.
 
-``Storage.open(url, cipher)`` connects (SQLite through aiosqlite by default: ``default_url(dir)``)
-and migrates the schema; ``TokenCipher.from_environment()`` reads the token key from
-``DERIVKIT_STORAGE_KEY`` or the data dir, never from the database.
+``Storage.open(url, cipher)`` connects (SQLite through aiosqlite by default: ``default_url(dir)``;
+``postgresql://...`` through asyncpg for a fleet of bot instances) and migrates the schema;
+``TokenCipher.from_environment()`` reads the token key from ``DERIVKIT_STORAGE_KEY`` or the data
+dir, never from the database.
 """
 
 from derivkit.storage.crypto import KEY_ENV, TokenCipher

@@ -95,6 +95,7 @@ class NewTrade:
     chat_id: int | None = None
     origin: str = "bot"
     run_id: str | None = None
+    strategy: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,17 @@ from sqlalchemy import (
     true,
 )
 
-__all__ = ["alerts", "journal", "metadata", "notification_settings", "users"]
+__all__ = [
+    "alerts",
+    "journal",
+    "leases",
+    "metadata",
+    "notification_settings",
+    "pending_orders",
+    "processed_updates",
+    "user_state",
+    "users",
+]
 
 metadata = MetaData()
 
@@ -92,6 +102,7 @@ journal = Table(
     Column("currency", String(16), nullable=False),
     Column("origin", String(16), nullable=False, server_default="bot"),  # bot | strategy ...
     Column("run_id", String(64), nullable=True),
+    Column("strategy", String(64), nullable=True),  # the strategy of a run (origin "strategy")
     Column("symbol", String(32), nullable=False),
     Column("contract_type", String(32), nullable=False),
     Column("stake", Float, nullable=False),
@@ -115,4 +126,54 @@ journal = Table(
     Index("ix_journal_user_time", "telegram_id", "requested_at"),
     Index("ix_journal_contract", "contract_id"),
     Index("ix_journal_status", "status"),
+)
+
+# -- a fleet of bot instances on PostgreSQL (migration 0003) -------------------------------------
+
+#: Every update a fleet instance took, by Telegram's update id: a second delivery of the same
+#: update (a retrying proxy) finds its row and is dropped; ``done`` orders a user's updates.
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("telegram_id", BigInteger, nullable=True),
+    Column("received_at", Float, nullable=False),
+    Column("done", Boolean, nullable=False, server_default=false()),
+    Index("ix_processed_updates_user", "telegram_id", "update_id"),
+)
+
+#: Trades waiting for their Confirm tap; a tap consumes its row with one DELETE ... RETURNING.
+pending_orders = Table(
+    "pending_orders",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("telegram_id", BigInteger, nullable=False, index=True),
+    Column("expires_at", Float, nullable=False),  # epoch seconds
+    Column("order", JSON, nullable=False),  # what the order buys or sells (no secrets)
+)
+
+#: What one user's updates leave for the next one, whichever instance serves it: the live
+#: buttons of their messages, and whether their next message is a token after /connect.
+user_state = Table(
+    "user_state",
+    metadata,
+    Column(
+        "telegram_id",
+        BigInteger,
+        ForeignKey("users.telegram_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("cards", JSON, nullable=True),
+    Column("token_until", Float, nullable=True),  # epoch seconds
+)
+
+#: Leases with heartbeats: a background duty (``alerts:R_100``, ``account:42``) or a Deriv
+#: connection slot (``conn:42:<instance>``) belongs to ``holder`` until ``expires_at``.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("holder", String(64), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False),  # the database's epoch seconds
+    Column("acquired_at", Float, nullable=False),
 )

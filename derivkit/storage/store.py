@@ -1,9 +1,11 @@
 """The storage: users (with encrypted tokens), notification levels, alerts and the trade journal.
 
 One :class:`Storage` over an SQLAlchemy async engine. SQLite (through aiosqlite) is the embedded
-default; any other SQLAlchemy URL whose dialect has an async driver goes through the same code
-and the same Alembic migrations (:meth:`Storage.open` upgrades the schema to the newest
-revision). Only SQLAlchemy Core and portable types are used.
+default; PostgreSQL (``postgresql://...``, through asyncpg) serves a fleet of bot instances with
+the same code and the same Alembic migrations (:meth:`Storage.open` upgrades the schema to the
+newest revision; instances starting at once on PostgreSQL migrate one after another). Only
+SQLAlchemy Core and portable types are used; rows two instances may create at once are inserted
+with ``ON CONFLICT`` (both dialects have it).
 
 Concurrency: every method is a coroutine running one short transaction; any number may run at
 once from one event loop (SQLite serializes the writes). Tokens are encrypted with the
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, insert, or_, select, update
+from sqlalchemy import Table, delete, event, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -49,10 +51,14 @@ def default_url(directory: Path) -> str:
 
 
 def _async_url(url: str) -> str:
-    """``sqlite:///x.db`` -> ``sqlite+aiosqlite:///x.db`` (a plain SQLite URL gets the async
-    driver); other URLs are used as given."""
+    """A plain URL gets its async driver: ``sqlite:///x.db`` -> ``sqlite+aiosqlite:///x.db``,
+    ``postgresql://...`` (or ``postgres://``) -> ``postgresql+asyncpg://...``; a URL naming
+    its driver is used as given."""
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url.removeprefix(plain)
     return url
 
 
@@ -64,9 +70,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: The advisory lock (an arbitrary 64-bit key) that makes instances starting at once migrate one
+#: after another on PostgreSQL.
+MIGRATION_LOCK = 0x6465_7269_766B_0001
+
+
 def _upgrade(connection: Connection) -> None:
     from alembic import command
     from alembic.config import Config
+
+    if connection.dialect.name == "postgresql":  # held until this transaction ends
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
     config = Config()
     config.set_main_option("script_location", "derivkit.storage:migrations")
@@ -92,9 +106,17 @@ class Storage:
 
     @classmethod
     async def open(
-        cls, url: str, cipher: TokenCipher, *, clock: Callable[[], float] = time.time
+        cls,
+        url: str,
+        cipher: TokenCipher,
+        *,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = 10,
     ) -> Storage:
-        """Connect and migrate the schema to the newest revision (creating the file if new)."""
+        """Connect and migrate the schema to the newest revision (creating the file if new).
+
+        ``pool_size``: PostgreSQL connections kept open (as many again may be opened at peaks).
+        """
         url = _async_url(url)
         if url.startswith("sqlite+aiosqlite:///"):
             path = url.removeprefix("sqlite+aiosqlite:///")
@@ -111,7 +133,14 @@ class Storage:
                 pool_timeout=60,
             )
         else:
-            engine = create_async_engine(url)
+            # PostgreSQL: a pool per instance; pre-ping so a restarted server costs no error.
+            engine = create_async_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                connect_args={"server_settings": dict(DEAD_PEER_SETTINGS)},
+            )
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:
@@ -125,6 +154,35 @@ class Storage:
     async def close(self) -> None:
         await self._engine.dispose()
 
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy dialect's name)."""
+        return str(self._engine.dialect.name)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def _insert_new(self, table: Table, keys: list[str]) -> Any:
+        """``INSERT`` that does nothing when a row with the same ``keys`` exists (two
+        instances creating the same row at once both succeed)."""
+        return self._dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
+
+    def _upsert(self, table: Table, keys: list[str], changes: Mapping[str, Any]) -> Any:
+        """``INSERT`` that updates ``changes`` when a row with the same ``keys`` exists."""
+        return self._dialect_insert(table).on_conflict_do_update(index_elements=keys, set_=changes)
+
+    def _dialect_insert(self, table: Table) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        raise NotImplementedError(f"no upsert for {self.dialect}")
+
     async def __aenter__(self) -> Storage:
         return self
 
@@ -134,8 +192,6 @@ class Storage:
     async def schema_revision(self) -> str | None:
         """The Alembic revision the database is at."""
         async with self._engine.connect() as connection:
-            from sqlalchemy import text
-
             row = (
                 await connection.execute(text("SELECT version_num FROM alembic_version"))
             ).first()
@@ -156,15 +212,11 @@ class Storage:
         if found is not None:
             return found
         async with self._engine.begin() as connection:
-            existing = (
-                await connection.execute(
-                    select(users.c.telegram_id).where(users.c.telegram_id == telegram_id)
+            await connection.execute(
+                self._insert_new(users, ["telegram_id"]).values(
+                    telegram_id=telegram_id, created_at=self._clock()
                 )
-            ).first()
-            if existing is None:
-                await connection.execute(
-                    insert(users).values(telegram_id=telegram_id, created_at=self._clock())
-                )
+            )
         user = await self.get_user(telegram_id)
         assert user is not None
         return user
@@ -289,12 +341,10 @@ class Storage:
             raise ValueError(f"unknown level {level!r}")
         await self.ensure_user(telegram_id)
         table = notification_settings
+        upsert = self._upsert(table, ["telegram_id", "event"], {"level": level})
         async with self._engine.begin() as connection:
             await connection.execute(
-                delete(table).where(table.c.telegram_id == telegram_id, table.c.event == event_name)
-            )
-            await connection.execute(
-                insert(table).values(telegram_id=telegram_id, event=event_name, level=level)
+                upsert.values(telegram_id=telegram_id, event=event_name, level=level)
             )
 
     # -- alerts --------------------------------------------------------------------------
@@ -341,14 +391,39 @@ class Storage:
 
     async def alert_fired(
         self, alert_id: int, at: float, *, active: bool, reference: float | None = None
-    ) -> None:
+    ) -> bool:
         """Record a firing: a one-shot alert ends (``active=False``); a repeating one notes the
-        time (and a "move" alert its new reference price)."""
+        time (and a "move" alert its new reference price). One conditional ``UPDATE``: False
+        when the alert is no longer active (fired or deleted meanwhile, by any instance), so
+        whoever gets True is the one who tells the user."""
         values: dict[str, Any] = {"last_fired_at": at, "active": active}
         if reference is not None:
             values["reference"] = reference
         async with self._engine.begin() as connection:
-            await connection.execute(update(alerts).where(alerts.c.id == alert_id).values(values))
+            result = await connection.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id, alerts.c.active.is_(True))
+                .values(values)
+            )
+        return bool(result.rowcount)
+
+    async def alert_symbols(self) -> set[str]:
+        """The symbols with at least one active alert."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(alerts.c.symbol).where(alerts.c.active.is_(True)).distinct()
+            )
+            return {str(row[0]) for row in rows}
+
+    async def symbol_alerts(self, symbols: Iterable[str]) -> list[AlertRecord]:
+        """The active alerts on ``symbols``."""
+        query = (
+            select(alerts)
+            .where(alerts.c.active.is_(True), alerts.c.symbol.in_(list(symbols)))
+            .order_by(alerts.c.id)
+        )
+        async with self._engine.connect() as connection:
+            return [_alert(row) for row in await connection.execute(query)]
 
     # -- the trade journal ---------------------------------------------------------------
 
@@ -389,8 +464,15 @@ class Storage:
         return await self._entry_or_fail(entry_id)
 
     async def journal_not_bought(self, entry_id: int, reason: str) -> JournalEntry:
-        """An unknown outcome resolved: the account shows no such buy."""
-        await self._update_entry(entry_id, status="not_bought", error=reason)
+        """An unknown outcome resolved: the account shows no such buy. Only an entry still
+        sending or unknown changes (the buy's own reply, recorded meanwhile, wins); the entry
+        as it now is is returned."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(journal)
+                .where(journal.c.id == entry_id, journal.c.status.in_(["sending", "unknown"]))
+                .values(status="not_bought", error=reason)
+            )
         return await self._entry_or_fail(entry_id)
 
     async def journal_settled(
@@ -447,10 +529,20 @@ class Storage:
         loginid: str | None = None,
         since: float | None = None,
         statuses: Iterable[JournalStatus] | None = None,
+        origin: str | None = None,
+        strategy: str | None = None,
+        run_id: str | None = None,
         limit: int | None = None,
         newest_first: bool = True,
     ) -> list[JournalEntry]:
+        """Journal entries matching every filter given, newest first unless told otherwise."""
         query = select(journal)
+        if origin is not None:
+            query = query.where(journal.c.origin == origin)
+        if strategy is not None:
+            query = query.where(journal.c.strategy == strategy)
+        if run_id is not None:
+            query = query.where(journal.c.run_id == run_id)
         if telegram_id is not None:
             query = query.where(journal.c.telegram_id == telegram_id)
         if loginid is not None:
@@ -467,10 +559,15 @@ class Storage:
             return [_entry(row) for row in await connection.execute(query)]
 
     async def journal_to_follow(
-        self, *, loginid: str | None = None, telegram_id: int | None = None
+        self,
+        *,
+        loginid: str | None = None,
+        telegram_id: int | None = None,
+        origin: str | None = None,
     ) -> list[JournalEntry]:
         """Entries whose story is not over: sending or unknown outcomes, open contracts, and
-        settlements not yet told to the user (what a restart must pick up)."""
+        settlements not yet told to the user (what a restart must pick up); ``origin`` "bot"
+        leaves out the trades of strategy runs, which their own run follows."""
         query = select(journal).where(
             or_(
                 journal.c.status.in_(["sending", "unknown", "bought"]),
@@ -481,8 +578,26 @@ class Storage:
             query = query.where(journal.c.loginid == loginid)
         if telegram_id is not None:
             query = query.where(journal.c.telegram_id == telegram_id)
+        if origin is not None:
+            query = query.where(journal.c.origin == origin)
         async with self._engine.connect() as connection:
             return [_entry(row) for row in await connection.execute(query.order_by(journal.c.id))]
+
+    async def users_to_follow(self) -> set[int]:
+        """The users whose journal has an unfinished story (see :meth:`journal_to_follow`)."""
+        query = (
+            select(journal.c.telegram_id)
+            .where(
+                journal.c.telegram_id.is_not(None),
+                or_(
+                    journal.c.status.in_(["sending", "unknown", "bought"]),
+                    (journal.c.status == "settled") & journal.c.notified.is_(False),
+                ),
+            )
+            .distinct()
+        )
+        async with self._engine.connect() as connection:
+            return {int(row[0]) for row in await connection.execute(query)}
 
     async def _update_entry(self, entry_id: int, **values: Any) -> None:
         async with self._engine.begin() as connection:
@@ -494,6 +609,17 @@ class Storage:
             raise LookupError(f"no journal entry {entry_id}")
         return entry
 
+
+#: PostgreSQL session settings of every connection: the server probes an idle client socket
+#: after 5 s, every 2 s, and gives up after 3 unanswered probes. An instance whose machine dies
+#: (or whose network is cut) sends no FIN, and without these the server keeps its sessions (a
+#: user's advisory lock, a transaction's row locks on leases) for the kernel's default of over
+#: two hours; with them, about 11 s. A killed process on a live machine is seen at once.
+DEAD_PEER_SETTINGS = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
+}
 
 DEFAULT_LEVELS = {"settlement": "on", "alert": "on", "connection": "off"}
 

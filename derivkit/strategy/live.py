@@ -5,7 +5,10 @@ One task reads the symbol's ticks and asks the engine for decisions; each order 
 once (``buy`` with the contract's parameters, the stake as the highest price accepted) and then
 followed to settlement on its ``proposal_open_contract`` stream. The connection heals itself; a buy
 whose reply is lost (``OutcomeUnknown``) stops all decisions until the driver has found out, once
-the link is back, whether the contract exists (portfolio, then profit table).
+the link is back, whether the contract exists (the account's statement, through
+:mod:`derivkit.purchases`). With a :class:`~derivkit.strategy.journal.RunJournal`, every order
+is recorded before it is sent and followed there to its end; an order that cannot be recorded is
+not sent (the run stops).
 
 Concurrency: everything runs on one event loop in one TaskGroup; engine calls never interleave.
 Cancellation: :meth:`LiveRun.run` returns when the engine has stopped (``stop`` set, and every open
@@ -17,24 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from derivkit.core.exceptions import APIError, DerivError, OutcomeUnknown, RequestTimeout
+from derivkit.purchases import LostBuy, find_purchase
 from derivkit.strategy.base import Position, Settlement, Tick
 from derivkit.strategy.engine import Engine, Order
 from derivkit.strategy.loading import RunPlan
 
 if TYPE_CHECKING:
     from derivkit.core import DerivClient
+    from derivkit.strategy.journal import RunJournal
 
 __all__ = ["LiveEvent", "LiveRun"]
 
 logger = logging.getLogger("derivkit.strategy")
 
-#: How far (seconds) a contract's purchase time may precede the order's tick and still be it.
-_MATCH_SLACK = 2
 _RESOLVE_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 
 
@@ -74,6 +77,7 @@ class LiveRun:
         *,
         on_event: Callable[[LiveEvent], None] | None = None,
         max_open: int = 1,
+        journal: RunJournal | None = None,
     ) -> None:
         self.api = api
         self.plan = plan
@@ -91,6 +95,8 @@ class LiveRun:
         self.left_open: list[int] = []
         self._on_event = on_event or (lambda event: None)
         self._known: set[int] = set()
+        self._journal = journal
+        self._entries: dict[int, int] = {}  # order id -> journal entry id
         self._changed = asyncio.Event()
 
     def _emit(self, kind: str, **data: Any) -> None:
@@ -162,31 +168,36 @@ class LiveRun:
     async def _buy(self, order: Order) -> None:
         engine = self.engine
         payload = {"buy": "1", "price": order.stake, "parameters": _params(order, self.currency)}
+        if not await self._journal_sending(order, payload):
+            return
         try:
             reply = await self.api.request(payload)
-        except (OutcomeUnknown, RequestTimeout):
+        except (OutcomeUnknown, RequestTimeout) as error:
             engine.outcome_unknown(order)
             self._emit("unknown", order=order.order_id, stake=order.stake)
             self._notify()
+            await self._record(order, "unknown", str(error))
             await self._resolve(order)
             return
         except APIError as error:
-            engine.refused_order(
-                order, f"{error.message} ({error.code})", fatal=not error.retryable
-            )
+            reason = f"{error.message} ({error.code})"
+            engine.refused_order(order, reason, fatal=not error.retryable)
             self._emit("refused", code=error.code, message=error.message, stake=order.stake)
             self._notify()
+            await self._record(order, "refused", reason)
             return
         except DerivError as error:  # not sent at all (e.g. connection lost before sending)
             engine.refused_order(order, str(error), fatal=False)
             self._emit("refused", code=type(error).__name__, message=str(error))
             self._notify()
+            await self._record(order, "refused", str(error))
             return
         receipt = reply["buy"]
         position = engine.bought(order, int(receipt["contract_id"]), float(receipt["buy_price"]))
         self._known.add(position.contract_id)
         self._emit("bought", **_position_data(position))
         self._notify()
+        await self._record(order, "bought", receipt)
         await self._follow(position)
 
     async def _follow(self, position: Position) -> None:
@@ -194,73 +205,97 @@ class LiveRun:
         async with await self.api.open_contract(position.contract_id) as states:
             async for state in states:
                 if state.is_sold:
-                    self._settle(position.contract_id, state.sell_price or 0.0, state.sell_time)
+                    await self._settle(
+                        position.contract_id, state.sell_price or 0.0, state.sell_time
+                    )
                     return
 
-    def _settle(self, contract_id: int, sell_price: float, epoch: float | None) -> None:
+    async def _settle(self, contract_id: int, sell_price: float, epoch: float | None) -> None:
         settlement = self.engine.settled(contract_id, sell_price, epoch or self.engine.view.now)
-        if settlement is not None:
-            self._emit("settled", **_settlement_data(settlement, self.engine))
         self._notify()
+        if settlement is None:
+            return
+        self._emit("settled", **_settlement_data(settlement, self.engine))
+        if self._journal is not None:
+            await self._journal_write(
+                self._journal.settled(
+                    contract_id,
+                    sell_price=sell_price,
+                    profit=settlement.profit,
+                    at=settlement.epoch,
+                )
+            )
+
+    # -- the journal ---------------------------------------------------------------------------
+
+    async def _journal_sending(self, order: Order, payload: dict[str, Any]) -> bool:
+        """Record the order before it is sent; False (and the run stopped) if that fails."""
+        if self._journal is None:
+            return True
+        try:
+            self._entries[order.order_id] = await self._journal.sending(order, payload)
+        except Exception as error:  # the database, whatever its driver raises
+            logger.error("cannot record the order in the journal: %s", error)
+            self.engine.refused_order(order, f"the journal cannot record it: {error}", fatal=True)
+            self._emit("refused", code="JournalError", message=str(error), stake=order.stake)
+            self._notify()
+            return False
+        return True
+
+    async def _record(self, order: Order, what: str, detail: Any) -> None:
+        """The order's outcome in its journal entry (if it has one)."""
+        entry = self._entries.get(order.order_id)
+        if self._journal is None or entry is None:
+            return
+        journal = self._journal
+        if what == "bought":
+            await self._journal_write(journal.bought(entry, dict(detail)))
+        elif what == "refused":
+            await self._journal_write(journal.refused(entry, str(detail)))
+        else:
+            await self._journal_write(journal.unknown(entry, str(detail)))
+
+    async def _journal_write(self, write: Awaitable[None]) -> None:
+        """A journal update after the fact: a failure is logged and shown, never fatal (the
+        trade itself is already on screen and on the account)."""
+        try:
+            await write
+        except Exception as error:  # the database, whatever its driver raises
+            logger.error("cannot update the journal: %s", error)
+            self._emit("journal_error", message=str(error))
 
     # -- an order whose reply was lost ---------------------------------------------------------
 
     async def _resolve(self, order: Order) -> None:
-        """Find out, once the link is back, whether the lost order bought a contract."""
+        """Find out, once the link is back, whether the lost order bought a contract (the
+        account's statement), then follow it like any other."""
+        lost = LostBuy(order.trade.contract_type, order.symbol, order.stake, order.created_at)
         attempt = 0
         while True:
             try:
-                found = await self._find(order)
+                found = await find_purchase(self.api, lost, known=self._known)
                 break
             except DerivError as error:
                 delay = _RESOLVE_BACKOFF[min(attempt, len(_RESOLVE_BACKOFF) - 1)]
                 attempt += 1
                 logger.info("cannot check the lost order yet (%s); again in %gs", error, delay)
                 await asyncio.sleep(delay)
-        contract_id, buy_price, sold_for, sold_at = found
+        contract_id = found.contract_id if found else None
+        buy_price = found.buy_price if found else None
         self.engine.resolve(order, contract_id, buy_price)
         self._emit(
             "resolved", order=order.order_id, contract_id=contract_id, bought=bool(contract_id)
         )
         self._notify()
+        entry = self._entries.get(order.order_id)
+        if self._journal is not None and entry is not None:
+            await self._journal_write(
+                self._journal.resolved(entry, contract_id, buy_price or order.stake)
+            )
         if contract_id is None:
             return
         self._known.add(contract_id)
-        position = self.engine.view.positions[contract_id]
-        if sold_for is not None:
-            self._settle(contract_id, sold_for, sold_at)
-        else:
-            await self._follow(position)
-
-    async def _find(
-        self, order: Order
-    ) -> tuple[int | None, float | None, float | None, float | None]:
-        """The contract an order bought: (id, price, sold for, sold at), or all None."""
-        trade = order.trade
-        earliest = order.created_at - _MATCH_SLACK
-
-        def matches(contract_type: str, symbol: str, price: float, when: float) -> bool:
-            return (
-                contract_type == trade.contract_type
-                and symbol in ("", order.symbol)
-                and abs(price - order.stake) < 0.005
-                and when >= earliest
-            )
-
-        for contract in await self.api.portfolio():
-            if contract.contract_id in self._known:
-                continue
-            if matches(
-                contract.contract_type, contract.symbol, contract.buy_price, contract.purchase_time
-            ):
-                return contract.contract_id, contract.buy_price, None, None
-        for entry in await self.api.profit_table(limit=50):
-            if entry.contract_id in self._known:
-                continue
-            kind = entry.contract_type or entry.shortcode.split("_")[0]
-            if matches(kind, entry.underlying_symbol, entry.buy_price, entry.purchase_time):
-                return entry.contract_id, entry.buy_price, entry.sell_price, entry.sell_time
-        return None, None, None, None
+        await self._follow(self.engine.view.positions[contract_id])
 
 
 class _Abandoned(Exception):

@@ -15,8 +15,9 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from derivkit.core import DerivClient
+from derivkit.strategy.registry import RunRegistry
 from derivkit.tui.account_link import AccountLink
-from derivkit.tui.screens.main import WatchlistScreen
+from derivkit.tui.screens.main import STRATEGIES_INTERVAL, WatchlistScreen
 from derivkit.tui.state import DashboardState, load_state, save_state
 
 __all__ = ["DEFAULT_SYMBOLS", "DerivDashboard", "run_dashboard"]
@@ -38,6 +39,9 @@ class DerivDashboard(App[None], inherit_bindings=False):
         real_money: allow trading on a real-money account (as the CLI's ``--real-money``).
         state_path: where the watchlist, timeframe and digit window are remembered (None: not).
         status_interval: seconds between pings for the latency and server time (None: none).
+        runs: the registry of strategies running on this machine (``derivkit run``), shown in
+            a panel with a stop key; None for no panel (the CLI passes the user's own).
+        strategies_interval: seconds between reads of ``runs``.
     """
 
     CSS_PATH = "dashboard.tcss"
@@ -73,6 +77,8 @@ class DerivDashboard(App[None], inherit_bindings=False):
         real_money: bool = False,
         state_path: Path | None = None,
         status_interval: float | None = 5.0,
+        runs: RunRegistry | None = None,
+        strategies_interval: float = STRATEGIES_INTERVAL,
     ) -> None:
         super().__init__()
         self.client = client
@@ -89,6 +95,8 @@ class DerivDashboard(App[None], inherit_bindings=False):
             digit_window=state.digit_window,
             status_interval=status_interval,
             on_state_saved=self._save_state,
+            runs=runs,
+            strategies_interval=strategies_interval,
         )
 
     def _save_state(self, state: DashboardState) -> None:
@@ -109,6 +117,7 @@ async def run_dashboard(
     symbols: Iterable[str] = (),
     *,
     account: AccountLink | None = None,
+    runs: RunRegistry | None = None,
 ) -> None:
     """Run the dashboard on the current event loop until the user quits."""
-    await DerivDashboard(client, symbols, account=account).run_async()
+    await DerivDashboard(client, symbols, account=account, runs=runs).run_async()

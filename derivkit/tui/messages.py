@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from derivkit.strategy.registry import RunRecord
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.watchlist import SymbolInfo
 
@@ -30,6 +31,8 @@ __all__ = [
     "QuoteReceived",
     "SellFinished",
     "ServerClock",
+    "StrategiesLoaded",
+    "StrategyStopAsked",
     "BalanceFailed",
     "ConnectionStateChanged",
     "ContractBought",
@@ -251,3 +254,25 @@ class UpdateFinished(Message, bubble=False):
     stop_loss: float | None = None
     error: str | None = None
     unknown: bool = False
+
+
+@dataclass
+class StrategiesLoaded(Message, bubble=False):
+    """The strategies running on this machine, oldest first, as the registry lists them now;
+    ``error`` (and the last list kept) if it could not be read."""
+
+    records: list[RunRecord]
+    error: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StrategiesLoaded)
+
+
+@dataclass
+class StrategyStopAsked(Message, bubble=False):
+    """The dashboard asked run ``run_id`` to stop buying: ``asked`` if the run got the request,
+    False if it was no longer running; ``error`` if the request could not be made."""
+
+    run_id: str
+    asked: bool
+    error: str | None = None

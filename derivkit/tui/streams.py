@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 
 from textual.message import Message
 
@@ -31,6 +32,7 @@ from derivkit.core import (
     VanillaContract,
 )
 from derivkit.formatting import describe_error
+from derivkit.strategy.registry import RunRecord, RunRegistry
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
     BalanceChanged,
@@ -42,6 +44,8 @@ from derivkit.tui.messages import (
     PositionsFailed,
     PositionUpdated,
     ServerClock,
+    StrategiesLoaded,
+    StrategyStopAsked,
     StreamFailed,
     SymbolsLoaded,
 )
@@ -50,9 +54,11 @@ from derivkit.tui.ticklog import KEEP
 from derivkit.tui.watchlist import SymbolInfo
 
 __all__ = [
+    "ask_strategy_to_stop",
     "follow_contract",
     "stream_candles",
     "watch_server_clock",
+    "watch_strategies",
     "load_portfolio",
     "load_symbols",
     "stream_balance",
@@ -276,3 +282,37 @@ async def watch_server_clock(client: DerivClient, post: Post, interval: float) -
         else:
             post(ServerClock(latency, epoch))
         await asyncio.sleep(interval)
+
+
+async def watch_strategies(
+    registry: RunRegistry, post: Post, interval: float, wake: asyncio.Event
+) -> None:
+    """Read the running strategies every ``interval`` seconds (at once when ``wake`` is set) and
+    post them when they changed since the last read. The files are read in a thread, so a slow
+    disk never holds up the screen; the registry is never read per tick."""
+    shown: list[RunRecord] | None = None
+    while True:
+        wake.clear()
+        try:
+            records = await asyncio.to_thread(registry.running)
+        except OSError as error:
+            reason = f"cannot read the running strategies: {error}"
+            post(StrategiesLoaded(shown or [], error=reason))
+        else:
+            if records != shown:
+                shown = records
+                post(StrategiesLoaded(records))
+        with suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await wake.wait()
+
+
+async def ask_strategy_to_stop(registry: RunRegistry, run_id: str, post: Post) -> None:
+    """Ask one run to stop buying (SIGTERM: its open contracts are followed to settlement) and
+    post the answer. Sent once; a run that is gone is said to be so."""
+    try:
+        asked = await asyncio.to_thread(registry.request_stop, run_id)
+    except OSError as error:
+        post(StrategyStopAsked(run_id, False, error=str(error)))
+        return
+    post(StrategyStopAsked(run_id, any(record.run_id == run_id for record in asked)))

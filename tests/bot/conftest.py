@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -60,7 +61,8 @@ class BotHarness:
         options = self.options
         self.storage = await stack.enter_async_context(
             await Storage.open(
-                default_url(self.data_dir), TokenCipher.from_environment({}, self.data_dir)
+                options.get("database") or default_url(self.data_dir),
+                TokenCipher.from_environment({}, self.data_dir),
             )
         )
         timeout = options.get("request_timeout", 10.0)
@@ -90,7 +92,8 @@ class BotHarness:
                 request_timeout=timeout,
             )
         )
-        await self.api.wait_until_polling()
+        if not self.settings.webhook:
+            await self.api.wait_until_polling()
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -137,6 +140,12 @@ class BotHarness:
 StartBot = Callable[..., Awaitable[BotHarness]]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> None:
     """Until ``condition()`` holds (checked every 10 ms), for state that no event announces
     (a row written, a socket closed on the server); fails after ``timeout`` seconds."""
@@ -179,13 +188,17 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
             max_sessions: int = 1000,
             connect_rate: float = 1000.0,
             no_send_limit: bool = False,
+            webhook: bool = False,
+            database: str | None = None,
+            speed: float = 20,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
                     seed=11,
-                    speed=20,
+                    speed=speed,
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
+                    scopes=("read", "trade"),  # what /connect asks for: the bot never needs more
                     rate_limits=RateLimits.unlimited(),
                 )
             )
@@ -209,7 +222,15 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
                 connect_rate=connect_rate,
                 no_send_limit=no_send_limit,
             )
+            if webhook:
+                port = free_port()
+                settings = replace(
+                    settings,
+                    webhook=f"http://127.0.0.1:{port}/telegram/hook",
+                    listen=f"127.0.0.1:{port}",
+                )
             options = {
+                "database": database,
                 "deriv_token": deriv_token,
                 "order_ttl": order_ttl,
                 "request_timeout": request_timeout,

@@ -57,6 +57,19 @@ def test_max_open_is_enforced_by_the_server(cli, sim):
     assert refused.exit_code == 1 and "OpenPositionLimitExceeded" in refused.stderr
 
 
+def test_a_token_without_the_admin_scope_is_told_so_and_nothing_changes(cli, sim):
+    token = "real-everyday-token-0002"
+    sim.call(lambda: sim.simulator.add_account(token, real=True, scopes=["read", "trade"]))
+    result = cli(*sim.args(token), "limits", "set", "--daily-loss", "25", "--server", "--yes")
+    assert result.exit_code == 4, result.stderr
+    assert "lacks the admin scope" in result.stderr and "nothing was changed" in result.stderr
+    assert token not in result.stderr
+    account = sim.call(lambda: sim.simulator.accounts[token])
+    assert account.self_exclusion.view() == {}
+    shown = json.loads(cli(*sim.args(token), "--json", "limits", "show").stdout)  # read is enough
+    assert shown["server"] == {}
+
+
 def test_a_demo_account_has_no_self_exclusion(cli, sim):
     result = cli(*sim.args(), "limits", "set", "--daily-loss", "5", "--server", "--yes")
     assert result.exit_code == 2 and "demo account" in result.stderr

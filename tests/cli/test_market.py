@@ -115,6 +115,17 @@ def test_contracts_for_a_symbol(cli):
     assert {"CALL", "PUT", "DIGITMATCH", "ONETOUCH"} <= types
     human = cli("--sim", "contracts", "R_100")
     assert "DIGITEVEN" in human.stdout
+    assert "--multiplier 10,20,30,50,100; --cancellation 5m,10m,15m,30m,60m" in human.stdout
+
+
+def test_contracts_gives_the_choices_of_each_products_options(cli):
+    rows = json.loads(cli("--sim", "--json", "contracts", "R_100").stdout)
+    by_type = {row["contract_type"]: row for row in rows}
+    assert by_type["MULTUP"]["choices"]["multiplier"] == ["10", "20", "30", "50", "100"]
+    assert by_type["ACCU"]["choices"] == {"growth_rate": ["0.01", "0.02", "0.03", "0.04", "0.05"]}
+    assert len(by_type["TURBOSLONG"]["choices"]["barrier"]) == 20
+    assert by_type["VANILLALONGCALL"]["choices"]["strike"]
+    assert "choices" not in by_type["CALL"]  # the binary options take none
 
 
 def test_status_human_and_json(cli):

@@ -112,3 +112,14 @@ def test_a_stale_status_file_is_dropped(tmp_path):
     )
     registry.publish(RunRecord("old", int(gone.stdout), "flat", "R_100"))
     assert registry.running() == [] and not registry.path("old").exists()
+
+
+def test_a_token_without_trade_or_read_is_refused_before_anything_is_bought(cli, sim):
+    sim.call(lambda: sim.simulator.add_account("read-only-0001", scopes=("read",)))
+    sim.call(lambda: sim.simulator.add_account("trade-only-0001", scopes=("trade",)))
+    refused = cli(*sim.args("read-only-0001"), "run", "flat", "-p", "max_runs=1")
+    assert refused.exit_code == 4 and "lacks the trade scope" in refused.stderr
+    refused = cli(*sim.args("trade-only-0001"), "run", "flat", "-p", "max_runs=1")
+    assert refused.exit_code == 4 and "lacks the read scope" in refused.stderr
+    accounts = sim.call(lambda: list(sim.simulator.accounts.values()))
+    assert not any(t.action_type == "buy" for a in accounts for t in a.transactions)

@@ -17,6 +17,13 @@ Usage::
             api.user_taps(reply["message_id"], label="Confirm")
             edited = await api.next_bot_message()
 
+Webhooks: after the bot's ``setWebhook`` the fake POSTs every update to the webhook URL with
+Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header (``getUpdates`` is then refused with 409,
+as Telegram does), re-trying an update until an endpoint answers 2xx. ``balance(urls)`` makes
+it play the load balancer in front of a fleet too: updates go round-robin to ``urls`` (one that
+fails is skipped, the update re-tried on the next), and ``duplicate_every=N`` also delivers
+every Nth update to a second instance, as a retrying proxy may.
+
 The test side (``user_sends``, ``user_taps``, ``fault`` ...) is synchronous and runs on the
 same event loop as the server; waiting (``next_bot_message``, ``wait_for``) is condition
 based with a timeout, never sleep-and-hope.
@@ -687,6 +694,10 @@ class UpdateQueue:
     def ready(self, limit: int) -> list[JSON]:
         return self._pending[:limit]
 
+    def pop(self) -> JSON | None:
+        """The oldest pending update, removed (webhook delivery)."""
+        return self._pending.pop(0) if self._pending else None
+
     def clear(self) -> None:
         self._pending.clear()
 
@@ -725,6 +736,15 @@ class FakeTelegramAPI:
         self._port = 0
         self._closing = False
         self._polls_waiting = 0  # getUpdates calls currently held open
+        #: setWebhook's parameters while a webhook is set (url, secret_token, ...), else None.
+        self.webhook: JSON | None = None
+        self.webhook_targets: list[str] = []  # balance(): the fleet behind the webhook URL
+        self.duplicate_every = 0
+        self.deliveries: list[tuple[int, str, int]] = []  # (update_id, url, HTTP status or 0)
+        self._delivered = 0
+        self._next_target = 0
+        self._delivery: asyncio.Task[None] | None = None
+        self._delivery_slots = asyncio.Semaphore(40)
         self._seq = itertools.count(1)
         self._handlers: dict[str, Handler] = {
             "getme": self._get_me,
@@ -735,6 +755,7 @@ class FakeTelegramAPI:
             "deletemycommands": self._delete_my_commands,
             "sendchataction": self._send_chat_action,
             "getupdates": self._get_updates,
+            "setwebhook": self._set_webhook,
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagecaption": self._edit_message_caption,
@@ -779,6 +800,10 @@ class FakeTelegramAPI:
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
         self._updates.changed.notify()  # release pending long polls
+        if self._delivery is not None:
+            self._delivery.cancel()
+            await asyncio.gather(self._delivery, return_exceptions=True)
+            self._delivery = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1019,6 +1044,12 @@ class FakeTelegramAPI:
         self._faults.append(fault)
         return fault
 
+    def balance(self, urls: list[str], *, duplicate_every: int = 0) -> None:
+        """Deliver webhooks round-robin to ``urls`` (a fleet behind a load balancer) instead of
+        the URL the bot set; every ``duplicate_every``-th update also goes to the next one."""
+        self.webhook_targets = list(urls)
+        self.duplicate_every = duplicate_every
+
     def reset(self) -> None:
         """Forget chats, updates, outbox, faults, commands, callbacks and files.
 
@@ -1142,10 +1173,107 @@ class FakeTelegramAPI:
     async def _delete_webhook(self, params: JSON, files: dict[str, UploadedPart]) -> bool:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
         return True
 
     async def _get_webhook_info(self, params: JSON, files: dict[str, UploadedPart]) -> JSON:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    async def _set_webhook(self, params: JSON, files: dict[str, UploadedPart]) -> bool:
+        url = params.get("url")
+        if not url:  # Telegram: an empty url removes the webhook
+            return await self._delete_webhook(params, files)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._updates.allowed = allowed or None
+        self.webhook = {
+            "url": url,
+            "secret_token": None if secret is None else str(secret),
+            "max_connections": _as_int(params.get("max_connections")) or 40,
+        }
+        if self._delivery is None:
+            self._delivery = asyncio.create_task(self._deliver_forever(), name="fake-webhooks")
+        return True
+
+    # -- webhook delivery ------------------------------------------------------------------
+
+    async def _deliver_forever(self) -> None:
+        """POST pending updates while a webhook is set (at most 40 at once, like Telegram)."""
+        import aiohttp
+
+        tasks: set[asyncio.Task[None]] = set()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            try:
+                while not self._closing:
+                    update = self._updates.pop() if self.webhook is not None else None
+                    if update is None:
+                        await self._updates.changed.wait(1.0)
+                        continue
+                    await self._delivery_slots.acquire()
+                    task = asyncio.create_task(self._deliver(session, update))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _targets(self) -> list[str]:
+        assert self.webhook is not None
+        return self.webhook_targets or [self.webhook["url"]]
+
+    async def _deliver(self, session: Any, update: JSON) -> None:
+        try:
+            self._delivered += 1
+            twice = self.duplicate_every and self._delivered % self.duplicate_every == 0
+            start = self._next_target
+            self._next_target += 1
+            first = await self._post_until_accepted(session, update, start)
+            if twice and len(self._targets()) > 1:
+                await self._post_until_accepted(session, update, first + 1)
+        except Exception as exc:  # a bug in the fake: fail the test on exit
+            self.crashes.append(exc)
+        finally:
+            self._delivery_slots.release()
+
+    async def _post_until_accepted(self, session: Any, update: JSON, start: int) -> int:
+        """POST ``update`` to the targets from index ``start`` on, round and round, until one
+        answers 2xx (for at most ~30 s); returns the index that took it."""
+        import aiohttp
+
+        for attempt in range(300):
+            if self.webhook is None:
+                return start
+            targets = self._targets()
+            index = (start + attempt) % len(targets)
+            url = targets[index]
+            headers = {"Content-Type": "application/json"}
+            if self.webhook.get("secret_token"):
+                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+            status = 0
+            try:
+                async with session.post(url, data=json.dumps(update), headers=headers) as reply:
+                    status = reply.status
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                status = 0
+            self.deliveries.append((update["update_id"], url, status))
+            self._activity.notify()
+            if 200 <= status < 300:
+                return index
+            if attempt % len(targets) == len(targets) - 1:
+                await asyncio.sleep(0.1)  # every target refused: wait a moment, then again
+        raise AssertionError(f"update {update['update_id']} was never accepted by a webhook")
 
     async def _set_my_commands(self, params: JSON, files: dict[str, UploadedPart]) -> bool:
         commands = self.strictness.commands(params.get("commands"))
@@ -1167,6 +1295,12 @@ class FakeTelegramAPI:
 
     async def _get_updates(self, params: JSON, files: dict[str, UploadedPart]) -> list[JSON]:
         """Long poll: confirm ``offset``, then wait up to ``timeout`` s for pending updates."""
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         self._updates.confirm(_as_int(params.get("offset")))
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):

@@ -561,3 +561,61 @@ async def test_a_crash_in_the_fake_fails_the_test() -> None:
             response = await http.get(f"{api.base_url}{api.token}/getMe")
             assert response.status_code == 500
     assert isinstance(raised.value.__cause__, KeyError)
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+async def test_webhooks_go_round_robin_with_duplicates_and_skip_a_dead_instance():
+    """Three endpoints behind the fake's "load balancer": updates alternate, every 3rd also
+    goes to the next one, and an endpoint that fails is skipped (the update lands elsewhere)."""
+    from aiohttp import web
+
+    received: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    secrets: list[str | None] = []
+    eight = asyncio.Event()  # 6 updates, 2 of them twice
+
+    def endpoint(index: int):
+        async def take(request: web.Request) -> web.Response:
+            secrets.append(request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+            if index == 2:
+                return web.Response(status=502)  # the dead instance
+            received[index].append((await request.json())["update_id"])
+            if len(received[0]) + len(received[1]) == 8:
+                eight.set()
+            return web.Response(text="ok")
+
+        return take
+
+    runners = []
+    urls = []
+    for index in range(3):
+        app = web.Application()
+        app.router.add_post("/hook", endpoint(index))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook")
+    try:
+        async with FakeTelegramAPI(TOKEN) as api:
+            bot = Bot(TOKEN, base_url=api.base_url)
+            async with bot:
+                assert await bot.set_webhook("https://bot.example/hook", secret_token="s3cret")
+                assert (await bot.get_webhook_info()).url == "https://bot.example/hook"
+                with pytest.raises(Exception, match="webhook is active"):
+                    await bot.get_updates()
+            api.balance(urls, duplicate_every=3)
+            sent = [api.user_sends(f"/n {n}")["message_id"] for n in range(6)]
+            assert len(sent) == 6
+            async with asyncio.timeout(10):
+                await eight.wait()
+            assert len(set(received[0]) | set(received[1])) == 6
+            both = set(received[0]) & set(received[1])
+            assert len(both) == 2  # the 3rd and the 6th
+            assert set(secrets) == {"s3cret"}
+            assert any(status == 502 for _, _, status in api.deliveries)
+    finally:
+        for runner in runners:
+            await runner.cleanup()

@@ -1,13 +1,16 @@
-"""The storage on a real SQLite file: migrations, encrypted tokens, alerts, the journal, and
-everything surviving a reopen."""
+"""The storage on a real SQLite file and on a real PostgreSQL server (every test runs on both):
+migrations, encrypted tokens, alerts, the journal, and everything surviving a reopen."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect, select
 
 from derivkit.core import UsageError
 from derivkit.storage import (
@@ -16,12 +19,22 @@ from derivkit.storage import (
     NewTrade,
     Storage,
     TokenCipher,
-    default_url,
 )
 from derivkit.storage.crypto import KEY_FILE
-from derivkit.storage.schema import metadata
+from derivkit.storage.schema import metadata, users
 
 TOKEN = "a1B2c3D4e5F6g7H"
+
+
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", "derivkit.storage:migrations")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = _head_revision()
 ACCOUNT = ConnectedAccount("VRTC9000001", True, "USD", ("read", "trade"))
 
 
@@ -44,8 +57,8 @@ def trade(**changes) -> NewTrade:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    storage = await Storage.open(default_url(tmp_path), TokenCipher.from_environment({}, tmp_path))
+async def store(database_url: str, tmp_path: Path):
+    storage = await Storage.open(database_url, TokenCipher.from_environment({}, tmp_path))
     yield storage
     await storage.close()
 
@@ -54,18 +67,34 @@ def every_byte(directory: Path) -> bytes:
     return b"".join(path.read_bytes() for path in directory.rglob("*") if path.is_file())
 
 
-async def test_migrations_build_exactly_the_declared_schema(store, tmp_path):
-    assert await store.schema_revision() == "0001"
-    engine = create_engine(f"sqlite:///{tmp_path / 'derivkit.db'}")
-    try:
-        inspector = inspect(engine)
+async def test_migrations_build_exactly_the_declared_schema(store):
+    assert await store.schema_revision() == HEAD
+
+    def compare(connection) -> None:
+        inspector = inspect(connection)
+        assert set(inspector.get_table_names()) == {*metadata.tables, "alembic_version"}
         for table in metadata.sorted_tables:
             columns = {column["name"] for column in inspector.get_columns(table.name)}
             assert columns == {column.name for column in table.columns}, table.name
             indexes = {index["name"] for index in inspector.get_indexes(table.name)}
             assert indexes == {index.name for index in table.indexes}, table.name
+
+    async with store.engine.connect() as connection:
+        await connection.run_sync(compare)
+
+
+async def test_instances_starting_at_once_migrate_once(postgres_url, tmp_path):
+    """Several instances opening a new PostgreSQL database together: one migrates, the
+    others wait for it (an advisory lock); then they create the same user at once."""
+    cipher = TokenCipher.from_environment({}, tmp_path)
+    opened = await asyncio.gather(*(Storage.open(postgres_url, cipher) for _ in range(3)))
+    try:
+        for storage in opened:
+            assert await storage.schema_revision() == HEAD
+        users_made = await asyncio.gather(*(s.ensure_user(42) for s in opened * 3))
+        assert {user.telegram_id for user in users_made} == {42}
     finally:
-        engine.dispose()
+        await asyncio.gather(*(storage.close() for storage in opened))
 
 
 async def test_a_token_is_stored_encrypted_and_read_back(store, tmp_path):
@@ -73,7 +102,10 @@ async def test_a_token_is_stored_encrypted_and_read_back(store, tmp_path):
     assert user.account == ACCOUNT and user.has_token
     assert TOKEN not in repr(user)
     assert await store.token_of(5) == TOKEN
-    assert TOKEN.encode() not in every_byte(tmp_path)  # the database, its WAL, the key file
+    async with store.engine.connect() as connection:
+        stored = (await connection.execute(select(users.c.token_ciphertext))).scalar_one()
+    assert TOKEN.encode() not in bytes(stored)
+    assert TOKEN.encode() not in every_byte(tmp_path)  # SQLite's file and WAL, the key file
     assert (tmp_path / KEY_FILE).stat().st_mode & 0o077 == 0
 
     stranger = TokenCipher([Fernet.generate_key()])
@@ -137,9 +169,9 @@ async def test_the_journal_follows_a_buy_to_its_settlement(store):
     assert await store.journal_entries(telegram_id=6) == []
 
 
-async def test_everything_survives_a_reopen(tmp_path):
+async def test_everything_survives_a_reopen(database_url, tmp_path):
     cipher = TokenCipher.from_environment({}, tmp_path)
-    async with await Storage.open(default_url(tmp_path), cipher) as first:
+    async with await Storage.open(database_url, cipher) as first:
         await first.store_token(5, TOKEN, ACCOUNT)
         await first.set_limits(5, max_stake=7.5)
         await first.set_paused(5, True)
@@ -148,7 +180,7 @@ async def test_everything_survives_a_reopen(tmp_path):
         entry = await first.journal_open(trade())
         await first.journal_bought(entry.id, {"contract_id": 1, "buy_price": 10})
     async with await Storage.open(
-        default_url(tmp_path), TokenCipher.from_environment({}, tmp_path)
+        database_url, TokenCipher.from_environment({}, tmp_path)
     ) as second:
         user = await second.get_user(5)
         assert user.max_stake == 7.5 and user.paused and user.account == ACCOUNT
@@ -156,7 +188,7 @@ async def test_everything_survives_a_reopen(tmp_path):
         assert (await second.notification_levels(5))["settlement"] == "silent"
         assert [a.symbol for a in await second.active_alerts()] == ["R_50"]
         assert [e.contract_id for e in await second.journal_to_follow()] == [1]
-        assert await second.schema_revision() == "0001"
+        assert await second.schema_revision() == HEAD
 
 
 async def test_notification_levels_are_checked(store):

@@ -10,7 +10,9 @@ import pytest
 
 from derivkit.core import DerivClient, RetryPolicy
 from derivkit.sim import RateLimits, Simulator
+from derivkit.storage import Storage, TokenCipher, default_url
 from derivkit.strategy import Trade, View, load_plan
+from derivkit.strategy.journal import RunJournal
 from derivkit.strategy.live import LiveEvent, LiveRun
 from derivkit.strategy.loading import QuickStrategy
 
@@ -96,8 +98,16 @@ class FaultyOnce(QuickStrategy):
         self.sim.faults.reset()
 
 
+@pytest.fixture
+async def storage(tmp_path):
+    async with await Storage.open(
+        default_url(tmp_path), TokenCipher.from_environment({}, tmp_path)
+    ) as opened:
+        yield opened
+
+
 @pytest.mark.parametrize("executed", [True, False])
-async def test_a_lost_buy_reply_is_resolved_before_any_new_decision(executed):
+async def test_a_lost_buy_reply_is_resolved_before_any_new_decision(executed, storage):
     async with (
         Simulator(seed=5, speed=20, rate_limits=RateLimits.unlimited()) as sim,
         DerivClient(sim.url, token=sim.token, retry=FAST_RETRY) as api,
@@ -106,7 +116,9 @@ async def test_a_lost_buy_reply_is_resolved_before_any_new_decision(executed):
         strategy = FaultyOnce(sim, executed)
         plan.strategy = strategy
         events: list[LiveEvent] = []
-        runner = LiveRun(api, plan, "1HZ100V", on_event=events.append)
+        assert api.account is not None
+        journal = RunJournal(storage, api.account, run_id="run-1", strategy=plan.name)
+        runner = LiveRun(api, plan, "1HZ100V", on_event=events.append, journal=journal)
         strategy.engine = runner.engine
         async with asyncio.timeout(60):
             await runner.run(asyncio.Event(), asyncio.Event())
@@ -125,3 +137,42 @@ async def test_a_lost_buy_reply_is_resolved_before_any_new_decision(executed):
         assert len(buys) == results.runs == 4  # every executed buy counted once, none doubled
         bought_ids = {e.data["contract_id"] for e in events if e.kind in ("bought", "resolved")}
         assert {txn.contract.contract_id for txn in buys} == bought_ids - {None}
+
+        # The journal tells the same story: every order, the lost one as what it turned out to be.
+        entries = await storage.journal_entries(run_id="run-1", newest_first=False)
+        assert {(e.origin, e.strategy, e.telegram_id) for e in entries} == {
+            ("strategy", plan.name, None)
+        }
+        assert [e.contract_id for e in entries if e.status == "settled"] == [
+            txn.contract.contract_id for txn in buys
+        ]
+        profits = [e.profit for e in entries if e.status == "settled"]
+        assert round(sum(p for p in profits if p is not None), 2) == results.profit
+        expected = {"settled"} if executed else {"settled", "not_bought"}
+        assert {e.status for e in entries} == expected
+        assert len(entries) == len(buys) + (not executed)
+        assert await storage.journal_to_follow(origin="bot") == []
+
+
+class UnwritableJournal(RunJournal):
+    async def sending(self, order: Any, request: dict[str, Any]) -> int:
+        raise OSError("disk full")
+
+
+async def test_an_order_the_journal_cannot_record_is_never_sent(storage):
+    async with (
+        Simulator(seed=3, speed=20, rate_limits=RateLimits.unlimited()) as sim,
+        DerivClient(sim.url, token=sim.token) as api,
+    ):
+        plan = load_plan("flat", {"stake": "1", "max_runs": "3"})
+        assert api.account is not None
+        journal = UnwritableJournal(storage, api.account, run_id="run-2", strategy=plan.name)
+        events: list[LiveEvent] = []
+        runner = LiveRun(api, plan, "1HZ100V", on_event=events.append, journal=journal)
+        async with asyncio.timeout(60):
+            await runner.run(asyncio.Event(), asyncio.Event())
+        assert buys_on(sim) == []
+        assert runner.engine.state == "stopped"
+        assert "journal" in (runner.engine.stop_reason or "")
+        refused = [e for e in events if e.kind == "refused"]
+        assert refused and refused[0].data["code"] == "JournalError"

@@ -41,7 +41,7 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 async def wait_for(
-    pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 5.0
+    pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 15.0
 ) -> None:
     """Pause the Pilot until ``condition()`` is true; fail naming ``what`` after ``timeout``."""
     try:
@@ -99,7 +99,7 @@ class Harness:
     def received(self, symbol: str) -> int:
         return int(self.table.cell_text(symbol, "ticks"))
 
-    async def wait_for(self, condition: Callable[[], object], what: str, timeout: float = 5.0):
+    async def wait_for(self, condition: Callable[[], object], what: str, timeout: float = 15.0):
         await wait_for(self.pilot, condition, what, timeout)
 
     async def wait_for_ticks(self, symbols: Sequence[str], count: int = 2) -> None:

@@ -17,6 +17,7 @@ from derivkit.settings import Settings
 from derivkit.sim import RateLimits, Simulator
 from derivkit.tui import DEFAULT_SYMBOLS, DerivDashboard
 from derivkit.tui.widgets.account_panel import MARKET_DATA_ONLY
+from derivkit.tui.widgets.strategies_panel import StrategiesPanel
 from tests.cli.conftest import ThreadedSim
 from tests.tui.conftest import SIZE, text_of, wait_for
 
@@ -30,6 +31,7 @@ class Launched:
     app: DerivDashboard
     symbols: list[str]
     account: str
+    strategies: bool = False  # the strategies panel is there (hidden while none runs)
 
 
 @pytest.fixture
@@ -41,7 +43,9 @@ def launched(monkeypatch) -> list[Launched]:
     async def launch(app: DerivDashboard) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: shows_ticks(app), "ticks in every row")
-            runs.append(Launched(app, app.main_screen.watched_symbols(), account_text(app)))
+            panel = bool(app.main_screen.query(StrategiesPanel))
+            symbols = app.main_screen.watched_symbols()
+            runs.append(Launched(app, symbols, account_text(app), panel))
             await pilot.press("q")
 
     monkeypatch.setattr(dashboard_cli, "run_app", launch)
@@ -107,6 +111,7 @@ def test_the_command_runs_the_dashboard_with_the_simulator(launched):
     (run,) = launched
     assert run.symbols == ["R_50", "1HZ100V"]
     assert "DEMO" in run.account  # --sim uses the simulator's demo token
+    assert run.strategies  # the command hands the dashboard the user's strategy registry
     assert run.app.client.state == "closed"  # the session closed the client after the app
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Label, Select
 
-from derivkit.core import DerivClient, MultiplierSpec, RetryPolicy
+from derivkit.core import AccumulatorSpec, DerivClient, MultiplierSpec, RetryPolicy
 from derivkit.tui.messages import BuyFinished, CancelFinished, UpdateFinished
 from derivkit.tui.products import PRODUCTS, Offers, choice_by_key
 from derivkit.tui.screens.confirm import ConfirmTrade
@@ -226,10 +226,12 @@ async def test_an_accumulator_through_the_ticket_its_row_and_a_knock_out_shown_l
 
 async def test_an_accumulators_take_profit_cannot_be_updated(sim):
     async with dashboard(sim, ["R_50"], size=(160, 40)) as ui:
+        sim.faults.pause_symbol("R_50")  # no tick, no knock-out: the contract stays open
         cid = await buy_through_ticket(
             ui, "Accumulators:ACCU:Accumulate", growth_rate="0.01", take_profit="50"
         )
         await ui.wait_for(lambda: cell(ui, cid, "take_profit") == "50.00", "its take profit")
+        assert cell(ui, cid, "status") == "open"
         await select_row(ui, cid)
         await ui.pilot.press("u")
         await ui.wait_for(
@@ -268,7 +270,7 @@ async def test_an_outcome_unknown_cancel_is_shown_and_never_re_sent(sim):
         await ui.wait_for(lambda: "c cancel" in str(positions(ui).border_subtitle), "cancel")
         await ui.pilot.press("c")
         await confirm_modal(ui)
-        sim.faults.delay = 1.0  # the cancel is done at once, its reply held back
+        sim.faults.delay = 30.0  # the cancel is done at once, its reply held back
         await ui.pilot.press("enter")
         await ui.wait_for(lambda: sim.accounts[DEMO_TOKEN].contracts[cid].is_sold, "the cancel")
         sim.faults.drop_connections()  # the reply is lost with the connection
@@ -347,3 +349,76 @@ def test_update_changes_are_only_what_changed():
     }
     with pytest.raises(ValueError, match="Stop loss must be more than 0"):
         parse_changes({"take_profit": "5", "stop_loss": "-1"}, current)
+
+
+def passed_a_tick_or_ended(ui: Harness, contract_id: int) -> bool:
+    """The accumulator's row shows a tick passed since its entry, or that it ended."""
+    status, ticks = cell(ui, contract_id, "status"), cell(ui, contract_id, "ticks")
+    if status is None or ticks is None:
+        return False  # no row yet
+    return status != "open" or int(ticks.split("/")[0]) >= 1
+
+
+async def test_an_accumulator_sold_from_the_dashboard_shows_won_at_its_sell_price(sim):
+    """A sell is only allowed after the entry tick, at a profit (Deriv then says ``won``). The
+    symbol is paused once a tick has passed, so the sell races no knock-out; one knocked out
+    before the pause (1.5 % a tick at 1 % growth) is replaced, five times at most."""
+    async with dashboard(sim, ["R_50"], size=(160, 40)) as ui:
+        for _ in range(5):
+            cid = await buy_through_ticket(
+                ui, "Accumulators:ACCU:Accumulate", stake="10", growth_rate="0.01"
+            )
+            await ui.wait_for(lambda c=cid: passed_a_tick_or_ended(ui, c), "a tick passed")
+            sim.faults.pause_symbol("R_50")
+            contract = sim.accounts[DEMO_TOKEN].contracts[cid]
+            if not contract.is_sold:
+                break
+            sim.faults.resume_symbol("R_50")
+        assert not contract.is_sold, "five accumulators knocked out in a row"
+        await select_row(ui, cid)
+        await ui.wait_for(lambda: "s sell" in str(positions(ui).border_subtitle), "sell offered")
+        await ui.pilot.press("s")
+        modal = await confirm_modal(ui)
+        assert str(cid) in " ".join(text_of(label) for label in modal.query(Label))
+        await ui.pilot.press("enter", "enter")
+        await ui.wait_for(lambda: cell(ui, cid, "status") == "won", "the row won")
+        assert contract.is_sold and contract.sell_price > 10.0
+        assert cell(ui, cid, "value") == f"{contract.sell_price:.2f}"
+        assert cell(ui, cid, "profit") == f"+{contract.sell_price - 10.0:.2f}"
+        sells = [t for t in sim.accounts[DEMO_TOKEN].transactions if t.action_type == "sell"]
+        assert [t.contract.contract_id for t in sells].count(cid) == 1  # sold once
+
+
+async def test_at_80x24_a_multiplier_and_an_accumulator_show_their_own_columns(sim):
+    """Take profit, stop loss, barrier distance and ticks all on screen at 80 columns (the
+    multiplier's stop out is the column left out for them)."""
+    async with dashboard(sim, ["R_100", "R_50"], size=(80, 24)) as ui:
+        multiplier = MultiplierSpec("MULTUP", "R_100", 10, 100, take_profit=5, stop_loss=3)
+        mult = (await ui.client.buy(multiplier, price=10)).contract_id
+        sim.faults.pause_symbol("R_50")  # no entry tick: it cannot be knocked out; it holds still
+        accu = (await ui.client.buy(AccumulatorSpec("R_50", 10, 0.01), price=10)).contract_id
+        await ui.wait_for(
+            lambda: (
+                (cell(ui, accu, "barrier") or "").startswith("±")
+                and "/" in (cell(ui, accu, "ticks") or "")
+            ),
+            "the accumulator's barrier and ticks",
+        )
+        reply = await ui.client.request({"proposal_open_contract": 1, "contract_id": accu})
+        state = reply["proposal_open_contract"]
+        distance = f"±{state['barrier_spot_distance']}"
+        ticks = f"{state['tick_passed']}/{state['tick_count']}"
+        await ui.wait_for(
+            lambda: (cell(ui, accu, "barrier"), cell(ui, accu, "ticks")) == (distance, ticks),
+            f"the server's barrier distance {distance} and ticks {ticks}",
+        )
+        assert (cell(ui, mult, "take_profit"), cell(ui, mult, "stop_loss")) == ("5.00", "3.00")
+        assert cell(ui, accu, "take_profit") == "-"
+        assert cell(ui, mult, "barrier") == cell(ui, mult, "ticks") == ""  # not its terms
+        shown = shown_columns(ui)
+        assert shown == ["type", "profit", "status", "take_profit", "stop_loss", "barrier", "ticks"]
+        rows = table(ui)
+        await ui.wait_for(  # every column within the panel: nothing to scroll sideways for
+            lambda: rows.virtual_size.width <= rows.size.width, "the columns within the panel"
+        )
+        assert positions(ui).region.right <= 80

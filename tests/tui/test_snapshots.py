@@ -1,18 +1,21 @@
 """What the dashboard looks like, as SVG snapshots (pytest-textual-snapshot's SVG extension):
 the main screen at 80x24, 120x36 and 200x50, the trade ticket and the buy confirmation, a
-Multiplier's ticket at 120x36 and 80x24, and the open-contracts panel with a row of each product.
+Multiplier's ticket at 120x36 and 80x24, the open-contracts panel with a row of each product, and
+the strategies panel (two runs, beside a multiplier and an accumulator) at 120x36 and 80x24.
 
 Deterministic: a simulator with a fixed seed and start time, every symbol paused before the
 dashboard connects (each shows its history and one tick), no pings (latency and server time
 show "—"), and the simulator's port written as 00000. The open-contracts rows are fixed
 contract states handed to the screen as its contract streams would (a live contract's state
-depends on when it was bought). Update after checking the pictures:
+depends on when it was bought); the runs are fixed registry records whose pid is this process
+(alive, as the registry wants). Update after checking the pictures:
 ``pytest tests/tui/test_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
@@ -20,12 +23,14 @@ from textual.widgets import Input, Select
 
 from derivkit.sim import RateLimits, Simulator
 from derivkit.sim.symbols import SYMBOLS
+from derivkit.strategy.registry import RunRecord, RunRegistry
 from derivkit.tui.messages import PositionUpdated
 from derivkit.tui.positions import ContractUpdate
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.ticket import TradeTicket
 from derivkit.tui.widgets.chart_panel import ChartPanel
 from derivkit.tui.widgets.positions_table import LOADING, PositionsPanel
+from derivkit.tui.widgets.strategies_panel import StrategiesPanel
 from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
 
 # The pictures are drawn with the newest Textual the project allows; an older one draws some
@@ -229,4 +234,55 @@ async def test_open_contracts(frozen_sim, svg, size):
         await ui.wait_for(lambda: len(panel.table.contract_ids()) == len(ROWS), "the rows")
         panel.table.focus()
         await ui.wait_for(lambda: "u take profit" in str(panel.border_subtitle), "the hint")
+        assert await settled_screenshot(ui) == svg
+
+
+#: Two runs as ``derivkit run`` records them (the pid is set to this process's at the test).
+RUNS = [
+    RunRecord(
+        "20261201-100000-a1b2c3",
+        0,
+        "martingale",
+        "R_100",
+        loginid="VRTC9000001",
+        started=1_800_000_000.0,
+        runs=12,
+        won=7,
+        lost=5,
+        profit=3.4,
+        stake=4.0,
+        open=1,
+    ),
+    RunRecord(
+        "20261201-101500-d4e5f6",
+        0,
+        "reverse-dalembert",
+        "1HZ100V",
+        loginid="VRTC9000001",
+        started=1_800_000_900.0,
+        state="stopping",
+        runs=40,
+        won=18,
+        lost=22,
+        profit=-12.5,
+        stake=2.0,
+    ),
+]
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_strategies(frozen_sim, svg, size, tmp_path):
+    registry = RunRegistry(tmp_path / "runs")
+    for record in RUNS:
+        registry.publish(replace(record, pid=os.getpid()))
+    options = {"status_interval": None, "runs": registry}
+    async with dashboard(frozen_sim, WATCH, size=size, **options) as ui:
+        screen = ui.app.main_screen
+        strategies = screen.query_one(StrategiesPanel)
+        await ui.wait_for(lambda: len(strategies.table.run_ids()) == len(RUNS), "the runs")
+        await settled(ui)
+        for row in ROWS[:2]:  # a multiplier and an accumulator
+            screen.post_message(PositionUpdated(row))
+        panel = screen.query_one(PositionsPanel)
+        await ui.wait_for(lambda: len(panel.table.contract_ids()) == 2, "the contracts")
         assert await settled_screenshot(ui) == svg

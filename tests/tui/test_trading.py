@@ -4,6 +4,8 @@ cancelled modal, a real-money account, and an outcome-unknown buy resolved after
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from derivkit.core import ContractSpec, DerivClient, RetryPolicy
@@ -219,3 +221,43 @@ async def test_an_outcome_unknown_buy_is_shown_and_found_after_the_reconnect(sim
         await ui.wait_for(lambda: contract.contract_id in table.contract_ids(), "its row")
         note = text_of(ui.app.main_screen.query_one(AccountPanel).query_one("#account-note"))
         assert "unknown" not in note
+
+
+async def test_the_quote_lives_until_the_buy_is_answered_and_the_ticket_stays_open(
+    sim, monkeypatch
+):
+    """The buy names the quote's proposal, which the server forgets with the quote's stream: a
+    buy arriving after that ``forget`` is refused (InvalidContractProposal, seen as a flaky
+    buy under load). Here the buy is held back on its way: meanwhile the quote is not
+    cancelled and the ticket does not close (either would forget the proposal); released, the
+    buy goes through."""
+    async with dashboard(sim, ["R_100"]) as ui:
+        screen = await open_ticket(ui, "Rise/Fall:CALL:Rise", stake="5", duration="5t")
+        client = ui.client
+        send = client.request
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold_the_buy(payload, *args, **kwargs):
+            if "buy" in payload:
+                held.set()
+                async with asyncio.timeout(10):
+                    await release.wait()
+            return await send(payload, *args, **kwargs)
+
+        monkeypatch.setattr(client, "request", hold_the_buy)
+        await ui.pilot.press("enter")
+        await confirm_modal(ui)
+        await ui.pilot.press("enter")
+        await ui.wait_for(held.is_set, "the buy on its way")
+        quotes = [w for w in ui.app.workers if w.group == "quote" and w.node is screen]
+        assert quotes and not any(w.is_cancelled or w.is_finished for w in quotes)
+        await ui.pilot.press("escape")  # while the buy is under way: the ticket stays
+        assert ui.app.screen is screen and not any(w.is_cancelled for w in quotes)
+        release.set()
+        await ui.wait_for(
+            lambda: any(isinstance(m, BuyFinished) for m in ui.messages), "the buy's answer"
+        )
+        (finished,) = [m for m in ui.messages if isinstance(m, BuyFinished)]
+        assert finished.error is None and finished.contract_id is not None
+        assert [c.contract_id for c in bought(sim)] == [finished.contract_id]
+        await ui.wait_for(lambda: ui.app.screen is ui.app.main_screen, "the ticket closed")

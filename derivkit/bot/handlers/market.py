@@ -16,8 +16,9 @@ from derivkit.bot.handlers.common import Tap, action, reply
 from derivkit.bot.marketdata import UnknownSymbol
 from derivkit.bot.render import pre_chunks, quotes_table
 from derivkit.bot.runtime import runtime
-from derivkit.core import APIError
+from derivkit.core import APIError, ContractOffer
 from derivkit.formatting import price
+from derivkit.products import offer_choices
 
 __all__ = [
     "MAX_SYMBOLS",
@@ -188,6 +189,20 @@ async def symbols_price(
     await tap.answer(f"{symbol}: {price(tick.quote, tick.pip_size)}")
 
 
+def _choice_lines(offer: ContractOffer) -> list[str]:
+    """A product's choices as /buy takes them: ``x10 x20``, ``dc=5m|10m``, ``growth=1%|2%``."""
+    lines = []
+    for name, values in offer_choices(offer).items():
+        if name == "multiplier":
+            lines.append(" ".join(f"x{value}" for value in values))
+        elif name == "growth_rate":
+            lines.append("growth=" + "|".join(f"{float(value) * 100:g}%" for value in values))
+        else:
+            key = {"cancellation": "dc", "payout_per_point": "ppp"}.get(name, name)
+            lines.append(f"{key}=" + "|".join(values))
+    return lines
+
+
 async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
@@ -202,10 +217,12 @@ async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not offers:
         await message.reply_text(f"Nothing can be traded on {escape(symbol)} now.")
         return
-    lines = [
-        f"{o.contract_type:<11} {o.contract_display[:22]:<22} "
-        f"{o.min_contract_duration}-{o.max_contract_duration}"
-        for o in offers
-    ]
+    lines = []
+    for o in offers:
+        lines.append(
+            f"{o.contract_type:<11} {o.contract_display[:22]:<22} "
+            f"{o.min_contract_duration}-{o.max_contract_duration}"
+        )
+        lines.extend(f"  {choice}" for choice in _choice_lines(o))
     for chunk in pre_chunks([f"Contracts on {symbol}:", *lines]):
         await reply(update, chunk)

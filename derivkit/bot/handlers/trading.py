@@ -1,16 +1,20 @@
 """/quote, /buy (typed, or step by step with buttons), /sell and /sellall, behind Confirm /
-Cancel buttons.
+Cancel buttons; the confirmation of /update and /cancel (:mod:`.contracts`) too.
 
 A trade command only quotes and records a :class:`~derivkit.bot.orders.PendingOrder`; its card's
-buttons stand for that order on the server (:mod:`derivkit.bot.buttons`). Confirm takes the order
-(once, by its owner, before it expires), retires the card, and sends the trade exactly once
+buttons stand for that order on the server (:mod:`derivkit.bot.buttons`). Confirm claims the order
+(once, by its owner, before it expires; atomically in the database when a fleet shares it),
+retires the card, and sends the trade exactly once
 through the :class:`~derivkit.bot.trades.TradeDesk`, bounded by the quoted price. The result
 replaces the card (re-tried; sent as a new message if the card cannot be edited). Trade commands
 typed while the bot was away are refused.
 
-Contract terms are parsed into :class:`TradeTerms` (symbol, type, stake, duration, barrier and
-``extras`` for product parameters still to come, such as a multiplier), then checked against
-what the symbol offers, so a wrong contract type lists the valid ones.
+Contract terms are parsed into :class:`TradeTerms`: symbol, type, stake, and a duration and
+barrier, or a product's ``key=value`` options (``multiplier=100 tp=5 sl=3``, ``cancellation=60m``,
+``growth=1%``, ``ppp=1.5``, ``strike=+0.00``), which :mod:`derivkit.products` turns into the
+product's typed spec, as the CLI's options are. The terms are checked against what the symbol
+offers, so a wrong contract type lists the valid ones, and a wrong option says what the product
+takes, before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Any
 
@@ -32,11 +36,13 @@ from derivkit.bot.render import account_label, quote_card
 from derivkit.bot.risk import buy_refusal
 from derivkit.bot.runtime import BotRuntime, runtime
 from derivkit.bot.sessions import AccountSession
-from derivkit.core import ContractSpec, OpenContract
-from derivkit.formatting import contract_spec, money
+from derivkit.core import AnySpec, APIError, OpenContract
+from derivkit.formatting import PRODUCT_TYPES, contract_spec, money
+from derivkit.products import ProductOptions, product_spec
 
 __all__ = [
     "TradeTerms",
+    "ask_confirmation",
     "buy_command",
     "expire_order",
     "parse_terms",
@@ -48,7 +54,12 @@ __all__ = [
 BUY_USAGE = (
     "Usage: /buy SYMBOL TYPE STAKE DURATION [BARRIER]\n"
     "e.g. <code>/buy R_100 CALL 10 5t</code> or <code>/buy R_10 DIGITMATCH 5 1t 7</code>; "
-    "/buy alone asks step by step."
+    "/buy alone asks step by step.\n"
+    "Multipliers: <code>/buy R_100 MULTUP 10 x100 tp=5 sl=3</code> (or <code>dc=60m</code>: "
+    "deal cancellation); accumulators: <code>/buy R_100 ACCU 10 growth=1% tp=2</code>; "
+    "turbos: <code>/buy R_100 TURBOSLONG 10 5t -3.08</code> (or <code>ppp=1.5</code>); "
+    "vanillas: <code>/buy R_100 VANILLALONGCALL 10 5m +0.00</code>. "
+    "/contracts R_100 lists the choices."
 )
 QUOTE_USAGE = BUY_USAGE.replace("/buy", "/quote").replace("; /quote alone asks step by step.", ".")
 WIZARD_SYMBOLS = ("R_10", "R_25", "R_50", "R_75", "R_100", "1HZ100V")
@@ -61,10 +72,47 @@ WIZARD_TYPES = (
     "DIGITDIFF",
     "DIGITOVER",
     "DIGITUNDER",
+    "MULTUP",
+    "MULTDOWN",
+    "ACCU",
 )
 DIGIT_BARRIER = frozenset({"DIGITMATCH", "DIGITDIFF", "DIGITOVER", "DIGITUNDER"})
+#: The products the step-by-step /buy offers, and the one option it asks for (from the
+#: symbol's ``contracts_for`` choices) instead of a duration.
+WIZARD_OPTION = {
+    "MULTUP": ("multiplier", "Which multiplier? (take profit, stop loss: type /buy …)"),
+    "MULTDOWN": ("multiplier", "Which multiplier? (take profit, stop loss: type /buy …)"),
+    "ACCU": ("growth_rate", "Which growth rate a tick?"),
+}
 WIZARD_STAKES = (1, 5, 10, 25, 50)
 WIZARD_DURATIONS = ("1t", "5t", "10t", "1m", "5m")
+
+#: The ``key=value`` options of a product, by every name they may be typed with.
+OPTION_KEYS = {
+    "multiplier": "multiplier",
+    "take_profit": "take_profit",
+    "tp": "take_profit",
+    "stop_loss": "stop_loss",
+    "sl": "stop_loss",
+    "cancellation": "cancellation",
+    "dc": "cancellation",
+    "growth_rate": "growth_rate",
+    "growth": "growth_rate",
+    "payout_per_point": "payout_per_point",
+    "ppp": "payout_per_point",
+    "strike": "strike",
+    "barrier": "barrier",
+}
+_NUMBERS = frozenset({"multiplier", "take_profit", "stop_loss", "growth_rate", "payout_per_point"})
+_SHORT = {"take_profit": "tp", "stop_loss": "sl", "growth_rate": "growth", "cancellation": "dc"}
+
+
+def spell(name: str) -> str:
+    """How an option is typed in the bot (for :func:`derivkit.products.product_spec`)."""
+    if name in ("duration", "barrier"):
+        return f"the {name}"
+    short = _SHORT.get(name)
+    return f"{name}= ({short}=)" if short else f"{name}="
 
 
 @dataclass(frozen=True)
@@ -74,12 +122,28 @@ class TradeTerms:
     symbol: str
     contract_type: str
     stake: float
-    duration: str
+    duration: str | None
     barrier: str | None = None
-    extras: dict[str, str] = field(default_factory=dict)  # product parameters (key=value)
+    options: ProductOptions = field(default_factory=ProductOptions)
 
-    def spec(self, currency: str) -> ContractSpec:
-        """Raises ValueError (a readable reason) for a bad duration."""
+    def spec(self, currency: str) -> AnySpec:
+        """The typed spec (a product's, or a binary ContractSpec). Raises ValueError (a
+        readable reason) for a bad duration or option."""
+        product = product_spec(
+            self.symbol,
+            self.contract_type,
+            self.stake,
+            duration=self.duration,
+            barrier=self.barrier,
+            currency=currency,
+            options=self.options,
+            spell=spell,
+            see=f"see /contracts {self.symbol}",
+        )
+        if product is not None:
+            return product
+        if self.duration is None:
+            raise ValueError(f"{self.contract_type} needs a duration, e.g. 5t or 5m")
         return contract_spec(
             self.symbol,
             self.contract_type,
@@ -90,32 +154,73 @@ class TradeTerms:
         )
 
 
+def _option_value(key: str, name: str, text: str) -> Any:
+    if name not in _NUMBERS:
+        return text
+    percent = name == "growth_rate" and text.endswith("%")
+    try:
+        value = float(text[:-1] if percent else text)
+    except ValueError:
+        raise ValueError(f"{key}= must be a number, got {text!r}.") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{key}= must be a number, got {text!r}.")
+    return value / 100 if percent else value
+
+
+def _options(pairs: list[tuple[str, str]], args: list[str]) -> dict[str, Any]:
+    """The ``key=value`` options (and an ``x100`` multiplier) by their canonical names."""
+    found: dict[str, Any] = {}
+    for key, text in pairs:
+        name = OPTION_KEYS.get(key.lower().replace("-", "_"))
+        if name is None:
+            known = ", ".join(f"{k}=" for k in OPTION_KEYS)
+            raise ValueError(f"Unknown option {key}=. The options are: {known}.")
+        if name in found:
+            raise ValueError(f"{key}= is given twice.")
+        found[name] = _option_value(key, name, text.strip())
+    for arg in args:
+        if "multiplier" in found:
+            raise ValueError("The multiplier is given twice.")
+        found["multiplier"] = _option_value("multiplier", "multiplier", arg[1:])
+    return found
+
+
 def parse_terms(args: list[str], usage: str = BUY_USAGE) -> TradeTerms:
-    """``R_100 CALL 10 5t [barrier] [key=value ...]`` as terms; ValueError says what is wrong."""
-    extras = dict(arg.split("=", 1) for arg in args if "=" in arg)
-    plain_args = [arg for arg in args if "=" not in arg]
-    if len(plain_args) not in (4, 5):
+    """``R_100 CALL 10 5t [barrier]`` or ``R_100 MULTUP 10 x100 tp=5`` as terms; ValueError
+    (HTML) says what is wrong."""
+    pairs = [(arg.split("=", 1)[0], arg.split("=", 1)[1]) for arg in args if "=" in arg]
+    multipliers = [arg for arg in args if "=" not in arg and arg[:1] in "xX" and arg[1:2].isdigit()]
+    plain = [arg for arg in args if "=" not in arg and arg not in multipliers]
+    if len(plain) < 3 or len(plain) > 5:
         raise ValueError(usage)
-    if extras:
-        raise ValueError(
-            f"Not supported yet: {escape(', '.join(sorted(extras)))}. " + usage.split("\n")[0]
-        )
-    symbol, contract_type, stake_text, duration = plain_args[:4]
+    symbol, contract_type, stake_text, *rest = plain
+    contract_type = contract_type.upper()
+    if contract_type not in PRODUCT_TYPES and not rest:
+        raise ValueError(usage)
     try:
         stake = float(stake_text)
     except ValueError:
         raise ValueError(f"The stake must be a number, got {escape(stake_text)}.") from None
     if not stake > 0 or not math.isfinite(stake):
         raise ValueError("The stake must be positive.")
-    barrier = plain_args[4] if len(plain_args) == 5 else None
-    return TradeTerms(symbol, contract_type.upper(), stake, duration, barrier)
+    try:
+        options = _options(pairs, multipliers)
+    except ValueError as error:
+        raise ValueError(escape(str(error))) from None
+    barrier = rest[1] if len(rest) == 2 else None
+    if "barrier" in options:
+        if barrier is not None:
+            raise ValueError("The barrier is given twice.")
+        barrier = str(options.pop("barrier"))
+    duration = rest[0] if rest else None
+    return TradeTerms(symbol, contract_type, stake, duration, barrier, ProductOptions(**options))
 
 
-async def _checked_spec(rt: BotRuntime, terms: TradeTerms, currency: str) -> ContractSpec:
+async def _checked_spec(rt: BotRuntime, terms: TradeTerms, currency: str) -> AnySpec:
     """Terms with the server's spelling of the symbol, checked against what it offers.
 
     Raises:
-        ValueError: a bad duration or a contract type the symbol does not offer.
+        ValueError: a bad duration or option, or a contract type the symbol does not offer.
         UnknownSymbol, APIError.
     """
     symbol = await rt.market.resolve(terms.symbol)
@@ -126,11 +231,10 @@ async def _checked_spec(rt: BotRuntime, terms: TradeTerms, currency: str) -> Con
             f"Valid types: {escape(', '.join(offered))}."
         )
     try:
-        return TradeTerms(
-            symbol, terms.contract_type, terms.stake, terms.duration, terms.barrier
-        ).spec(currency)
-    except ValueError as error:
-        raise ValueError(escape(str(error))) from None
+        return replace(terms, symbol=symbol).spec(currency)
+    except ValueError as error:  # ProductInputError, MissingBarrier, a bad duration
+        text = str(error)
+        raise ValueError(escape(text if text.endswith(".") else text + ".")) from None
 
 
 async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -214,7 +318,11 @@ async def _offer_buy(
     if refusal:
         await say(refusal)
         return
-    proposal = await session.client.proposal(spec)
+    try:
+        proposal = await session.client.proposal(spec)
+    except APIError as error:  # the server's reason: a multiplier not offered, a bad barrier...
+        await say(f"❌ {escape(error.message)}")
+        return
     limits = await rt.trading_limits(user_id)
     if proposal.ask_price > limits.max_stake:
         await say(
@@ -231,18 +339,26 @@ async def _offer_buy(
         spec=spec,
     )
     order.proposal = proposal
-    await _ask_confirmation(rt, message, order, "Buy", edit=edit)
+    await ask_confirmation(rt, message, order, "Buy", edit=edit)
 
 
-async def _ask_confirmation(
-    rt: BotRuntime, message: Message, order: PendingOrder, verb: str, *, edit: Card | None = None
+async def ask_confirmation(
+    rt: BotRuntime,
+    message: Message,
+    order: PendingOrder,
+    verb: str,
+    *,
+    edit: Card | None = None,
+    abort: str = "Cancel",
 ) -> None:
+    """Show the order's card with ``verb`` (confirm) and ``abort`` buttons; it expires with
+    the order."""
     card = rt.buttons.card(order.user_id, order.chat_id, ttl=rt.orders.ttl + 5)
     markup = card.markup(
         [
             [
                 card.button(verb, "trade.confirm", order.nonce),
-                card.button("Cancel", "trade.cancel", order.nonce),
+                card.button(abort, "trade.cancel", order.nonce),
             ]
         ]
     )
@@ -275,8 +391,8 @@ async def confirm_order(
         await tap.answer(f"One trade every {rt.limits.trade_gap:g} s; tap again in a moment.")
         return
     session = await rt.session(user_id)
-    order = rt.orders.take(nonce, user_id)
-    if order is None:  # expired while the session opened
+    order = await rt.orders.claim(nonce, user_id)  # atomic: in a fleet too, one tap trades once
+    if order is None:  # expired while the session opened, or consumed by another instance
         await tap.answer("This confirmation is no longer valid.", alert=True)
         return
     rt.buttons.retire(button.card)
@@ -305,6 +421,17 @@ async def _execute(
             max_price=order.price,
             message_id=message_id,
         )
+    if order.kind in ("update", "cancel"):
+        assert order.contract_id is not None
+        refusal = await trade_refusal(rt, order.user_id, session, None, typed=False)
+        if refusal:
+            return f"❌ {refusal}"
+        if order.kind == "cancel":
+            return await rt.desk.cancel(session, order.contract_id, chat_id=order.chat_id)
+        turbos = order.contract_type.startswith("TURBOS")
+        return await rt.desk.update(
+            session, order.contract_id, order.changes, chat_id=order.chat_id, turbos=turbos
+        )
     if order.kind == "sellall":
         results = await asyncio.gather(
             *(rt.desk.sell(session, contract_id) for contract_id in order.contract_ids)
@@ -320,14 +447,15 @@ async def cancel_order(
 ) -> None:
     rt = runtime(context)
     (nonce,) = button.args
-    order = rt.orders.take(nonce, button.card.user_id)
+    order = await rt.orders.claim(nonce, button.card.user_id)
     rt.buttons.retire(button.card)
     if order is None:
         await tap.answer("This confirmation is no longer valid.", alert=True)
         return
-    await tap.answer("Cancelled.")
+    undone = "Kept" if order.kind == "cancel" else "Cancelled"  # "Keep it" under /cancel
+    await tap.answer(f"{undone}.")
     await rt.delivery.final(
-        order.chat_id, tap.message.message_id, f"{order.summary}\n\n✖️ Cancelled: nothing was sent."
+        order.chat_id, tap.message.message_id, f"{order.summary}\n\n✖️ {undone}: nothing was sent."
     )
 
 
@@ -337,7 +465,7 @@ async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
     if job is None or not isinstance(job.data, str):
         return
     rt = runtime(context)
-    order = rt.orders.expire(job.data)
+    order = await rt.orders.expire_now(job.data)
     if order is None or order.message_id is None:
         return
     if order.card is not None:
@@ -380,7 +508,7 @@ async def _offer_sale(
         price=0.0,
         contract_id=contract_id,
     )
-    await _ask_confirmation(rt, message, order, "Sell")
+    await ask_confirmation(rt, message, order, "Sell")
 
 
 async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -463,7 +591,7 @@ async def sellall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         "sellall", user_id=user.id, chat_id=message.chat_id, summary="\n".join(lines), price=0.0
     )
     order.contract_ids = [contract.contract_id for contract in sellable]
-    await _ask_confirmation(rt, message, order, "Sell all")
+    await ask_confirmation(rt, message, order, "Sell all")
 
 
 async def _settle_states(session: AccountSession, timeout: float = 5.0) -> None:
@@ -542,11 +670,46 @@ async def wizard_stake(
     rt = runtime(context)
     symbol, contract_type, stake = button.args
     card = button.card
+    draft = {"symbol": symbol, "type": contract_type, "stake": f"{stake:g}"}
+    if contract_type in WIZARD_OPTION:
+        name, ask = WIZARD_OPTION[contract_type]
+        offers = [o for o in await rt.market.contracts(symbol) if o.contract_type == contract_type]
+        choices = offers[0].multiplier_range if offers and name == "multiplier" else []
+        if offers and name == "growth_rate":
+            choices = offers[0].growth_rate_range
+        buttons = [
+            card.button(
+                _choice_label(name, value), "buy.option", symbol, contract_type, stake, value
+            )
+            for value in choices
+        ]
+        rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+        await _wizard_step(tap, rt, card, _draft_text(draft, ask), rows)
+        return
     rows = [
         [card.button(d, "buy.duration", symbol, contract_type, stake, d) for d in WIZARD_DURATIONS]
     ]
-    draft = {"symbol": symbol, "type": contract_type, "stake": f"{stake:g}"}
     await _wizard_step(tap, rt, card, _draft_text(draft, "How long?"), rows)
+
+
+def _choice_label(name: str, value: float) -> str:
+    return f"x{value:g}" if name == "multiplier" else f"{value * 100:g} %"
+
+
+@action("buy.option")
+async def wizard_option(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, button: Button, tap: Tap
+) -> None:
+    """A multiplier's multiplier or an accumulator's growth rate: the last step."""
+    rt = runtime(context)
+    symbol, contract_type, stake, value = button.args
+    if WIZARD_OPTION[contract_type][0] == "multiplier":
+        options = ProductOptions(multiplier=float(value))
+    else:
+        options = ProductOptions(growth_rate=float(value))
+    await _wizard_quote(
+        rt, tap, button.card, TradeTerms(symbol, contract_type, stake, None, None, options)
+    )
 
 
 @action("buy.duration")

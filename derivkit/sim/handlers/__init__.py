@@ -47,43 +47,50 @@ from derivkit.sim.handlers.trading import (
     proposal_open_contract,
     sell,
 )
+from derivkit.sim.scopes import CALL_AUTH
 from derivkit.sim.session import Request, Session
 
 __all__ = ["HANDLERS"]
 
-#: call name -> (handler, requires authorize)
+#: call name -> handler; whether it needs a login (and which scopes) is
+#: :data:`derivkit.sim.scopes.CALL_AUTH`'s, one entry per call.
+_HANDLERS: dict[str, Callable[[Session, Request], Any]] = {
+    "authorize": authorize,
+    "logout": logout,
+    "balance": balance,
+    "ticks": ticks,
+    "ticks_history": ticks_history,
+    "active_symbols": active_symbols,
+    "contracts_for": contracts_for,
+    "proposal": proposal,
+    "buy": buy,
+    "sell": sell,
+    "portfolio": portfolio,
+    "proposal_open_contract": proposal_open_contract,
+    "transaction": transaction,
+    "statement": statement,
+    "profit_table": profit_table,
+    "website_status": website_status,
+    "time": time_,
+    "ping": ping,
+    "forget": forget,
+    "forget_all": forget_all,
+    "topup_virtual": topup_virtual,
+    "cancel": cancel,
+    "contract_update": contract_update,
+    "contract_update_history": contract_update_history,
+    "trading_times": trading_times,
+    "trading_durations": trading_durations,
+    "payout_currencies": payout_currencies,
+    "get_limits": get_limits,
+    "get_account_status": get_account_status,
+    "account_list": account_list,
+    "ticks_batch": ticks_batch,
+    "get_self_exclusion": get_self_exclusion,
+    "set_self_exclusion": set_self_exclusion,
+}
+
+#: call name -> (handler, requires authorize), the session's dispatch table.
 HANDLERS: dict[str, tuple[Callable[[Session, Request], Any], bool]] = {
-    "authorize": (authorize, False),
-    "logout": (logout, False),
-    "balance": (balance, True),
-    "ticks": (ticks, False),
-    "ticks_history": (ticks_history, False),
-    "active_symbols": (active_symbols, False),
-    "contracts_for": (contracts_for, False),
-    "proposal": (proposal, False),
-    "buy": (buy, True),
-    "sell": (sell, True),
-    "portfolio": (portfolio, True),
-    "proposal_open_contract": (proposal_open_contract, True),
-    "transaction": (transaction, True),
-    "statement": (statement, True),
-    "profit_table": (profit_table, True),
-    "website_status": (website_status, False),
-    "time": (time_, False),
-    "ping": (ping, False),
-    "forget": (forget, False),
-    "forget_all": (forget_all, False),
-    "topup_virtual": (topup_virtual, True),
-    "cancel": (cancel, True),
-    "contract_update": (contract_update, True),
-    "contract_update_history": (contract_update_history, True),
-    "trading_times": (trading_times, False),
-    "trading_durations": (trading_durations, False),
-    "payout_currencies": (payout_currencies, False),
-    "get_limits": (get_limits, True),
-    "get_account_status": (get_account_status, True),
-    "account_list": (account_list, True),
-    "ticks_batch": (ticks_batch, False),
-    "get_self_exclusion": (get_self_exclusion, True),
-    "set_self_exclusion": (set_self_exclusion, True),
+    call: (handler, CALL_AUTH[call].required) for call, handler in _HANDLERS.items()
 }

@@ -1,4 +1,5 @@
-"""ConfirmTrade: the last question before money moves, naming the account and the price.
+"""ConfirmTrade: the last question before money moves, naming the account and the price (also
+asked before the dashboard stops a strategy, which names no account: ``account=None``).
 
 Dismisses with True once (a second Enter or click changes nothing), False on escape or Cancel.
 On a real-money account the confirm button stays disabled until the user ticks the extra
@@ -34,7 +35,13 @@ class ConfirmTrade(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, lines: Sequence[str], confirm: str, *, account: str, real: bool
+        self,
+        title: str,
+        lines: Sequence[str],
+        confirm: str,
+        *,
+        account: str | None,
+        real: bool,
     ) -> None:
         super().__init__()
         self._title = title
@@ -54,9 +61,10 @@ class ConfirmTrade(ModalScreen[bool]):
                 if self._real
                 else (" DEMO ", "bold reverse green")
             )
-            yield Label(
-                Content.assemble("Account ", badge, " ", self._account), id="confirm-account"
-            )
+            if self._account is not None:
+                yield Label(
+                    Content.assemble("Account ", badge, " ", self._account), id="confirm-account"
+                )
             if self._real:
                 yield Checkbox(REAL_MONEY_BOX, id="confirm-real")
             with Horizontal(id="confirm-buttons"):

@@ -8,9 +8,11 @@ reconnect, say) never touches the watchlist; ``r`` reconnects the account.
 Concurrency: each stream (:mod:`derivkit.tui.streams`) runs in its own async worker on the UI
 event loop (group ``ticks``, one per symbol; ``candles`` for the chart; ``clock`` for pings;
 ``account`` for the balance; ``positions`` for the account's transactions and one per followed
-contract; ``trade`` for buys, sells, cancels and updates, never exclusive, never cancelled by the
-ticket). Tick and candle workers write each tick or candle into the models (:class:`Watchlist`,
-:class:`TickLog`, :class:`CandleSeries`) through a callback, on this loop; every other worker
+contract; ``trade`` for buys, sells, cancels, updates and strategy stop requests, never
+exclusive, never cancelled by the ticket; ``strategies`` reads the running strategies'
+registry every few seconds, in a thread, never per tick). Tick and candle workers write each
+tick or candle into the models (:class:`Watchlist`, :class:`TickLog`, :class:`CandleSeries`)
+through a callback, on this loop; every other worker
 posts messages, whose handlers record them (:class:`Positions`, the account). A 5 Hz timer
 repaints what changed inside ``app.batch_update()``: changed table rows only, the chart at most
 once a second, and the chart and digits follow the selected symbol at most once a second (the
@@ -45,6 +47,7 @@ from textual.worker import Worker, WorkerState
 
 from derivkit.core import AuthError, DerivClient, DerivError, Tick
 from derivkit.formatting import describe_error, money, utc
+from derivkit.strategy.registry import RunRecord, RunRegistry
 from derivkit.tui.account_link import AccountLink
 from derivkit.tui.candles import GRANULARITIES, Bar, CandleSeries
 from derivkit.tui.commands import WatchlistCommands
@@ -65,6 +68,8 @@ from derivkit.tui.messages import (
     PositionUpdated,
     SellFinished,
     ServerClock,
+    StrategiesLoaded,
+    StrategyStopAsked,
     StreamFailed,
     SymbolsLoaded,
     UpdateFinished,
@@ -76,6 +81,7 @@ from derivkit.tui.screens.ticket import Account, TradeTicket
 from derivkit.tui.screens.update_orders import ORDER_LABELS, UpdateOrders
 from derivkit.tui.state import DashboardState
 from derivkit.tui.streams import (
+    ask_strategy_to_stop,
     follow_contract,
     load_portfolio,
     load_symbols,
@@ -84,6 +90,7 @@ from derivkit.tui.streams import (
     stream_ticks,
     watch_positions,
     watch_server_clock,
+    watch_strategies,
 )
 from derivkit.tui.ticklog import DIGIT_WINDOWS, TickLog, digit_stats
 from derivkit.tui.trading import (
@@ -102,12 +109,15 @@ from derivkit.tui.widgets.positions_table import PositionsPanel
 from derivkit.tui.widgets.price_digits import PricePanel
 from derivkit.tui.widgets.quote_table import QuoteTable
 from derivkit.tui.widgets.status_bar import StatusBar
+from derivkit.tui.widgets.strategies_panel import StrategiesPanel
 
 __all__ = ["REAL_MONEY_REFUSED", "WatchlistScreen"]
 
 #: Seconds between repaints (ticks in between are coalesced), and between chart redraws.
 REPAINT_INTERVAL = 0.2
 CHART_INTERVAL = 1.0
+#: Seconds between reads of the running strategies' registry.
+STRATEGIES_INTERVAL = 2.0
 #: How long quitting waits for the streams' forgets, and the picker for the symbol list.
 STOP_TIMEOUT = 5.0
 CATALOGUE_TIMEOUT = 5.0
@@ -188,6 +198,13 @@ class WatchlistScreen(Screen[None]):
             tooltip="Switch between the chart and the digits (narrow), or hide the digits",
         ),
         Binding(
+            "x",
+            "stop_strategy",
+            "Stop strategy",
+            id="strategy.stop",
+            tooltip="Ask the selected running strategy to stop buying (after a confirmation)",
+        ),
+        Binding(
             "r",
             "retry_account",
             "Retry",
@@ -209,12 +226,16 @@ class WatchlistScreen(Screen[None]):
         digit_window: int = DIGIT_WINDOWS[-1],
         status_interval: float | None = 5.0,
         on_state_saved: Callable[[DashboardState], object] | None = None,
+        runs: RunRegistry | None = None,
+        strategies_interval: float = STRATEGIES_INTERVAL,
     ) -> None:
         """``client`` (market data) is connected already; its connection changes reach the
         screen through a state listener added on mount (removed on unmount). ``account``'s
         client, if any, is connected already.
         ``status_interval`` is the seconds between pings (None: no pings, as in snapshots).
-        ``on_state_saved`` gets the watchlist, timeframe and digit window after each change."""
+        ``on_state_saved`` gets the watchlist, timeframe and digit window after each change.
+        ``runs`` is the registry of running strategies, read every ``strategies_interval``
+        seconds (None: no strategies panel)."""
         super().__init__()
         self._client = client
         self._link = account
@@ -260,6 +281,13 @@ class WatchlistScreen(Screen[None]):
         self._unknown: list[Order] = []
         self._resolving: set[int] = set()  # id() of orders being looked up
         self._ticket: TradeTicket | None = None
+        # running strategies
+        self._runs = runs
+        self._strategies_interval = strategies_interval
+        self._strategies: dict[str, RunRecord] = {}  # run id -> its last record, oldest first
+        self._strategies_error: str | None = None
+        self._strategies_wake = asyncio.Event()
+        self._stop_asked: set[str] = set()  # run ids the dashboard asked to stop
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -275,6 +303,8 @@ class WatchlistScreen(Screen[None]):
             yield DigitPanel(id="digits")
         if self._link is not None:
             yield PositionsPanel(id="positions")
+        if self._runs is not None:
+            yield StrategiesPanel(id="strategies")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -294,6 +324,18 @@ class WatchlistScreen(Screen[None]):
                 watch_server_clock(self._client, self.post_message, self._status_interval),
                 name="clock",
                 group="clock",
+                exit_on_error=False,
+            )
+        if self._runs is not None:
+            self.run_worker(
+                watch_strategies(
+                    self._runs,
+                    self.post_message,
+                    self._strategies_interval,
+                    self._strategies_wake,
+                ),
+                name="strategies",
+                group="strategies",
                 exit_on_error=False,
             )
         self._show_account()
@@ -328,6 +370,8 @@ class WatchlistScreen(Screen[None]):
             return
         self._narrow = narrow
         self.query_one(QuoteTable).hide_columns(QuoteTable.NARROW_HIDDEN if narrow else frozenset())
+        for strategies in self.query(StrategiesPanel):
+            strategies.fit(narrow=narrow)
         self._digits_key = None  # the digit panel's layout depends on its width
 
     # -- the palette's view of this screen (WatchlistControls) ------------------------------
@@ -664,6 +708,58 @@ class WatchlistScreen(Screen[None]):
         else:
             self._positions.annotate(contract_id, None)
 
+    # -- actions: strategies -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``x`` (stop a strategy) is offered, and shown in the footer, only while one runs."""
+        if action == "stop_strategy":
+            return bool(self._strategies)
+        return True
+
+    def _selected_strategy(self) -> RunRecord | None:
+        panels = list(self.query(StrategiesPanel))
+        run_id = panels[0].table.selected_run if panels else None
+        return self._strategies.get(run_id) if run_id is not None else None
+
+    def action_stop_strategy(self) -> None:
+        """Ask the selected strategy to stop buying, after a confirmation; asked once."""
+        record = self._selected_strategy()
+        if record is None:
+            self.app.bell()
+            return
+        if record.run_id in self._stop_asked:
+            self.app.bell()
+            self._tell(
+                f"{record.strategy} ({record.run_id}) was asked to stop already: it buys nothing "
+                "more and waits for its open contracts.",
+                severity="warning",
+            )
+            return
+        account = f" · account {record.loginid}" if record.loginid else ""
+        confirm = ConfirmTrade(
+            "Stop this strategy?",
+            [
+                f"{record.strategy} on {record.symbol} · run {record.run_id}{account}",
+                f"{record.runs} runs ({record.won} won, {record.lost} lost) · P/L "
+                f"{record.profit:+.2f} · stake {record.stake:.2f}",
+                f"It buys nothing more; its {record.open} open contract(s) are followed to "
+                "settlement.",
+            ],
+            "Stop buying",
+            account=None,
+            real=False,
+        )
+        self.app.push_screen(confirm, lambda yes: self._stop_confirmed(record.run_id, yes))
+
+    def _stop_confirmed(self, run_id: str, yes: bool | None) -> None:
+        if not yes or self._runs is None or run_id in self._stop_asked:
+            return
+        self._stop_asked.add(run_id)
+        self._show_strategies()
+        self._run_trade(
+            ask_strategy_to_stop(self._runs, run_id, self.post_message), f"stop {run_id}"
+        )
+
     # -- actions: account --------------------------------------------------------------------
 
     def action_retry_account(self) -> None:
@@ -698,7 +794,7 @@ class WatchlistScreen(Screen[None]):
             if worker is not None:
                 workers.append(worker)
         self._balance_worker = self._positions_worker = self._portfolio_worker = None
-        for group in ("candles", "clock", "symbols", "resolve"):
+        for group in ("candles", "clock", "symbols", "resolve", "strategies"):
             workers += [w for w in self.workers if w.group == group and w.node is self]
         for worker in workers:
             worker.cancel()
@@ -943,6 +1039,50 @@ class WatchlistScreen(Screen[None]):
             self._tell("Reconnected; streams resumed.")
         elif message.state == "closed":
             self._tell("The connection is closed.", severity="error")
+
+    # -- messages: strategies ----------------------------------------------------------------
+
+    def on_strategies_loaded(self, message: StrategiesLoaded) -> None:
+        if message.error is not None:
+            if message.error != self._strategies_error:
+                self._strategies_error = message.error
+                self._tell(message.error, title="Strategies", severity="warning")
+            return
+        self._strategies_error = None
+        listed = {record.run_id: record for record in message.records}
+        for run_id, record in self._strategies.items():
+            if run_id not in listed:
+                self._stop_asked.discard(run_id)
+                self._tell(
+                    f"{record.strategy} on {record.symbol} ({run_id}) ended: {record.runs} runs, "
+                    f"{record.won} won, {record.lost} lost, P/L {record.profit:+.2f}.",
+                    title="Strategy ended",
+                )
+        had_any = bool(self._strategies)
+        self._strategies = listed
+        self._show_strategies()
+        if had_any != bool(listed):
+            self.refresh_bindings()
+
+    def on_strategy_stop_asked(self, message: StrategyStopAsked) -> None:
+        record = self._strategies.get(message.run_id)
+        name = f"{record.strategy} ({message.run_id})" if record else message.run_id
+        if message.asked:
+            self._tell(
+                f"Asked {name} to stop buying; its open contracts are followed to settlement.",
+                title="Stopping",
+            )
+        else:
+            self._stop_asked.discard(message.run_id)
+            why = message.error or "it is no longer running"
+            self._tell(f"Could not stop {name}: {why}.", severity="warning")
+        self._show_strategies()
+        self._strategies_wake.set()  # read its new state now
+
+    def _show_strategies(self) -> None:
+        for panel in self.query(StrategiesPanel):
+            panel.show(list(self._strategies.values()), self._stop_asked)
+        self.set_class(bool(self._strategies), "-strategies")  # narrow: room made for them
 
     # -- messages: the account ---------------------------------------------------------------
 

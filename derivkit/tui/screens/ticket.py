@@ -8,15 +8,17 @@ point, vanilla strike), read from ``contracts_for`` when the ticket opens. A liv
 pays or stops at. Buy (button or Enter) opens :class:`ConfirmTrade`; once confirmed, the order goes
 to ``place`` (the main screen, which sends it once in its own worker, so closing the ticket never
 cancels a buy) and the ticket waits for :meth:`buy_finished`. While a buy is under way, further Buy
-presses do nothing.
+presses do nothing, and the ticket stays open: the buy names the quote's proposal, which the
+server forgets with its stream, so the quote stream lives until the buy is answered (a buy that
+reaches the server after the ``forget`` is refused as an unknown proposal).
 
 One widget per field key, whatever the product (``#input-<key>``, an Input or a Select), so a value
 entered for one product carries over to the next; a field the user has not touched takes the new
 product's default (a vanilla's duration starts at minutes, not ticks).
 
 Concurrency: the quote worker (group ``quote``, exclusive) is cancelled, and its stream
-forgotten, on every change of inputs and when the ticket closes; the offers worker (group
-``offers``) ends with the ticket.
+forgotten, on every change of inputs and when the ticket closes, never while a buy is under way;
+the offers worker (group ``offers``) ends with the ticket.
 """
 
 from __future__ import annotations
@@ -325,6 +327,8 @@ class TradeTicket(ModalScreen[None]):
         spec = self._spec
         if message.serial != self._serial or spec is None:
             return
+        if self.buying:
+            return  # the screen says "Buying…" until the answer
         proposal = message.quote
         assert isinstance(proposal, Proposal)
         self._proposal = proposal
@@ -410,8 +414,7 @@ class TradeTicket(ModalScreen[None]):
         if not self._place(order):
             self._show_error("The account is not connected: nothing bought.")
             return
-        self.buying = True
-        self.workers.cancel_group(self, "quote")
+        self.buying = True  # the quote stream goes on: its proposal is the one being bought
         self._show_quote("Buying… (sent once; it is never re-sent)")
 
     def buy_finished(self, message: BuyFinished) -> None:
@@ -426,4 +429,8 @@ class TradeTicket(ModalScreen[None]):
 
     @on(Button.Pressed, "#ticket-close")
     def action_close(self) -> None:
+        if self.buying:  # closing would forget the proposal being bought
+            self.app.bell()
+            self._show_error("A buy is under way: the ticket closes when it is answered.")
+            return
         self.dismiss(None)

@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 
 from derivkit.formatting import price
 from derivkit.tui.candles import Bar, granularity_label
+from derivkit.tui.widgets.quiet import update_in_place
 
 __all__ = ["TICKS_SHOWN", "ChartPanel"]
 
@@ -50,7 +51,7 @@ class ChartPanel(Vertical):
             self._title(symbol, granularity)
         plt = self.plot.plt
         plt.clear_data()
-        self.query_one("#chart-range", Label).update(note)
+        update_in_place(self.query_one("#chart-range", Label), note)
         self.plot.refresh()
 
     def show_ticks(self, symbol: str, quotes: Sequence[float], pip_size: int | None) -> None:
@@ -83,6 +84,7 @@ class ChartPanel(Vertical):
         self.plot.refresh()
 
     def _range(self, low: float, high: float, pip_size: int | None, what: str) -> None:
-        self.query_one("#chart-range", Label).update(
-            f"{what} · low {price(low, pip_size)} · high {price(high, pip_size)}"
+        update_in_place(
+            self.query_one("#chart-range", Label),
+            f"{what} · low {price(low, pip_size)} · high {price(high, pip_size)}",
         )

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from derivkit.tui.ticklog import OVER, UNDER, DigitStats
+from derivkit.tui.widgets.quiet import update_in_place
 
 __all__ = ["DigitPanel", "digit_lines"]
 
@@ -61,10 +62,10 @@ class DigitPanel(Vertical):
         body = self.query_one("#digits-body", Static)
         if symbol is None or stats is None:
             self.border_title = "Last digits"
-            body.update("No symbol selected")
+            update_in_place(body, "No symbol selected")
             return
         self.border_title = f"Last digits · {symbol} · {stats.count}/{stats.window} ticks"
         compact = self.size.width and self.size.width < 44
         header = "" if compact else "  share        %  count  ago"
         lines = digit_lines(stats, compact=bool(compact))
-        body.update(Content("\n".join([header, *lines] if header else lines)))
+        update_in_place(body, Content("\n".join([header, *lines] if header else lines)))

@@ -8,8 +8,8 @@ Each product fills its own columns: take profit (multipliers, accumulators, turb
 and stop out (multipliers), barrier (an accumulator's distance to its barrier, a turbos'
 knock-out level, a vanilla's strike) and ticks (accumulators: passed of at most). A column no
 row uses is left out, and when the table is wider than the panel the least needed columns go
-first (value now, stake, P/L %, contract id, symbol); the rest scroll sideways, the first column
-staying put.
+first (value now, stake, P/L %, contract id, symbol, a multiplier's stop out); the rest scroll
+sideways, the first column staying put.
 The panel's subtitle names what can be done to the selected contract.
 """
 
@@ -138,8 +138,10 @@ class PositionsTable(DiffedTable):
     #: Shown only when some row fills them.
     OPTIONAL = ("take_profit", "stop_loss", "stop_out", "barrier", "ticks")
     #: Left out first, in this order, when the columns are wider than the panel (without the
-    #: contract id, the type is the column that stays put when scrolling sideways).
-    DROP_ORDER = ("value", "stake", "percent", "contract", "symbol")
+    #: contract id, the type is the column that stays put when scrolling sideways). A
+    #: multiplier's stop out goes last: at 80 columns, beside an accumulator, its take profit
+    #: and stop loss and the accumulator's barrier distance and ticks all fit without it.
+    DROP_ORDER = ("value", "stake", "percent", "contract", "symbol", "stop_out")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_columns=1)
@@ -208,6 +210,7 @@ class PositionsPanel(Vertical):
         self._room = 200
         self._counts = ""
         self._hint = ""
+        self._empty = LOADING
 
     def compose(self) -> ComposeResult:
         yield Label(Content(LOADING).stylize("dim"), id="positions-empty")
@@ -264,6 +267,9 @@ class PositionsPanel(Vertical):
         self._subtitle()
         empty = table.row_count == 0
         label = self.query_one("#positions-empty", Label)
-        label.update(Content(EMPTY if loaded else LOADING).stylize("dim"))
+        text = EMPTY if loaded else LOADING
+        if text != self._empty:  # an update lays the screen out again: only on a change
+            self._empty = text
+            label.update(Content(text).stylize("dim"))
         label.display = empty
         table.display = not empty

@@ -10,13 +10,15 @@ from textual.widgets import Digits, Label
 from derivkit.formatting import price
 from derivkit.tui.formatting import change, percent
 from derivkit.tui.watchlist import Quote
+from derivkit.tui.widgets.quiet import update_in_place
 
 __all__ = ["PricePanel"]
 
 
 class PricePanel(Vertical):
     """Passive: :meth:`show` paints a quote (or the empty state); colour follows the last tick.
-    Showing what is shown already does nothing (each label update relayouts the screen)."""
+    Showing what is shown already does nothing; the labels are of a fixed size (the stylesheet),
+    so a new symbol or price repaints them without a relayout of the screen."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -52,22 +54,23 @@ class PricePanel(Vertical):
         plain = self.query_one("#price-plain", Label)
         line = self.query_one("#price-change", Label)
         if quote is None:
-            title.update("No symbol selected")
+            update_in_place(title, "No symbol selected")
             digits.update("")
-            plain.update("")
-            line.update("")
+            update_in_place(plain, "")
+            update_in_place(line, "")
             return
         name = f" · {quote.display_name}" if quote.display_name else ""
-        title.update(Content.assemble((quote.symbol, "bold"), name))
+        update_in_place(title, Content.assemble((quote.symbol, "bold"), name))
         text = price(quote.last, quote.pip_size) if quote.last is not None else ""
         digits.update(text)
-        plain.update(Content(text).stylize("bold"))
+        update_in_place(plain, Content(text).stylize("bold"))
         for widget in (digits, plain):
             widget.set_class(quote.direction > 0, "-up")
             widget.set_class(quote.direction < 0, "-down")
         if quote.last is None:
-            line.update("waiting for the first tick…")
+            update_in_place(line, "waiting for the first tick…")
         else:
-            line.update(
-                f"{change(quote.change, quote.pip_size)}  ({percent(quote.change_pct)}) since open"
+            update_in_place(
+                line,
+                f"{change(quote.change, quote.pip_size)}  ({percent(quote.change_pct)}) since open",
             )

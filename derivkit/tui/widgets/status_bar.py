@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from derivkit.formatting import utc
+from derivkit.tui.widgets.quiet import update_in_place
 
 __all__ = ["StatusBar"]
 
@@ -34,14 +35,15 @@ class StatusBar(Static):
     ) -> None:
         ping = "—" if latency is None else f"{latency * 1000:.0f} ms"
         clock = "—" if server_epoch is None else utc(server_epoch)[11:] + " UTC"
-        self.update(
+        update_in_place(
+            self,
             Content.assemble(
                 ("●", STATE_STYLES.get(state, "")),
                 " ",
                 (state, "bold"),
                 f"  {ping}  {clock}  reconnects {reconnects}  gaps {gaps}  streams {streams}  ",
                 (endpoint, "dim"),
-            )
+            ),
         )
         for known in STATE_STYLES:
             self.set_class(known == state, f"-{known}")
