@@ -312,6 +312,15 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def _paired(row: Measurement, client: str, other: str) -> float | None:
+    """The median of the per-repeat ratios ``client / other`` (runs of one repeat are close in
+    time, so they share the machine's load): steadier than the ratio of the medians."""
+    ours, theirs = row.values.get(client, []), row.values.get(other, [])
+    if not ours or len(ours) != len(theirs):
+        return None
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+
 def _fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
@@ -354,6 +363,9 @@ def evaluate(rows: dict[str, Measurement], counts: tuple[int, ...]) -> list[Targ
             1.0,
             True,
         )
+        paired = _paired(rows[key], "derivkit", "picows")
+        if paired is not None:
+            targets[-1].observed += f" (paired: {paired:.2f}x)"
     for key in ("seq", "conc10", "conc100", "conc1000", "ticks1", "ticks100"):
         row = rows[f"cpu_{key}"]
         add(
@@ -486,7 +498,8 @@ def render_section(
     )
     return f"""## Connection core (`bench_core.py`)
 
-- Date: {info["date"]}
+- Date: {info["date"]}; load average (1, 5, 15 min) {info["load_before"]} at the start, \
+{info["load_after"]} at the end (2 cores shared with other jobs)
 - Machine: {info["cpu"]}, {info["cores"]} cores; Python {info["python"]}; websockets \
 {info["websockets"]} (derivkit, bare), {info["pda_websockets"]} (python-deriv-api 0.1.6); \
 picows {info["picows"]}; derivkit at commit {info["commit"]} (working tree as checked out), \
@@ -499,22 +512,26 @@ from /proc/self/status inside the client, after `gc.collect()`).
 
 {render_table(rows)}
 
-| target | observed (derivkit / reference) | result |
+| target | observed (derivkit / reference; paired: median of the per-repeat ratios) | result |
 |---|---|---|
 {target_lines}
 
 How to read it:
 
 - **derivkit (picows)** is derivkit with `transport=PicowsTransport`, **derivkit (websockets)**
-  the same code with `WebsocketsTransport`, **derivkit (main)** the client before this work
-  (websockets, its only transport). The `dk / ...` columns divide derivkit (picows) by each.
+  the same code with `WebsocketsTransport`, **derivkit (main)** derivkit as it is on the `--main`
+  ref (commit above), with its default transport. The `dk / ...` columns divide derivkit
+  (picows) by each.
 - **picows reference** (`clients/picows_client.py`) is derivkit's design at its leanest on picows:
   frames decoded with orjson in picows' callback, replies routed to `req_id` futures, each stream
   buffered and read by its own consumer task (`async for`), and nothing else (no timeouts,
   reconnects, de-duplication or rate limits).
-- The machine is shared (2 cores, other jobs running): the runs of one cell spread by up to 2x
-  (see "All runs"), so a ratio of medians of 3 is good to about +-15 %; the memory rows are
-  stable to a few bytes.
+- The machine is shared (2 cores, other jobs running): the runs of one cell spread by up to 3x
+  (see "All runs"), so a ratio of medians is good to about +-15 % at best; the targets use it.
+  "paired" is the median over the repeats of derivkit's run divided by the reference's run of
+  the same repeat (seconds apart, under about the same load): the steadier estimate of the
+  same ratio. Each repeat starts with another client. The memory rows are stable to a few
+  bytes.
 - **bare websockets** is the floor: for (a) a plain send-then-recv loop (no reader task, no
   futures); for (b), (c), (d) a single reader task with a `req_id -> future` dict (the minimal
   correct multiplexing; a plain loop cannot have several calls in flight), ticks counted inside the
@@ -544,6 +561,10 @@ How to read it:
 # ----------------------------------------------------------------------------- main
 
 
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, under 2 minutes")
@@ -567,14 +588,18 @@ def main() -> None:
         clients.remove("main")
 
     started = time.monotonic()
+    load_before = _load()
     server = Server(args.deflate)
     try:
         for repeat in range(plan.repeats):
             runs: dict[tuple[str, ...], tuple[dict[str, Any] | None, str | None]] = {}
+            # Each repeat starts with another client: none always runs right after the same one.
+            shift = repeat % len(clients)
+            order = clients[shift:] + clients[:shift]
             for row in rows:
                 if row.memory and repeat >= plan.memory_repeats:
                     continue
-                for client in clients:
+                for client in order:
                     if row.only is not None and client not in row.only:
                         continue
                     key = (client, *row.args)  # rows that share a run (memory) share its result
@@ -603,9 +628,9 @@ def main() -> None:
         command = "python benchmarks/bench_core.py" + " ".join(
             [""] + [shlex.quote(a) for a in sys.argv[1:]]
         )
-        write_section(
-            "bench_core", render_section(rows, targets, machine(), command, plan, args.deflate)
-        )
+        info = {**machine(), "load_before": load_before, "load_after": _load()}
+        section = render_section(rows, targets, info, command, plan, args.deflate)
+        write_section("bench_core", section)
         print(f"updated {RESULTS.relative_to(ROOT)}")
 
 

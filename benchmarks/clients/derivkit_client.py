@@ -21,6 +21,29 @@ BUFFER_SIZE = int(os.environ.get("BENCH_DERIVKIT_BUFFER", "1024"))
 TRANSPORT = os.environ.get("BENCH_DERIVKIT_TRANSPORT", "")
 
 
+#: ``off``: consumers skip the stream de-duplication of issue 9 (``bench_core_dedup.py`` measures
+#: what it costs per tick); anything else: derivkit as shipped.
+DEDUP = os.environ.get("BENCH_DERIVKIT_DEDUP", "on")
+
+
+def _without_dedup() -> None:
+    """Make every stream consumer buffer each message as it comes (no ``Seen.admit``)."""
+    from derivkit.core.protocol import Consumer
+
+    def push(self: Consumer, message: dict[str, Any]) -> None:
+        buffer = self._buffer
+        if buffer.maxlen is not None and len(buffer) == buffer.maxlen:
+            self.dropped += 1
+        buffer.append(message)
+        self.notify()
+
+    Consumer.push = push  # type: ignore[method-assign]
+
+
+if DEDUP == "off":
+    _without_dedup()
+
+
 def _transport_option() -> dict[str, Any]:
     if TRANSPORT == "picows":
         from derivkit.core.picows_transport import PicowsTransport

@@ -15,6 +15,14 @@ What it does not do: permessage-deflate (Deriv serves uncompressed frames to cli
 ask for it); fragmented messages are reassembled here. Every picows and OS error is mapped to
 derivkit's tree as in :mod:`derivkit.core.transport` (HTTP 4xx refusals are fatal).
 
+Write batching: the replies routed in one read wake their callers, which send their next calls
+in the next event loop iteration. Once a read has woken two callers or more (the router says
+so: a true result), the frames sent until the end of that iteration are gathered
+(``_Listener.batch``) and written to the socket at once, at the end of it (one system call
+instead of one per frame). Nothing waits longer than the current loop iteration; the caller of
+a lone reply writes at once, and stream messages (ticks) open no batch. Frames keep their order:
+while a batch is open, every frame goes into it.
+
 Concurrency: picows callbacks and the client run on one event loop. ``send`` waits while the
 socket's write buffer is full (picows' flow control), so a stalled peer backs the sender up
 instead of growing memory.
@@ -24,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import struct
 from collections import deque
 from typing import Any, NoReturn
 
@@ -38,6 +48,11 @@ from picows import (
     ws_connect,
 )
 
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # websockets built without its C extension
+    from websockets.utils import apply_mask
+
 from derivkit.core.exceptions import ConnectionLost, UsageError
 from derivkit.core.transport import CLOSE_TIMEOUT, MAX_FRAME, FrameSink, Transport, refusal
 
@@ -50,6 +65,58 @@ _CLOSE = WSMsgType.CLOSE
 
 #: Frames routed per event loop iteration before the rest wait for the next one.
 BURST = 128
+
+#: The first two bytes of a masked client text frame (FIN, opcode 1) of each short length.
+_SHORT_HEADS = tuple(bytes((0x81, 0x80 | size)) for size in range(126))
+_HEAD16 = struct.Struct("!BBH")
+_HEAD64 = struct.Struct("!BBQ")
+
+
+def _head(size: int) -> bytes:
+    if size < 126:
+        return _SHORT_HEADS[size]
+    if size < 65536:
+        return _HEAD16.pack(0x81, 0xFE, size)
+    return _HEAD64.pack(0x81, 0xFF, size)
+
+
+class _MaskKeys:
+    """Masking keys from the OS's random source, drawn 4 KiB at a time (one system call per
+    thousand keys instead of one per batch)."""
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._used = 0
+
+    def take(self, count: int) -> bytes:
+        """``count`` keys, concatenated (4 bytes each), never handed out twice."""
+        size = 4 * count
+        if self._used + size > len(self._pool):
+            self._pool = os.urandom(max(4096, size))
+            self._used = 0
+        start = self._used
+        self._used = start + size
+        return self._pool[start : start + size]
+
+
+_mask_keys = _MaskKeys()
+
+
+def _masked_frames(payloads: list[bytes]) -> bytes:
+    """Client text frames (RFC 6455 5.2: FIN, opcode 1, masked, each with its own random key)."""
+    keys = _mask_keys.take(len(payloads))
+    heads = _SHORT_HEADS
+    parts: list[bytes] = []
+    append = parts.append
+    at = 0
+    for payload in payloads:
+        size = len(payload)
+        key = keys[at : at + 4]
+        at += 4
+        append(heads[size] if size < 126 else _head(size))
+        append(key)
+        append(apply_mask(payload, key))
+    return b"".join(parts)
 
 
 class _Listener(WSListener):
@@ -69,7 +136,11 @@ class _Listener(WSListener):
         self.fragments: list[bytes] | None = None
         #: Frames routed in this loop iteration; frames beyond BURST wait in ``backlog``.
         self.routed = 0
+        #: Frames of this read (or drain) that woke a caller (the sink returned true).
+        self.woke = 0
         self.backlog: deque[bytes] = deque()
+        #: Frames to send at the end of this loop iteration (None: send each at once).
+        self.batch: list[bytes] | None = None
         self.transport: WSTransport | None = None
 
     def on_ws_connected(self, transport: WSTransport) -> None:
@@ -86,9 +157,14 @@ class _Listener(WSListener):
                     self._defer(frame.get_payload_as_bytes())
                 else:
                     self.routed += 1
-                    sink(frame.get_payload_as_memoryview())  # decoded at once: no copy needed
-                if frame.last_in_buffer and not self.backlog:
-                    self.routed = 0
+                    if sink(frame.get_payload_as_memoryview()):  # decoded at once: no copy
+                        self.woke += 1
+                if frame.last_in_buffer:
+                    if self.woke > 1 and self.batch is None:
+                        self._open_batch()
+                    self.woke = 0
+                    if not self.backlog:
+                        self.routed = 0
             else:
                 self.fragments = [frame.get_payload_as_bytes()]
         elif kind is _CONTINUATION:
@@ -119,11 +195,14 @@ class _Listener(WSListener):
 
     def _drain(self) -> None:
         backlog, sink = self.backlog, self.sink
+        woke = 0
         for _ in range(min(BURST, len(backlog))):
             if sink is None:
                 self._queue(backlog.popleft())
-            else:
-                sink(backlog.popleft())
+            elif sink(backlog.popleft()):
+                woke += 1
+        if woke > 1 and self.batch is None and not self.disconnected:
+            self._open_batch()
         if backlog:
             self._loop.call_soon(self._drain)
             return
@@ -131,6 +210,28 @@ class _Listener(WSListener):
         transport = self.transport
         if transport is not None and not transport.is_disconnected:
             transport.underlying_transport.resume_reading()
+
+    def _open_batch(self) -> None:
+        """Gather the frames sent from now to the end of the next loop iteration's callbacks
+        (the callers the routed replies wake up run in it, before the flush)."""
+        self.batch = []
+        self._loop.call_soon(self.flush_writes)
+
+    def flush_writes(self) -> None:
+        """Write the batch (one system call); never raises (a failed write drops the link)."""
+        batch, self.batch = self.batch, None
+        transport = self.transport
+        if not batch or transport is None or self.disconnected:
+            return
+        if transport.is_close_frame_sent:
+            return  # as picows does with a frame sent after the close frame
+        try:
+            if len(batch) == 1:
+                transport.send(_TEXT, batch[0])
+            else:
+                transport.underlying_transport.write(_masked_frames(batch))
+        except Exception:  # the socket is unusable: a lost connection, not lost frames
+            transport.disconnect(graceful=False)
 
     def flush(self) -> None:
         """Route every frame still waiting (the connection ends: nothing more will come)."""
@@ -149,6 +250,7 @@ class _Listener(WSListener):
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self.disconnected = True
+        self.batch = None  # never written: the calls in it fail with the connection
         self.flush()
         if not self.closed.done():
             self.closed.set_result(None)
@@ -209,7 +311,11 @@ class PicowsTransport:
             await listener.writable.wait()
         if listener.closed.done():
             raise ConnectionLost("connection closed while trying to send")
-        self._ws.send(_TEXT, data)
+        batch = listener.batch
+        if batch is not None:
+            batch.append(data)
+        else:
+            self._ws.send(_TEXT, data)
 
     def send_nowait(self, data: bytes) -> bool:
         """Send at once when the socket takes it (no coroutine: the call path's fast lane);
@@ -219,7 +325,11 @@ class PicowsTransport:
             return False
         if listener.disconnected:
             raise ConnectionLost("connection closed while trying to send")
-        self._ws.send(_TEXT, data)
+        batch = listener.batch
+        if batch is not None:
+            batch.append(data)
+        else:
+            self._ws.send(_TEXT, data)
         return True
 
     async def recv(self) -> bytes:
@@ -256,6 +366,7 @@ class PicowsTransport:
         while listener.frames:
             listener.sink(listener.frames.popleft())
         listener.flush()
+        listener.flush_writes()  # what was sent before close() goes out before the close frame
         if not listener.closed.done():
             try:
                 if not self._ws.is_close_frame_sent:
@@ -267,6 +378,7 @@ class PicowsTransport:
         self.abort()
 
     def abort(self) -> None:
+        self._listener.batch = None
         self._ws.disconnect(graceful=False)
 
     def __repr__(self) -> str:

@@ -119,7 +119,10 @@ Action = Resolve | Reject | Forget | Unsolicited
 
 @dataclass(slots=True, eq=False)
 class PendingCall:
-    """One call awaiting its reply. ``req_id`` changes if it is re-sent after a reconnect."""
+    """One call awaiting its reply. ``req_id`` changes if it is re-sent after a reconnect.
+
+    ``plain``: the request carries no secret, so its reply's ``echo_req`` needs no masking.
+    """
 
     req_id: int
     payload: dict[str, Any]
@@ -128,6 +131,7 @@ class PendingCall:
     deadline: float = math.inf
     timeout: float = math.inf
     resent: bool = False
+    plain: bool = True
 
 
 class Consumer:
@@ -270,13 +274,19 @@ class Multiplexer:
         """
         if payload.get("subscribe"):
             raise ValueError("a payload with 'subscribe' must go through open_stream")
-        req_id = next(self._ids)
-        frame = dict(payload)
-        frame["req_id"] = req_id
-        call = PendingCall(
-            req_id, frame, name or call_name(payload), waiter, now + timeout, timeout
+        return self.add_call(
+            dict(payload), name or call_name(payload), waiter, now + timeout, timeout
         )
-        self._pending[req_id] = call
+
+    def add_call(
+        self, frame: dict[str, Any], name: str, waiter: Any, deadline: float, timeout: float
+    ) -> PendingCall:
+        """:meth:`open_call` for the I/O layer's hot path: ``frame`` is a copy of the request
+        (kept, and given its ``req_id``), ``name`` its call name; it has no ``subscribe``."""
+        req_id = frame["req_id"] = next(self._ids)
+        call = self._pending[req_id] = PendingCall(
+            req_id, frame, name, waiter, deadline, timeout, False, SENSITIVE_KEYS.isdisjoint(frame)
+        )
         return call
 
     def expire(self, now: float) -> tuple[list[Action], float]:
@@ -369,6 +379,25 @@ class Multiplexer:
 
     # -- incoming ------------------------------------------------------------------------
 
+    def take_reply(self, message: dict[str, Any]) -> Any:
+        """The hot path of :meth:`receive`: when ``message`` is a plain successful reply to a
+        pending call (an ``int`` ``req_id`` of ours, a ``msg_type`` string, no ``error``, no
+        secret to mask), forget the call and return its waiter, to be resolved with ``message``.
+        Otherwise None, and nothing changed: route the message with :meth:`receive`.
+        """
+        req_id = message.get("req_id")
+        if type(req_id) is int:
+            call = self._pending.get(req_id)
+            if (
+                call is not None
+                and call.plain
+                and "error" not in message
+                and type(message.get("msg_type")) is str
+            ):
+                del self._pending[req_id]
+                return call.waiter
+        return None
+
     def receive(self, message: Mapping[str, Any]) -> list[Action]:
         """Route one decoded message; returns what the I/O layer must do about it."""
         if type(message) is not dict:
@@ -399,7 +428,7 @@ class Multiplexer:
     def _settle_safely(self, call: PendingCall, message: dict[str, Any]) -> Action:
         """Settle ``call`` with ``message``; whatever goes wrong, the call is settled."""
         try:
-            if not SENSITIVE_KEYS.isdisjoint(call.payload) and "echo_req" in message:
+            if not call.plain and "echo_req" in message:
                 message["echo_req"] = mask_secrets(message["echo_req"])  # whatever the server did
             if "error" in message:
                 return Reject(call.waiter, api_error_from_reply(message, call.payload, call.name))

@@ -48,7 +48,9 @@ CLOSE_TIMEOUT = 0.5
 
 #: One received frame: text, bytes, or a view of bytes valid only during the call it is passed to.
 Frame = str | bytes | memoryview
-FrameSink = Callable[[Frame], None]
+#: Takes each received frame; a true result says that the frame woke a caller who is likely to
+#: send at once (a transport may then gather what is sent until the end of the loop iteration).
+FrameSink = Callable[[Frame], object]
 
 
 class Transport(Protocol):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import derivkit.core
 from tests.imports import imported_modules
 
@@ -49,13 +51,15 @@ def test_public_names_are_exported():
         assert required in derivkit.core.__all__
 
 
-def test_a_command_that_does_not_connect_loads_no_connection_core(tmp_path):
-    """``derivkit config path`` pays for neither the core's connection stack nor its libraries
-    (nor pydantic, which Typer 0.29 imports for every command run: see pyproject.toml)."""
+@pytest.mark.parametrize("argv", [["config", "path"], ["--help"], ["config", "--help"]])
+def test_a_command_that_does_not_connect_loads_no_connection_core(tmp_path, argv):
+    """``derivkit config path`` and ``--help`` pay for neither the core's connection stack nor
+    its libraries (nor pydantic, which Typer 0.29 imports for every command run: see
+    pyproject.toml)."""
     probe = (
         "import sys\n"
         "from derivkit.cli import main\n"
-        "sys.argv = ['derivkit', 'config', 'path']\n"
+        f"sys.argv = ['derivkit', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('websockets', 'picows', 'httpx', 'msgspec', 'orjson', 'pydantic'))\n"

@@ -31,6 +31,29 @@ def test_replies_reach_their_own_caller_out_of_order():
     assert mux.pending_count == 0
 
 
+def test_take_reply_takes_only_plain_successful_replies_to_pending_calls():
+    """The reader's fast lane: anything it leaves goes through receive(), unchanged."""
+    mux = Multiplexer()
+    ping = mux.open_call({"ping": 1}, waiter="ping")
+    secret = mux.open_call({"authorize": "secret-token"}, waiter="secret")
+    failing = mux.open_call({"time": 1}, waiter="failing")
+    untyped = mux.open_call({"time": 1}, waiter="untyped")
+    refused = [
+        reply(secret.payload, "authorize", {}),  # its echo_req must be masked: receive() does
+        {**reply(failing.payload, "time", 1), "error": {"code": "X", "message": "no"}},
+        {"req_id": untyped.req_id, "time": 1},  # no msg_type: a ProtocolError, by receive()
+        {**reply(ping.payload, "ping", "pong"), "req_id": float(ping.req_id)},
+        {**reply(ping.payload, "ping", "pong"), "req_id": True},
+        {**reply(ping.payload, "ping", "pong"), "req_id": 10_000},
+    ]
+    for message in refused:
+        assert mux.take_reply(message) is None
+    assert mux.pending_count == 4
+    assert mux.take_reply(reply(ping.payload, "ping", "pong")) == "ping"
+    assert mux.pending_count == 3
+    assert mux.take_reply(reply(ping.payload, "ping", "pong")) is None  # answered once only
+
+
 def test_error_reply_rejects_with_typed_error_and_masks_the_token():
     mux = Multiplexer()
     call = mux.open_call({"ticks_history": "XYZ", "authorize": "secret-token"}, waiter="w")

@@ -30,13 +30,12 @@ async def buy_and_settle(c: Client, p: dict[str, Any], price: float = 1000) -> d
     """Buy with subscribe:1 and return the final (is_sold) proposal_open_contract payload."""
     b = await c.ok({"buy": "1", "price": price, "parameters": p, "subscribe": 1})
     rid = b["req_id"]
-    sub = None
+    sub = b["subscription"]["id"]  # the receipt names the contract's stream, as on Deriv
     while True:
         m = await c.next(
             lambda m: m.get("req_id") == rid and m["msg_type"] == "proposal_open_contract"
         )
         assert m["echo_req"]["buy"] == "1"
-        sub = sub or m["subscription"]["id"]
         assert m["subscription"]["id"] == sub == m["proposal_open_contract"]["id"]
         poc = m["proposal_open_contract"]
         if poc["is_sold"]:
@@ -236,6 +235,7 @@ async def test_proposal_open_contract_by_id_and_list(authed: Client) -> None:
         {"buy": "1", "price": 10, "parameters": params(duration=10, duration_unit="m")}
     )
     b2 = await authed.ok({"buy": "1", "price": 10, "parameters": params(duration=8)})
+    assert "subscription" not in b1 and "subscription" not in b2  # no stream asked for
     listed = await authed.call({"proposal_open_contract": 1, "req_id": 500})
     ids = {listed["proposal_open_contract"]["contract_id"]}
     if b2["buy"]["contract_id"] not in ids:  # the tick contract may already have settled

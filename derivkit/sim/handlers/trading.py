@@ -193,7 +193,10 @@ def buy(s: Session, r: Request) -> Body:
         },
     }
     if subscribe and ("proposal_open_contract", contract.contract_id) not in s.keys:
+        # Deriv: the receipt names the stream (``subscription``); the contract's
+        # proposal_open_contract states follow under it and the buy's req_id.
         stream = _poc_stream_for(s, r, contract, acc)
+        body["subscription"] = {"id": stream.id}
         s.after_reply(lambda: stream.emit(contract.poc(acc.currency, s.sim.clock.now())))
     return body
 
