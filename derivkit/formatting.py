@@ -24,6 +24,7 @@ __all__ = [
     "TWO_BARRIERS",
     "contract_spec",
     "describe_error",
+    "duration_text",
     "money",
     "parse_duration",
     "price",
@@ -123,6 +124,12 @@ def parse_duration(text: str) -> tuple[int, str]:
             "5t (ticks), 30s, 5m, 1h, 1d"
         )
     return int(match.group(1)), match.group(2)
+
+
+def duration_text(amount: int, unit: str) -> str:
+    """``(5, "t")`` -> ``5 ticks``, ``(1, "m")`` -> ``1 minute``."""
+    name = DURATION_UNITS.get(unit, unit)
+    return f"{amount} {name.rstrip('s') if amount == 1 else name}"
 
 
 def contract_spec(

@@ -6,7 +6,8 @@ Shared by every front-end: the CLI's ``--multiplier``-style options and the bot'
 it into the typed spec of the product; each front-end only says how it spells an option in its
 error messages (``spell``). :func:`product_quote` is a quote's lines, :func:`order_text` one limit
 order, :func:`ending` how a closed contract ended (take profit, stop out, knock-out, ...) and
-:func:`net_result` what it made or lost in money.
+:func:`net_result` what it made or lost in money. :class:`Offers` is a symbol's ``contracts_for``
+by contract type, and :func:`offer_choices` the values each option may take on one offer.
 
 Pure functions, no I/O; ``derivkit.core`` is imported lazily, as in :mod:`derivkit.formatting`,
 and nothing from any front-end.
@@ -15,7 +16,7 @@ and nothing from any front-end.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPTION_PRODUCTS",
+    "Offers",
     "ProductInputError",
     "ProductOptions",
     "ProductQuote",
     "amount_or_none",
     "ending",
+    "expiry_type",
     "is_product",
     "net_result",
     "offer_choices",
@@ -38,6 +41,7 @@ __all__ = [
     "order_text",
     "product_quote",
     "product_spec",
+    "server_level",
 ]
 
 #: Which products take each option (for "--growth-rate is for ACCU contracts, not MULTUP").
@@ -227,6 +231,19 @@ def order_text(order: Order | None, currency: str) -> str:
     return f"{money(abs(order.amount), currency)}{where}"
 
 
+def server_level(raw: Mapping[str, Any], *path: str) -> str | None:
+    """A price level as the server wrote it in a reply (at the symbol's pip size: the number
+    parsed from it would drop trailing zeros), found by ``path``, e.g. ``server_level(
+    proposal.raw, "limit_order", "stop_out", "value")``; a number there at up to 10 digits;
+    None when there is none."""
+    value: object = raw
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    if isinstance(value, str) and value:
+        return value
+    return f"{value:.10g}" if isinstance(value, int | float) else None
+
+
 # -- quotes ---------------------------------------------------------------------------------
 
 
@@ -341,6 +358,9 @@ def product_quote(spec: AnySpec, proposal: Proposal) -> ProductQuote:
     return ProductQuote(payload, head, [row for row in rows if row], proposal.longcode)
 
 
+# -- what a symbol offers --------------------------------------------------------------------
+
+
 def offer_choices(offer: ContractOffer) -> dict[str, list[str]]:
     """The values a product's options may take on this offer (``contracts_for``), by option
     name: ``multiplier``, ``cancellation``, ``growth_rate``, ``barrier`` (turbos),
@@ -358,6 +378,39 @@ def offer_choices(offer: ContractOffer) -> dict[str, list[str]]:
     elif ct in ("VANILLALONGCALL", "VANILLALONGPUT"):
         choices["strike"] = list(offer.barrier_choices)
     return {name: values for name, values in choices.items() if values}
+
+
+class Offers:
+    """What a symbol's ``contracts_for`` offers, by contract type; before it is known (or if
+    it could not be read) every type counts as offered and no offer is known."""
+
+    def __init__(self, offers: Iterable[ContractOffer] = (), *, loaded: bool = False) -> None:
+        self.loaded = loaded
+        self._by_type: dict[str, list[ContractOffer]] = {}
+        for offer in offers:
+            self._by_type.setdefault(offer.contract_type, []).append(offer)
+
+    def offers(self, contract_type: str) -> bool:
+        return not self.loaded or contract_type in self._by_type
+
+    def get(self, contract_type: str, expiry_type: str | None = None) -> ContractOffer | None:
+        """The offer of ``contract_type`` (for ``expiry_type``: tick, intraday, daily, if
+        given and listed), or None."""
+        offers = self._by_type.get(contract_type, [])
+        for offer in offers:
+            if expiry_type is None or offer.expiry_type == expiry_type:
+                return offer
+        return offers[0] if offers else None
+
+
+def expiry_type(duration: str) -> str:
+    """The ``contracts_for`` expiry type a duration such as ``5t`` falls in: ``tick``,
+    ``intraday`` or ``daily`` (intraday for one that is not valid)."""
+    try:
+        _, unit = parse_duration(duration)
+    except ValueError:
+        return "intraday"
+    return {"t": "tick", "d": "daily"}.get(unit, "intraday")
 
 
 # -- how contracts end ------------------------------------------------------------------------

@@ -7,14 +7,19 @@ import re
 
 import pytest
 
+from derivkit.core import ContractOffer
 from derivkit.core.contracts import open_contract_from
+from derivkit.formatting import duration_text
 from derivkit.products import (
+    Offers,
     ProductInputError,
     ProductOptions,
     amount_or_none,
     ending,
+    expiry_type,
     net_result,
     product_spec,
+    server_level,
 )
 
 
@@ -107,3 +112,44 @@ def test_a_new_order_amount_or_none():
     for bad in ("abc", "0", "-2", "nan", "inf"):
         with pytest.raises(ValueError):
             amount_or_none(bad)
+
+
+def test_offers_by_contract_type_and_expiry_and_the_expiry_of_a_duration():
+    tick = ContractOffer(contract_type="TURBOSLONG", expiry_type="tick", barrier="-1")
+    intraday = ContractOffer(contract_type="TURBOSLONG", expiry_type="intraday", barrier="-2")
+    offers = Offers([tick, intraday], loaded=True)
+    assert offers.get("TURBOSLONG", "intraday") is intraday
+    assert offers.get("TURBOSLONG", "tick") is tick and offers.get("TURBOSLONG") is tick
+    assert offers.get("TURBOSLONG", "daily") is tick  # not listed for days: the first one
+    assert offers.get("ACCU") is None
+    assert offers.offers("TURBOSLONG") and not offers.offers("ACCU")
+    unknown = Offers()  # contracts_for not read yet: everything counts as offered
+    assert unknown.offers("ACCU") and unknown.get("ACCU") is None
+    assert [expiry_type(d) for d in ("5t", "30s", "15m", "2h", "1d", "", "5x")] == [
+        "tick",
+        "intraday",
+        "intraday",
+        "intraday",
+        "daily",
+        "intraday",
+        "intraday",
+    ]
+
+
+def test_a_level_reads_as_the_server_wrote_it_and_a_duration_in_words():
+    raw = {
+        "limit_order": {"stop_out": {"value": "1289.70"}, "take_profit": {"value": 1504.5}},
+        "contract_details": {"barrier": ""},
+        "spot": None,
+    }
+    assert server_level(raw, "limit_order", "stop_out", "value") == "1289.70"  # zeros kept
+    assert server_level(raw, "limit_order", "take_profit", "value") == "1504.5"
+    assert server_level(raw, "contract_details", "barrier") is None  # empty: none
+    assert server_level(raw, "spot", "value") is None and server_level(raw, "nothing") is None
+    assert server_level({"barrier": 0.000012345678912}, "barrier") == "1.234567891e-05"
+    assert [duration_text(1, "t"), duration_text(5, "t"), duration_text(1, "m")] == [
+        "1 tick",
+        "5 ticks",
+        "1 minute",
+    ]
+    assert (duration_text(2, "d"), duration_text(3, "x")) == ("2 days", "3 x")

@@ -12,6 +12,8 @@ An :class:`Endpoint` hands the connection a URL for every (re)connect and says h
 The new API also renames fields (``symbol`` is ``underlying_symbol`` in contract parameters):
 an endpoint's ``dialect`` tells the client which names to send. Models read both names.
 
+:class:`LegacyEndpoint` and :class:`PublicEndpoint` are one fixed URL each (one base class).
+
 Concurrency: ``url()`` is awaited by the connection's own task, one call at a time.
 """
 
@@ -100,52 +102,52 @@ class Endpoint(Protocol):
         ...
 
 
-class LegacyEndpoint:
+class _FixedEndpoint:
+    """A socket at one fixed URL, the same for every (re)connect: what :class:`LegacyEndpoint`
+    and :class:`PublicEndpoint` share. Holds nothing to release; a subclass sets ``dialect``
+    and ``authorizes`` and checks the URL it is given."""
+
+    dialect: Dialect
+    authorizes: bool
+    account: AccountInfo | None = None
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def describe(self) -> str:
+        return describe_url(self._url)
+
+    async def url(self) -> str:
+        return self._url
+
+    async def aclose(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+
+class LegacyEndpoint(_FixedEndpoint):
     """The Deriv WebSocket API v3: one fixed URL, ``app_id`` and ``l`` in its query."""
 
     dialect: Dialect = "v3"
     authorizes = True
-    account: AccountInfo | None = None
 
     def __init__(self, url: str | None = None, *, app_id: int = 1089, lang: str = "EN") -> None:
-        self._url = build_url(url, app_id, lang)
-
-    def describe(self) -> str:
-        return describe_url(self._url)
-
-    async def url(self) -> str:
-        return self._url
-
-    async def aclose(self) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<LegacyEndpoint {self.describe()}>"
+        super().__init__(build_url(url, app_id, lang))
 
 
-class PublicEndpoint:
+class PublicEndpoint(_FixedEndpoint):
     """The new API's public socket: ticks, history, symbols, proposals; no login, no app id."""
 
     dialect: Dialect = "new"
     authorizes = False
-    account: AccountInfo | None = None
 
     def __init__(self, url: str = NEW_API_PUBLIC) -> None:
-        self._url = build_url(url, 0, "")
-        if self._url != url:
+        fixed = build_url(url, 0, "")
+        if fixed != url:
             raise UsageError(f"not a socket of the new Deriv API: {url!r}")
-
-    def describe(self) -> str:
-        return describe_url(self._url)
-
-    async def url(self) -> str:
-        return self._url
-
-    async def aclose(self) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<PublicEndpoint {self.describe()}>"
+        super().__init__(fixed)
 
 
 class OTPEndpoint:

@@ -9,19 +9,25 @@ and a confirmation. The ticket knows nothing else about a product.
 A field is typed text (stake, duration, barriers, take profit) or a choice among options
 (multiplier, growth rate, deal cancellation, a turbos barrier or payout per point, a vanilla
 strike, the tick of High/Low ticks). Choices come from the symbol's ``contracts_for``
-(:class:`Offers`), so they are what the server accepts for that symbol; until it is known, the
-fixed ranges get a documented default and the spot-dependent ones (turbos, vanilla) none. One
-key is always the same kind of field, whatever the product, so the ticket keeps one widget per
-key and a value typed for one product carries over to the next.
+(:class:`~derivkit.products.Offers`, :func:`~derivkit.products.offer_choices`), so they are what
+the server accepts for that symbol; until it is known, the fixed ranges get a documented default
+and the spot-dependent ones (turbos, vanilla) none. One key is always the same kind of field,
+whatever the product, so the ticket keeps one widget per key and a value typed for one product
+carries over to the next.
+
+What is not the ticket's own is shared with the CLI and the bot: the specs are built by
+:func:`derivkit.formatting.contract_spec` (binary options) and
+:func:`derivkit.products.product_spec` (Multipliers, Accumulators, Turbos, Vanillas), which check
+the terms; this module reads the ticket's fields, and words the quote and the confirmation.
 
 Pure: no Textual, no I/O. ``spec`` raises ``ValueError`` with a message fit to show the user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from derivkit.core import (
     AccumulatorSpec,
@@ -33,7 +39,15 @@ from derivkit.core import (
     TurbosSpec,
     VanillaSpec,
 )
-from derivkit.formatting import DURATION_UNITS, money, parse_duration
+from derivkit.formatting import contract_spec, duration_text, money
+from derivkit.products import (
+    Offers,
+    ProductOptions,
+    expiry_type,
+    offer_choices,
+    product_spec,
+    server_level,
+)
 
 __all__ = [
     "PRODUCTS",
@@ -85,29 +99,6 @@ class Choice:
         return f"{self.product.name}:{self.contract_type}:{self.label}"
 
 
-class Offers:
-    """What the symbol's ``contracts_for`` offers, by contract type; before it is known (or if
-    it could not be read) every type counts as offered and no choice list is known."""
-
-    def __init__(self, offers: Iterable[ContractOffer] = (), *, loaded: bool = False) -> None:
-        self.loaded = loaded
-        self._by_type: dict[str, list[ContractOffer]] = {}
-        for offer in offers:
-            self._by_type.setdefault(offer.contract_type, []).append(offer)
-
-    def offers(self, contract_type: str) -> bool:
-        return not self.loaded or contract_type in self._by_type
-
-    def get(self, contract_type: str, expiry_type: str | None = None) -> ContractOffer | None:
-        """The offer of ``contract_type`` (for ``expiry_type``: tick, intraday, daily, if
-        given and listed), or None."""
-        offers = self._by_type.get(contract_type, [])
-        for offer in offers:
-            if expiry_type is None or offer.expiry_type == expiry_type:
-                return offer
-        return offers[0] if offers else None
-
-
 class Product(Protocol):
     """A kind of contract the ticket can price and buy."""
 
@@ -136,6 +127,17 @@ class Product(Protocol):
         ...
 
 
+class _Typed:
+    """What every product below shares: a choice per ``(contract type, label)`` in ``types``."""
+
+    __slots__ = ()
+    types: tuple[tuple[str, str], ...]
+
+    def choices(self) -> list[Choice]:
+        product = cast("Product", self)
+        return [Choice(product, contract_type, label) for contract_type, label in self.types]
+
+
 # -- fields ---------------------------------------------------------------------------------
 
 STAKE = Field("stake", "Stake", "10", "e.g. 10")
@@ -151,8 +153,8 @@ TAKE_PROFIT = Field("take_profit", "Take profit", "", "none", row=1)
 STOP_LOSS = Field("stop_loss", "Stop loss", "", "none", row=1)
 
 #: Used until the symbol's own ranges are known (Deriv's defaults on the volatility indices).
-DEFAULT_MULTIPLIERS = (10.0, 20.0, 30.0, 50.0, 100.0)
-DEFAULT_GROWTH_RATES = (0.01, 0.02, 0.03, 0.04, 0.05)
+DEFAULT_MULTIPLIERS = ("10", "20", "30", "50", "100")
+DEFAULT_GROWTH_RATES = ("0.01", "0.02", "0.03", "0.04", "0.05")
 DEFAULT_CANCELLATIONS = ("5m", "10m", "15m", "30m", "60m")
 NO_CANCELLATION = ("none", "")
 
@@ -189,30 +191,46 @@ def _choice_value(values: Mapping[str, str], key: str, what: str) -> str:
     return value
 
 
-def _duration_text(duration: int, unit: str) -> str:
-    name = DURATION_UNITS.get(unit, unit)
-    return f"{duration} {name.rstrip('s') if duration == 1 else name}"
-
-
 def _expiry_type(values: Mapping[str, str]) -> str:
-    """The ``contracts_for`` expiry type a duration falls in (intraday if it is not valid)."""
-    try:
-        _, unit = parse_duration(values.get("duration", ""))
-    except ValueError:
-        return "intraday"
-    return {"t": "tick", "d": "daily"}.get(unit, "intraday")
+    return expiry_type(values.get("duration", ""))
+
+
+def _offered(offer: ContractOffer | None, option: str, default: tuple[str, ...] = ()) -> list[str]:
+    """The values ``option`` may take on ``offer`` (``default`` while no offer is known)."""
+    if offer is None:
+        return list(default)
+    return offer_choices(offer).get(option, [])
+
+
+def _product(
+    choice: Choice,
+    symbol: str,
+    stake: float,
+    currency: str,
+    options: ProductOptions,
+    *,
+    duration: str | None = None,
+    barrier: str | None = None,
+) -> AnySpec:
+    """The spec of a Multiplier, Accumulator, Turbos or Vanilla, checked by the shared
+    :func:`~derivkit.products.product_spec` (its ProductInputError is a ValueError)."""
+    spec = product_spec(
+        symbol,
+        choice.contract_type,
+        stake,
+        duration=duration,
+        barrier=barrier,
+        currency=currency,
+        options=options,
+        spell=lambda name: f"a {name.replace('_', ' ')}",
+        see="the symbol's list",
+    )
+    assert spec is not None  # a product's own type, never a binary one
+    return spec
 
 
 def _level(proposal: Proposal, *path: str) -> str | None:
-    """A price level of the quote as the server wrote it (at the symbol's pip size: the number
-    parsed from it would drop trailing zeros), e.g. ``_level(p, "limit_order", "stop_out",
-    "value")``."""
-    value: object = proposal.raw
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    if isinstance(value, str) and value:
-        return value
-    return f"{value:.10g}" if isinstance(value, int | float) else None
+    return server_level(proposal.raw, *path)
 
 
 def _with_orders(text: str, proposal: Proposal, currency: str) -> str:
@@ -237,7 +255,7 @@ _BINARY_PARAMETERS = {
 
 
 @dataclass(frozen=True, slots=True)
-class BinaryProduct:
+class BinaryProduct(_Typed):
     """Options with a fixed payout: stake, a duration (or a fixed one) and, for some types,
     barriers, a digit or a selected tick.
 
@@ -251,9 +269,6 @@ class BinaryProduct:
     extra_for: frozenset[str] | None = None
     duration: Field | None = DURATION
     fixed_duration: tuple[int, str] = (5, "t")  # when ``duration`` is None
-
-    def choices(self) -> list[Choice]:
-        return [Choice(self, contract_type, label) for contract_type, label in self.types]
 
     def _takes_extra(self, contract_type: str) -> bool:
         return self.extra_for is None or contract_type in self.extra_for
@@ -269,9 +284,10 @@ class BinaryProduct:
     ) -> ContractSpec:
         stake = _stake(values)
         if self.duration is None:
-            duration, unit = self.fixed_duration
+            amount, unit = self.fixed_duration
+            duration = f"{amount}{unit}"
         else:
-            duration, unit = parse_duration(values.get("duration", ""))
+            duration = values.get("duration", "")
         params: dict[str, str] = {}
         selected_tick: int | None = None
         if self._takes_extra(choice.contract_type):
@@ -285,22 +301,21 @@ class BinaryProduct:
                     selected_tick = int(value)
                 else:
                     params[_BINARY_PARAMETERS[field.key]] = value
-        return ContractSpec(
-            contract_type=choice.contract_type,
-            symbol=symbol,
-            amount=stake,
-            duration=duration,
-            duration_unit=unit,
-            currency=currency,
+        return contract_spec(
+            symbol,
+            choice.contract_type,
+            stake,
+            duration,
             barrier=params.get("barrier"),
             barrier2=params.get("barrier2"),
             selected_tick=selected_tick,
+            currency=currency,
         )
 
     def describe(self, choice: Choice, spec: AnySpec) -> str:
         assert isinstance(spec, ContractSpec)
         text = f"{choice.label} ({spec.contract_type}) on {spec.symbol}"
-        text += f" · {_duration_text(spec.duration, spec.duration_unit)}"
+        text += f" · {duration_text(spec.duration, spec.duration_unit)}"
         if spec.barrier2 is not None:
             text += f" · barriers {spec.barrier} and {spec.barrier2}"
         elif spec.barrier is not None:
@@ -324,27 +339,24 @@ class BinaryProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class MultiplierProduct:
+class MultiplierProduct(_Typed):
     """``MULTUP``/``MULTDOWN``: stake and multiplier, no expiry; take profit and stop loss, or
     deal cancellation (where the symbol offers it)."""
 
     name: str = "Multipliers"
     types: tuple[tuple[str, str], ...] = (("MULTUP", "Up"), ("MULTDOWN", "Down"))
 
-    def choices(self) -> list[Choice]:
-        return [Choice(self, contract_type, label) for contract_type, label in self.types]
-
     def fields(self, choice: Choice, offers: Offers, values: Mapping[str, str]) -> list[Field]:
         offer = offers.get(choice.contract_type)
-        multipliers = tuple(offer.multiplier_range) if offer else DEFAULT_MULTIPLIERS
-        windows = tuple(offer.cancellation_range) if offer else DEFAULT_CANCELLATIONS
+        multipliers = _offered(offer, "multiplier", DEFAULT_MULTIPLIERS)
+        windows = _offered(offer, "cancellation", DEFAULT_CANCELLATIONS)
         return [
             STAKE,
             Field(
                 "multiplier",
                 "Multiplier",
-                _number(multipliers[0]),
-                options=tuple((f"×{_number(m)}", _number(m)) for m in multipliers),
+                multipliers[0] if multipliers else "",
+                options=tuple((f"×{m}", m) for m in multipliers),
             ),
             TAKE_PROFIT,
             STOP_LOSS,
@@ -359,24 +371,17 @@ class MultiplierProduct:
 
     def spec(
         self, choice: Choice, symbol: str, values: Mapping[str, str], currency: str
-    ) -> MultiplierSpec:
-        cancellation = values.get("cancellation", "").strip() or None
+    ) -> AnySpec:
         take_profit = _amount(values.get("take_profit", ""), "Take profit", optional=True)
         stop_loss = _amount(values.get("stop_loss", ""), "Stop loss", optional=True)
-        if cancellation is not None and (take_profit is not None or stop_loss is not None):
-            raise ValueError(
-                "deal cancellation cannot be combined with take profit or stop loss: choose one"
-            )
-        return MultiplierSpec(
-            choice.contract_type,  # type: ignore[arg-type]
-            symbol,
-            _stake(values),
-            float(_choice_value(values, "multiplier", "multiplier")),
+        stake = _stake(values)
+        options = ProductOptions(
+            multiplier=float(_choice_value(values, "multiplier", "multiplier")),
             take_profit=take_profit,
             stop_loss=stop_loss,
-            cancellation=cancellation,  # type: ignore[arg-type]
-            currency=currency,
+            cancellation=values.get("cancellation", "").strip() or None,
         )
+        return _product(choice, symbol, stake, currency, options)
 
     def describe(self, choice: Choice, spec: AnySpec) -> str:
         assert isinstance(spec, MultiplierSpec)
@@ -407,40 +412,36 @@ class MultiplierProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class AccumulatorProduct:
+class AccumulatorProduct(_Typed):
     """``ACCU``: the stake grows by the growth rate a tick while each tick stays in the range;
     optional take profit (which cannot be changed after the purchase)."""
 
     name: str = "Accumulators"
     types: tuple[tuple[str, str], ...] = (("ACCU", "Accumulate"),)
 
-    def choices(self) -> list[Choice]:
-        return [Choice(self, contract_type, label) for contract_type, label in self.types]
-
     def fields(self, choice: Choice, offers: Offers, values: Mapping[str, str]) -> list[Field]:
         offer = offers.get(choice.contract_type)
-        rates = tuple(offer.growth_rate_range) if offer else DEFAULT_GROWTH_RATES
+        rates = _offered(offer, "growth_rate", DEFAULT_GROWTH_RATES)
         return [
             STAKE,
             Field(
                 "growth_rate",
                 "Growth a tick",
-                _number(rates[0]),
-                options=tuple((f"{100 * r:g} %", _number(r)) for r in rates),
+                rates[0] if rates else "",
+                options=tuple((f"{100 * float(r):g} %", r) for r in rates),
             ),
             TAKE_PROFIT,
         ]
 
     def spec(
         self, choice: Choice, symbol: str, values: Mapping[str, str], currency: str
-    ) -> AccumulatorSpec:
-        return AccumulatorSpec(
-            symbol,
-            _stake(values),
-            float(_choice_value(values, "growth_rate", "growth rate")),
-            _amount(values.get("take_profit", ""), "Take profit", optional=True),
-            currency,
+    ) -> AnySpec:
+        stake = _stake(values)
+        options = ProductOptions(
+            growth_rate=float(_choice_value(values, "growth_rate", "growth rate")),
+            take_profit=_amount(values.get("take_profit", ""), "Take profit", optional=True),
         )
+        return _product(choice, symbol, stake, currency, options)
 
     def describe(self, choice: Choice, spec: AnySpec) -> str:
         assert isinstance(spec, AccumulatorSpec)
@@ -466,7 +467,7 @@ class AccumulatorProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class TurbosProduct:
+class TurbosProduct(_Typed):
     """``TURBOSLONG``/``TURBOSSHORT``: a duration and one of the symbol's barrier choices or
     payout-per-point choices (one field: ``b:<offset>`` or ``p:<amount>``); optional take
     profit."""
@@ -474,17 +475,14 @@ class TurbosProduct:
     name: str = "Turbos"
     types: tuple[tuple[str, str], ...] = (("TURBOSLONG", "Long"), ("TURBOSSHORT", "Short"))
 
-    def choices(self) -> list[Choice]:
-        return [Choice(self, contract_type, label) for contract_type, label in self.types]
-
     def fields(self, choice: Choice, offers: Offers, values: Mapping[str, str]) -> list[Field]:
         offer = offers.get(choice.contract_type, _expiry_type(values))
         options: tuple[Option, ...] = ()
         default = ""
         if offer is not None:
-            options = tuple((f"barrier {b}", f"b:{b}") for b in offer.barrier_choices)
+            options = tuple((f"barrier {b}", f"b:{b}") for b in _offered(offer, "barrier"))
             options += tuple(
-                (f"per point {_number(p)}", f"p:{_number(p)}") for p in offer.payout_choices
+                (f"per point {p}", f"p:{p}") for p in _offered(offer, "payout_per_point")
             )
             if offer.barrier:
                 default = f"b:{offer.barrier}"
@@ -497,29 +495,26 @@ class TurbosProduct:
 
     def spec(
         self, choice: Choice, symbol: str, values: Mapping[str, str], currency: str
-    ) -> TurbosSpec:
+    ) -> AnySpec:
         stake = _stake(values)
-        duration, unit = parse_duration(values.get("duration", ""))
         level = values.get("turbos", "").strip()
         kind, _, value = level.partition(":")
         if kind not in ("b", "p") or not value:
             raise ValueError("choose a barrier or a payout per point (the symbol's list)")
-        return TurbosSpec(
-            choice.contract_type,  # type: ignore[arg-type]
-            symbol,
-            stake,
-            duration,
-            unit,  # type: ignore[arg-type]
-            barrier=value if kind == "b" else None,
+        options = ProductOptions(
             payout_per_point=float(value) if kind == "p" else None,
             take_profit=_amount(values.get("take_profit", ""), "Take profit", optional=True),
-            currency=currency,
+        )
+        barrier = value if kind == "b" else None
+        duration = values.get("duration", "")
+        return _product(
+            choice, symbol, stake, currency, options, duration=duration, barrier=barrier
         )
 
     def describe(self, choice: Choice, spec: AnySpec) -> str:
         assert isinstance(spec, TurbosSpec)
         text = f"Turbos {choice.label.lower()} ({spec.contract_type}) on {spec.symbol}"
-        text += f" · {_duration_text(spec.duration, spec.duration_unit)}"
+        text += f" · {duration_text(spec.duration, spec.duration_unit)}"
         if spec.barrier is not None:
             text += f" · barrier {spec.barrier}"
         else:
@@ -542,7 +537,7 @@ class TurbosProduct:
 
 
 @dataclass(frozen=True, slots=True)
-class VanillaProduct:
+class VanillaProduct(_Typed):
     """``VANILLALONGCALL``/``VANILLALONGPUT``: a timed duration and one of the symbol's
     strikes (offsets intraday, price levels for days)."""
 
@@ -552,13 +547,10 @@ class VanillaProduct:
         ("VANILLALONGPUT", "Put"),
     )
 
-    def choices(self) -> list[Choice]:
-        return [Choice(self, contract_type, label) for contract_type, label in self.types]
-
     def fields(self, choice: Choice, offers: Offers, values: Mapping[str, str]) -> list[Field]:
         expiry = "daily" if _expiry_type(values) == "daily" else "intraday"
         offer = offers.get(choice.contract_type, expiry)
-        strikes = tuple(offer.barrier_choices) if offer is not None else ()
+        strikes = _offered(offer, "strike")
         default = (offer.barrier or "") if offer is not None else ""
         return [
             STAKE,
@@ -568,26 +560,19 @@ class VanillaProduct:
 
     def spec(
         self, choice: Choice, symbol: str, values: Mapping[str, str], currency: str
-    ) -> VanillaSpec:
+    ) -> AnySpec:
         stake = _stake(values)
-        duration, unit = parse_duration(values.get("duration", ""))
-        if unit == "t":
-            raise ValueError("a vanilla takes a timed duration (5m, 1h, 1d), not ticks")
-        return VanillaSpec(
-            choice.contract_type,  # type: ignore[arg-type]
-            symbol,
-            stake,
-            duration,
-            unit,  # type: ignore[arg-type]
-            _choice_value(values, "strike", "strike (the symbol's list)"),
-            currency,
+        options = ProductOptions(
+            strike=_choice_value(values, "strike", "strike (the symbol's list)")
         )
+        duration = values.get("duration", "")
+        return _product(choice, symbol, stake, currency, options, duration=duration)
 
     def describe(self, choice: Choice, spec: AnySpec) -> str:
         assert isinstance(spec, VanillaSpec)
         text = f"Vanilla {choice.label.lower()} ({spec.contract_type}) on {spec.symbol}"
         return (
-            text + f" · {_duration_text(spec.duration, spec.duration_unit)} · strike {spec.strike}"
+            text + f" · {duration_text(spec.duration, spec.duration_unit)} · strike {spec.strike}"
         )
 
     def quote_text(self, spec: AnySpec, proposal: Proposal, currency: str) -> str:

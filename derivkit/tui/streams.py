@@ -32,6 +32,7 @@ from derivkit.core import (
     VanillaContract,
 )
 from derivkit.formatting import describe_error
+from derivkit.products import server_level
 from derivkit.strategy.registry import RunRecord, RunRegistry
 from derivkit.tui.candles import CANDLES, Bar
 from derivkit.tui.messages import (
@@ -181,12 +182,8 @@ async def follow_contract(client: DerivClient, contract_id: int, post: Post) -> 
 
 def _level(contract: OpenContract, key: str, value: float | None, *path: str) -> str | None:
     """A price level as the server wrote it (at the symbol's pip size), else ``value``."""
-    shown: object = contract.raw
-    for step in (*path, key):
-        shown = shown.get(step) if isinstance(shown, dict) else None
-    if isinstance(shown, str) and shown:
-        return shown
-    return None if value is None else f"{value:.10g}"
+    written = server_level(contract.raw, *path, key)
+    return written or (None if value is None else f"{value:.10g}")
 
 
 def _amount(order: Order | None) -> float | None:

@@ -60,10 +60,13 @@ class TickLog:
         self._ticks = deque(sorted(merged.items()), maxlen=keep)
         self.version += 1
 
+    def ticks(self, count: int | None = None) -> list[tuple[int, float]]:
+        """The last ``count`` ticks as (epoch, quote) (all if None), oldest first."""
+        return list(self._ticks)[-count:] if count else list(self._ticks)
+
     def quotes(self, count: int | None = None) -> list[float]:
         """The last ``count`` quotes (all if None), oldest first."""
-        ticks = list(self._ticks)[-count:] if count else list(self._ticks)
-        return [quote for _, quote in ticks]
+        return [quote for _, quote in self.ticks(count)]
 
     def digits(self, count: int | None = None) -> list[int]:
         return [last_digit(quote, self.pip_size) for quote in self.quotes(count)]

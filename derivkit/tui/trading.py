@@ -4,8 +4,9 @@ never an exception.
 
 A buy or sell is one call, never retried: if its reply is lost the core raises
 :class:`~derivkit.core.OutcomeUnknown`, reported as ``unknown`` and resolved later by
-:func:`resolve_buy` from the account's portfolio and profit table. These workers belong to the
-main screen, not to the ticket, so closing the ticket never cancels a buy in flight.
+:func:`resolve_buy` from the account's statement, with the resolver every front-end shares
+(:func:`derivkit.purchases.find_purchase`). These workers belong to the main screen, not to the
+ticket, so closing the ticket never cancels a buy in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from derivkit.core import KEEP, AnySpec, DerivClient, DerivError, OutcomeUnknown, Proposal
 from derivkit.core import Order as CoreOrder
 from derivkit.formatting import describe_error
+from derivkit.purchases import LostBuy, find_purchase
 from derivkit.tui.messages import (
     BuyFinished,
     BuyResolved,
@@ -152,40 +154,20 @@ def _order_amount(order: CoreOrder | None) -> float | None:
 
 
 async def resolve_buy(client: DerivClient, order: Order, post: Post) -> None:
-    """Find an outcome-unknown buy among the account's open, then settled, contracts: same type,
-    symbol and price, bought at or after the quote, and not a contract known before."""
+    """Find an outcome-unknown buy in the account's statement (:func:`find_purchase`): a buy of
+    the same type on the same symbol, for no more than the quoted price, made at or after the
+    quote (server time, so no clock slack), and not a contract known before. Looked up
+    ``RESOLVE_ATTEMPTS`` times, ``RESOLVE_PAUSE`` apart (a late buy may still land)."""
+    lost = LostBuy(order.spec.contract_type, order.spec.symbol, order.price, order.since)
     try:
         for attempt in range(RESOLVE_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(RESOLVE_PAUSE)
-            found = await _find(client, order)
+            found = await find_purchase(client, lost, known=order.known, slack=0)
             if found is not None:
-                post(BuyResolved(order, found))
+                post(BuyResolved(order, found.contract_id))
                 return
     except DerivError as error:
         post(BuyResolved(order, None, error=describe_error(error)))
         return
     post(BuyResolved(order, None))
-
-
-async def _find(client: DerivClient, order: Order) -> int | None:
-    spec = order.spec
-    for open_contract in await client.portfolio():
-        if (
-            open_contract.contract_id not in order.known
-            and open_contract.contract_type == spec.contract_type
-            and open_contract.symbol == spec.symbol
-            and abs(open_contract.buy_price - order.price) < 0.005
-            and open_contract.purchase_time >= order.since
-        ):
-            return open_contract.contract_id
-    for settled in await client.profit_table(limit=50, date_from=max(0, order.since)):
-        if (
-            settled.contract_id not in order.known
-            and settled.contract_type == spec.contract_type
-            and settled.underlying_symbol == spec.symbol
-            and abs(settled.buy_price - order.price) < 0.005
-            and settled.purchase_time >= order.since
-        ):
-            return settled.contract_id
-    return None

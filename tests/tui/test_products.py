@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Label, Select
 
-from derivkit.core import AccumulatorSpec, DerivClient, MultiplierSpec, RetryPolicy
+from derivkit.core import (
+    AccumulatorSpec,
+    ContractOffer,
+    ContractSpec,
+    DerivClient,
+    MultiplierSpec,
+    RetryPolicy,
+    TurbosSpec,
+    VanillaSpec,
+)
 from derivkit.tui.messages import BuyFinished, CancelFinished, UpdateFinished
 from derivkit.tui.products import PRODUCTS, Offers, choice_by_key
 from derivkit.tui.screens.confirm import ConfirmTrade
@@ -18,6 +27,8 @@ from derivkit.tui.screens.update_orders import UpdateOrders, parse_changes
 from derivkit.tui.widgets.positions_table import PositionsTable
 from tests.tui.conftest import DEMO_TOKEN, Harness, dashboard, text_of
 from tests.tui.test_trading import bought, confirm_modal, positions, quote_text, ticket
+
+DC = ["5m", "10m", "15m", "30m", "60m"]
 
 
 async def fill_ticket(ui: Harness, contract: str, **values: str) -> TradeTicket:
@@ -338,6 +349,95 @@ def test_product_specs_from_what_was_entered():
     assert choice is not None
     fields = {f.key: f for f in choice.product.fields(choice, Offers(), {})}
     assert [v for _, v in fields["cancellation"].options or ()][0] == ""  # none first
+
+
+def test_every_product_of_the_ticket_becomes_the_spec_its_fields_say():
+    """Each product's fields land in the right terms of the spec (checked against specs built
+    by hand), and what the ticket itself refuses keeps its own words."""
+
+    def spec(key: str, **values: str):
+        choice = choice_by_key(key)
+        assert choice is not None
+        return choice.product.spec(choice, "R_100", {"stake": "10.004", **values}, "USD")
+
+    assert spec("Multipliers:MULTDOWN:Down", multiplier="50", cancellation="60m") == (
+        MultiplierSpec("MULTDOWN", "R_100", 10.0, 50, cancellation="60m")
+    )
+    assert spec("Multipliers:MULTUP:Up", multiplier="20", take_profit="4", stop_loss="2.5") == (
+        MultiplierSpec("MULTUP", "R_100", 10.0, 20, take_profit=4, stop_loss=2.5)
+    )
+    assert spec("Accumulators:ACCU:Accumulate", growth_rate="0.02", take_profit="3") == (
+        AccumulatorSpec("R_100", 10.0, 0.02, 3.0)
+    )
+    assert spec("Turbos:TURBOSSHORT:Short", duration="2m", turbos="b:+5.03", take_profit="6") == (
+        TurbosSpec("TURBOSSHORT", "R_100", 10.0, 2, "m", barrier="+5.03", take_profit=6.0)
+    )
+    assert spec("Vanillas:VANILLALONGPUT:Put", duration="1h", strike="-1.20") == (
+        VanillaSpec("VANILLALONGPUT", "R_100", 10.0, 1, "h", "-1.20")
+    )
+    assert spec("Touch:NOTOUCH:No touch", duration="30s", barrier="+1.5") == (
+        ContractSpec("NOTOUCH", "R_100", 10.0, 30, "s", barrier="+1.5")
+    )
+    assert spec("Digits:DIGITEVEN:Even", duration="5t", digit="") == (
+        ContractSpec("DIGITEVEN", "R_100", 10.0, 5, "t")
+    )
+    with pytest.raises(ValueError, match="^choose a strike \\(the symbol's list\\)$"):
+        spec("Vanillas:VANILLALONGCALL:Call", duration="5m", strike="")
+    with pytest.raises(ValueError, match="^choose a barrier or a payout per point"):
+        spec("Turbos:TURBOSLONG:Long", duration="5t", turbos="")
+    with pytest.raises(ValueError, match="^choose a growth rate$"):
+        spec("Accumulators:ACCU:Accumulate", growth_rate=" ")
+    with pytest.raises(ValueError, match="^Matches needs a digit$"):
+        spec("Digits:DIGITMATCH:Matches", duration="5t", digit="")
+    with pytest.raises(ValueError, match="Stake must be more than 0"):
+        spec("Multipliers:MULTUP:Up", stake="0", multiplier="100")
+    with pytest.raises(ValueError, match="^Take profit must be more than 0$"):
+        spec("Turbos:TURBOSLONG:Long", duration="5t", turbos="p:2", take_profit="-1")
+    with pytest.raises(ValueError, match="duration"):
+        spec("Turbos:TURBOSLONG:Long", duration="soon", turbos="p:2")
+
+
+def test_the_tickets_choices_are_the_offers_own_or_the_defaults_before_it_is_known():
+    def options(key: str, offers: Offers, **values: str) -> dict[str, list[str]]:
+        choice = choice_by_key(key)
+        assert choice is not None
+        fields = choice.product.fields(choice, offers, values)
+        return {f.key: [v for _, v in f.options or ()] for f in fields if f.is_choice}
+
+    before = options("Multipliers:MULTUP:Up", Offers())
+    assert before == {"multiplier": ["10", "20", "30", "50", "100"], "cancellation": ["", *DC]}
+    assert options("Accumulators:ACCU:Accumulate", Offers())["growth_rate"][0] == "0.01"
+    offer = ContractOffer(
+        contract_type="MULTUP", multiplier_range=[100.0, 200.0], cancellation_range=[]
+    )
+    assert options("Multipliers:MULTUP:Up", Offers([offer], loaded=True)) == {
+        "multiplier": ["100", "200"],
+        "cancellation": [""],
+    }
+    empty = Offers([ContractOffer(contract_type="MULTUP")], loaded=True)
+    choice = choice_by_key("Multipliers:MULTUP:Up")
+    assert choice is not None
+    (multiplier,) = [f for f in choice.product.fields(choice, empty, {}) if f.key == "multiplier"]
+    assert (multiplier.default, multiplier.options) == ("", ())  # none offered: none to choose
+    turbos = [
+        ContractOffer(contract_type="TURBOSLONG", expiry_type="tick", barrier_choices=["-1.1"]),
+        ContractOffer(
+            contract_type="TURBOSLONG",
+            expiry_type="intraday",
+            barrier_choices=["-2.2", "-3.3"],
+            payout_choices=[0.5],
+            barrier="-3.3",
+        ),
+    ]
+    loaded = Offers(turbos, loaded=True)
+    assert options("Turbos:TURBOSLONG:Long", loaded, duration="5t") == {"turbos": ["b:-1.1"]}
+    assert options("Turbos:TURBOSLONG:Long", loaded, duration="5m") == {
+        "turbos": ["b:-2.2", "b:-3.3", "p:0.5"]
+    }
+    choice = choice_by_key("Turbos:TURBOSLONG:Long")
+    assert choice is not None
+    fields = choice.product.fields(choice, loaded, {"duration": "5m"})
+    assert [f.default for f in fields if f.key == "turbos"] == ["b:-3.3"]
 
 
 def test_update_changes_are_only_what_changed():

@@ -10,6 +10,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from derivkit.core import ContractSpec, DerivClient, RetryPolicy
 from derivkit.formatting import money
+from derivkit.tui import trading
 from derivkit.tui.messages import BalanceChanged, BuyFinished, BuyResolved, SellFinished
 from derivkit.tui.screens.confirm import ConfirmTrade
 from derivkit.tui.screens.main import REAL_MONEY_REFUSED
@@ -194,13 +195,24 @@ async def test_a_real_account_needs_the_flag_and_the_extra_confirmation(sim):
 
 
 async def test_an_outcome_unknown_buy_is_shown_and_found_after_the_reconnect(sim):
+    """An identical contract bought just before is not taken for the lost one: the look-up
+    names the contract the lost buy bought."""
     async with dashboard(sim, ["R_50"], retry=RetryPolicy(reconnect_initial=0.3)) as ui:
+        await open_ticket(ui, "Rise/Fall:PUT:Fall", stake="6", duration="10m")
+        await ui.pilot.press("enter")
+        await confirm_modal(ui)
+        await ui.pilot.press("enter")
+        await ui.wait_for(lambda: len(bought(sim)) == 1, "the first buy on the simulator")
+        (first,) = bought(sim)
+        table = positions(ui).table
+        await ui.wait_for(lambda: first.contract_id in table.contract_ids(), "the first row")
+
         await open_ticket(ui, "Rise/Fall:PUT:Fall", stake="6", duration="10m")
         await ui.pilot.press("enter")
         await confirm_modal(ui)
         sim.faults.delay = 1.0  # the buy is done at once, its reply held back
         await ui.pilot.press("enter")
-        await ui.wait_for(lambda: len(bought(sim)) == 1, "the buy on the simulator")
+        await ui.wait_for(lambda: len(bought(sim)) == 2, "the second buy on the simulator")
         sim.faults.drop_connections()  # the reply is lost with the connection
         sim.faults.delay = 0.0
         await ui.wait_for(
@@ -215,12 +227,48 @@ async def test_an_outcome_unknown_buy_is_shown_and_found_after_the_reconnect(sim
             lambda: any(isinstance(m, BuyResolved) for m in ui.messages), "the look-up"
         )
         (resolved,) = [m for m in ui.messages if isinstance(m, BuyResolved)]
-        (contract,) = bought(sim)
-        assert resolved.contract_id == contract.contract_id  # found, and never bought twice
-        table = positions(ui).table
-        await ui.wait_for(lambda: contract.contract_id in table.contract_ids(), "its row")
+        (lost,) = [c for c in bought(sim) if c.contract_id != first.contract_id]
+        assert resolved.contract_id == lost.contract_id  # found, and never bought twice
+        assert resolved.error is None and len(bought(sim)) == 2
+        await ui.wait_for(lambda: lost.contract_id in table.contract_ids(), "its row")
         note = text_of(ui.app.main_screen.query_one(AccountPanel).query_one("#account-note"))
         assert "unknown" not in note
+
+
+async def test_the_look_up_of_a_lost_buy_names_its_contract_or_none(sim, monkeypatch):
+    """``resolve_buy`` against the simulator's statement: a contract bought before the quote,
+    one known to the dashboard, one of another type, on another symbol, or dearer than the
+    quote is never the lost buy; until the buy lands nothing is found; once it has, the
+    earliest matching buy is."""
+    monkeypatch.setattr(trading, "RESOLVE_PAUSE", 0.0)
+    spec = ContractSpec("CALL", "R_100", 5, 5, "m")
+    async with DerivClient(sim.url, token=DEMO_TOKEN) as client:
+        early = await client.buy(spec, price=5)
+        async with asyncio.timeout(10), await client.ticks("R_100") as ticks:
+            async for tick in ticks:  # the quote comes a few (simulated) seconds later
+                if tick.epoch > early.purchase_time + 2:
+                    break
+        proposal = await client.proposal(spec)
+        assert proposal.spot_time is not None and proposal.spot_time - 1 > early.purchase_time
+        known = (await client.buy(spec, price=5)).contract_id
+        order = trading.Order(spec, proposal, "VRTC", real=False, known={known})
+
+        async def look_up() -> list[tuple[int | None, str | None]]:
+            posted: list[BuyResolved] = []
+            await trading.resolve_buy(client, order, posted.append)  # type: ignore[arg-type]
+            return [(m.contract_id, m.error) for m in posted]
+
+        assert await look_up() == [(None, None)]
+        for other in (
+            ContractSpec("PUT", "R_100", 5, 5, "m"),
+            ContractSpec("CALL", "R_50", 5, 5, "m"),
+            ContractSpec("CALL", "R_100", 7, 5, "m"),
+        ):
+            await client.buy(other, price=other.amount)
+        assert await look_up() == [(None, None)]
+        lost = (await client.buy(proposal, price=proposal.ask_price)).contract_id
+        await client.buy(spec, price=5)  # a later one, just like it
+        assert await look_up() == [(lost, None)]
 
 
 async def test_the_quote_lives_until_the_buy_is_answered_and_the_ticket_stays_open(
