@@ -227,7 +227,7 @@ def order_text(order: Order | None, currency: str) -> str:
     """``5.00 USD (at 1234.56)``, or ``none`` for an order that is not set."""
     if order is None or order.amount is None or order.amount == 0:
         return "none"
-    where = f" (at {order.value:g})" if order.value is not None else ""
+    where = f" (at {order.level})" if order.level else ""
     return f"{money(abs(order.amount), currency)}{where}"
 
 
@@ -239,9 +239,9 @@ def server_level(raw: Mapping[str, Any], *path: str) -> str | None:
     value: object = raw
     for key in path:
         value = value.get(key) if isinstance(value, Mapping) else None
-    if isinstance(value, str) and value:
-        return value
-    return f"{value:.10g}" if isinstance(value, int | float) else None
+    from derivkit.core.models import level_text
+
+    return level_text(value) or None
 
 
 # -- quotes ---------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ class ProductQuote:
 def _order_row(label: str, order: Order | None, currency: str) -> tuple[str, str] | None:
     if order is None or order.amount is None:
         return None
-    where = f" at {order.value:g}" if order.value is not None else ""
+    where = f" at {order.level}" if order.level else ""
     return label, f"{money(order.amount, currency)}{where}"
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from derivkit.core import ContractOffer
+from derivkit.core import ContractOffer, Order
 from derivkit.core.contracts import open_contract_from
 from derivkit.formatting import duration_text
 from derivkit.products import (
@@ -18,6 +18,7 @@ from derivkit.products import (
     ending,
     expiry_type,
     net_result,
+    order_text,
     product_spec,
     server_level,
 )
@@ -153,3 +154,16 @@ def test_a_level_reads_as_the_server_wrote_it_and_a_duration_in_words():
         "1 minute",
     ]
     assert (duration_text(2, "d"), duration_text(3, "x")) == ("2 days", "3 x")
+
+
+def test_an_order_shows_its_level_at_the_symbols_pip_size():
+    stop_out = Order.from_payload({"order_amount": "-10.00", "value": "1289.70"})
+    assert stop_out is not None and stop_out.value == 1289.7 and stop_out.level == "1289.70"
+    assert order_text(stop_out, "USD") == "10.00 USD (at 1289.70)"
+    take_profit = Order.from_payload({"order_amount": 5, "value": 1504.5})
+    assert order_text(take_profit, "USD") == "5.00 USD (at 1504.5)"
+    no_level = Order.from_payload({"order_amount": 5, "value": None})
+    assert no_level is not None and no_level.level == ""
+    assert order_text(no_level, "USD") == "5.00 USD"
+    with pytest.raises(ValueError):
+        Order.from_payload({"order_amount": 5, "value": "abc"})

@@ -420,6 +420,8 @@ class Order:
     amount: float | None = None
     date: int | None = None
     value: float | None = None
+    #: ``value`` as the server wrote it, at the symbol's pip size ("1289.70"); "" when absent.
+    level: str = ""
 
     @classmethod
     def from_payload(cls, data: Any) -> Order | None:
@@ -427,12 +429,23 @@ class Order:
         if not isinstance(data, Mapping) or not data:
             return None
         date = _float(data.get("order_date"))
+        value = _float(data.get("value"))
         return cls(
             display_name=str(data.get("display_name") or ""),
             amount=_float(data.get("order_amount")),
             date=None if date is None else int(date),
-            value=_float(data.get("value")),
+            value=value,
+            level="" if value is None else level_text(data.get("value")),
         )
+
+
+def level_text(raw: Any) -> str:
+    """A price level as sent: a string kept as it is, a number at up to 10 digits."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return f"{raw:.10g}"
+    return ""
 
 
 def _order(kind: str) -> Callable[[Mapping[str, Any]], Order | None]:
