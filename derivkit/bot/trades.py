@@ -37,6 +37,7 @@ from html import escape
 from typing import Any
 
 from derivkit.bot.delivery import Delivery
+from derivkit.bot.errors import BUY, CANCELLATION, SALE, UPDATE, outcome_unknown, sending_failed
 from derivkit.bot.render import (
     bought,
     cancelled,
@@ -54,7 +55,6 @@ from derivkit.core import (
     ConnectionLost,
     DerivError,
     OpenContract,
-    OutcomeUnknown,
     Proposal,
     RequestTimeout,
 )
@@ -63,14 +63,10 @@ from derivkit.products import net_result, order_text
 from derivkit.purchases import LostBuy, Purchase, find_purchase
 from derivkit.storage import JournalEntry, NewTrade, Storage
 
-__all__ = ["UNKNOWN_OUTCOME", "TradeDesk"]
+__all__ = ["TradeDesk"]
 
 logger = logging.getLogger("derivkit.bot.trades")
 
-UNKNOWN_OUTCOME = (
-    "⚠️ The connection failed while this was being sent: it may or may not have happened. "
-    "Nothing was re-sent. I will check with Deriv as soon as the link is back and tell you."
-)
 NOT_BOUGHT = (
     "✅ Checked with Deriv: the buy of <b>{what}</b> did <b>not</b> happen; nothing was bought."
 )
@@ -154,20 +150,16 @@ class TradeDesk:
         )
         try:
             receipt = await session.client.buy(spec, price=max_price)
-        except (OutcomeUnknown, RequestTimeout) as error:
-            await self.storage.journal_unknown(entry.id, type(error).__name__)
-            if await self._owns(user_id):  # else the account's lease holder resolves it
-                self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
-            return UNKNOWN_OUTCOME
-        except ConnectionLost as error:  # not sent at all: no connection
-            await self.storage.journal_failed(entry.id, str(error))
-            return "❌ Not done: the connection to Deriv is down. Nothing was sent; try again soon."
-        except APIError as error:
-            await self.storage.journal_failed(entry.id, f"{error.code}: {error.message}")
-            return f"❌ Not done: {escape(error.message)}"
         except DerivError as error:
-            await self.storage.journal_failed(entry.id, str(error))
-            return f"❌ Not done: {escape(str(error))}"
+            if outcome_unknown(error):
+                await self.storage.journal_unknown(entry.id, type(error).__name__)
+                if await self._owns(user_id):  # else the account's lease holder resolves it
+                    self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            elif isinstance(error, APIError):
+                await self.storage.journal_failed(entry.id, f"{error.code}: {error.message}")
+            else:  # not sent at all
+                await self.storage.journal_failed(entry.id, str(error))
+            return sending_failed(error, BUY)
         receipt_fields = dict(receipt.raw) or {
             "contract_id": receipt.contract_id,
             "buy_price": receipt.buy_price,
@@ -180,16 +172,10 @@ class TradeDesk:
         """Send one sell and describe what happened (HTML)."""
         try:
             sale = await session.client.sell(contract_id, price=price)
-        except (OutcomeUnknown, RequestTimeout):
-            session.watchers.watch(contract_id)
-            return (
-                "⚠️ The connection failed while the sale was being sent: it may or may not have "
-                "happened. Nothing was re-sent; I will tell you when the contract settles."
-            )
-        except ConnectionLost:
-            return "❌ Not sold: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not sold: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                session.watchers.watch(contract_id)  # its settlement tells what happened
+            return sending_failed(error, SALE)
         return sold(sale, session.currency)
 
     async def update(
@@ -209,38 +195,26 @@ class TradeDesk:
                 take_profit=changes.get("take_profit", KEEP),
                 stop_loss=changes.get("stop_loss", KEEP),
             )
-        except (OutcomeUnknown, RequestTimeout):
-            self.spawn(
-                self._check_update(session, contract_id, changes, chat_id),
-                f"check-update-{contract_id}",
-            )
-            return (
-                "⚠️ The connection failed while the update was being sent: it may or may not "
-                "have happened. Nothing was re-sent; I will check with Deriv and tell you."
-            )
-        except ConnectionLost:
-            return "❌ Not updated: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not updated: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                self.spawn(
+                    self._check_update(session, contract_id, changes, chat_id),
+                    f"check-update-{contract_id}",
+                )
+            return sending_failed(error, UPDATE)
         return updated(contract_id, reply, session.currency, turbos)
 
     async def cancel(self, session: AccountSession, contract_id: int, *, chat_id: int) -> str:
         """Send one ``cancel`` (deal cancellation) and describe what happened (HTML)."""
         try:
             receipt = await session.client.cancel_contract(contract_id)
-        except (OutcomeUnknown, RequestTimeout):
-            session.watchers.watch(contract_id)
-            self.spawn(
-                self._check_cancel(session, contract_id, chat_id), f"check-cancel-{contract_id}"
-            )
-            return (
-                "⚠️ The connection failed while the cancellation was being sent: it may or may "
-                "not have happened. Nothing was re-sent; I will check with Deriv and tell you."
-            )
-        except ConnectionLost:
-            return "❌ Not cancelled: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not cancelled: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                session.watchers.watch(contract_id)
+                self.spawn(
+                    self._check_cancel(session, contract_id, chat_id), f"check-cancel-{contract_id}"
+                )
+            return sending_failed(error, CANCELLATION)
         return cancelled(receipt, session.currency)
 
     async def _contract_when_reachable(

@@ -155,3 +155,58 @@ async def test_two_lost_buys_of_one_shape_on_one_account_are_two_contracts(start
     assert found == bought
     entries = await bot.storage.journal_entries()
     assert {entry.contract_id for entry in entries} == bought
+
+
+async def test_a_buy_whose_reply_cannot_be_read_is_of_unknown_outcome_and_resolved(
+    start_bot, monkeypatch
+):
+    from derivkit.core import ProtocolError
+
+    bot = await start_bot()
+    real_buy = bot.client.buy
+
+    async def buy_then_misread(*args, **kwargs):
+        await real_buy(*args, **kwargs)  # Deriv bought it and answered...
+        raise ProtocolError("unexpected shape of a 'buy' reply")  # ...unreadably
+
+    monkeypatch.setattr(bot.client, "buy", buy_then_misread)
+    card = await bought_card(bot, "/buy R_100 CALL 5 5m")
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert outcome["message_id"] == card["message_id"]
+    assert "Deriv's answer to the buy could not be read: it may or may not" in outcome["text"]
+    (contract,) = bot.account(DEMO_TOKEN).open_contracts()
+    resolved = (await bot.api.next_bot_message(chat_id=OWNER, timeout=10))["text"]
+    assert "the buy of CALL on R_100 did happen" in resolved, resolved
+    assert f"contract {contract.contract_id}," in resolved
+    (entry,) = await bot.storage.journal_entries()
+    assert entry.status == "bought" and entry.contract_id == contract.contract_id
+
+
+async def test_a_sale_whose_reply_was_lost_is_told_and_its_settlement_follows(start_bot):
+    bot = await start_bot(request_timeout=5.0)
+    bot.rt.limits.trade_gap = 1e-6  # the sale follows the buy at once
+    card = await bought_card(bot, "/buy R_100 CALL 5 5m")
+    await bot.tap(card, "Buy")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    assert "Bought contract" in (await bot.api.next_bot_message(chat_id=OWNER))["text"]
+    (contract,) = bot.account(DEMO_TOKEN).open_contracts()
+    await wait_until(lambda: bot.sim.clock.epoch() > contract.date_start + 2)  # sellable
+    sale = await bot.send(f"/sell {contract.contract_id}")
+    assert sale["buttons"] == ["Sell", "Cancel"], sale["text"]
+    bot.sim.faults.delay = 2.0
+    await bot.tap(sale, "Sell")
+    await bot.api.next_bot_message(chat_id=OWNER)  # sending
+    await wait_until(lambda: contract.is_sold)  # sold on the server...
+    bot.sim.faults.delay = 0.0
+    assert bot.sim.faults.drop_connections() >= 1  # ...and the reply lost
+    outcome = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert outcome["message_id"] == sale["message_id"]
+    text = outcome["text"]
+    assert "while the sale was being sent: it may or may not have happened" in text, text
+    assert "Nothing was re-sent" in text and "/portfolio and /statement" in text
+    settled = await bot.api.next_bot_message(chat_id=OWNER, timeout=10)
+    assert f"Contract {contract.contract_id} (CALL R_100)" in settled["text"]
+    sells = [t for t in bot.account(DEMO_TOKEN).transactions if t.action_type == "sell"]
+    assert len(sells) == 1  # never re-sent
