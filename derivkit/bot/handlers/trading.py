@@ -276,6 +276,11 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text(refusal)
         return
     if not args:
+        session = await rt.session(user.id)
+        refusal = await trade_refusal(rt, user.id, session, message, typed=False)
+        if refusal:  # before the first step, not after the last
+            await message.reply_text(refusal)
+            return
         await _wizard_start(rt, user.id, message)
         return
     try:
@@ -481,6 +486,10 @@ async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _offer_sale(
     rt: BotRuntime, session: AccountSession, message: Message, user_id: int, contract_id: int
 ) -> None:
+    refusal = await trade_refusal(rt, user_id, session, message, typed=False)
+    if refusal:
+        await message.reply_text(refusal)
+        return
     async with await session.client.open_contract(contract_id) as updates:
         contract = await anext(updates)
     if contract.is_sold:
@@ -540,10 +549,6 @@ async def sell_button(
     (contract_id,) = button.args
     await tap.answer()
     session = await rt.session(user_id)
-    refusal = await trade_refusal(rt, user_id, session, tap.message, typed=False)
-    if refusal:
-        await tap.message.reply_text(refusal)
-        return
     await _offer_sale(rt, session, tap.message, user_id, int(contract_id))
 
 
