@@ -6,6 +6,7 @@ against what the simulator did."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -433,3 +434,60 @@ def test_a_fleets_copy_of_pending_product_orders_reads_back_the_same():
     read = there.get(update.nonce, 5)
     assert (read.changes, read.contract_type, read.contract_id) == (update.changes, "MULTUP", 42)
     assert there.get(buy.nonce, 6) is None  # still its owner's only
+
+
+def block_of(text: str, contract_id: int) -> str:
+    """The lines /portfolio shows for ``contract_id``."""
+    match = re.search(rf"^{contract_id} .*?(?=^\d{{6,}} |\Z)", text, re.M | re.S)
+    assert match, text
+    return match.group(0)
+
+
+async def test_the_portfolio_shows_what_each_product_needs_in_lines_that_fit_a_phone(start):
+    bot = await start(max_open=10)
+    _, _, tp_sl = await bought(bot, "/buy R_10 MULTUP 10 x100 tp=5 sl=3")
+    _, _, dc = await bought(bot, "/buy R_10 MULTDOWN 10 x100 dc=60m")
+    offers = await bot.client.contracts_for("R_10")
+    (turbos_offer,) = [
+        o for o in offers if o.contract_type == "TURBOSLONG" and o.expiry_type == "intraday"
+    ]
+    ppp = turbos_offer.payout_choices[0]
+    _, _, turbos = await bought(bot, f"/buy R_10 TURBOSLONG 10 5m ppp={ppp:g} tp=4")
+    _, _, vanilla = await bought(bot, "/buy R_10 VANILLALONGPUT 10 5m +0.00")
+    _, _, call = await bought(bot, "/buy R_10 CALL 5 5m")
+    _, _, accu = await bought(bot, "/buy R_10 ACCU 10 growth=1% tp=2")
+    await wait_until(lambda: accu.tick_passed >= 1 or accu.is_sold)
+    bot.sim.faults.pause_symbol("R_10")  # nothing moves while the portfolio is read
+    await wait_until(lambda: bot.sim.clock.epoch() > dc.date_start)  # cancellable now
+
+    listing = await bot.send("/portfolio")
+    text = listing["text"]
+    assert all(len(line) <= 34 for line in text.splitlines()), text  # PHONE_WIDTH
+    assert "P/L now" in text and "USD" in text
+
+    block = block_of(text, tp_sl.contract_id)
+    stop_out = tp_sl.book.payload()["stop_out"]["value"]
+    assert re.search(r"paid 10\.00 now [\d.]+ \([+-]?[\d.]+\)", block), block
+    assert "x100 · TP 5.00 · SL 3.00" in block and f"stop out {stop_out}" in block
+
+    block = block_of(text, dc.contract_id)
+    until = time.strftime("%H:%M:%S", time.gmtime(dc.date_start + 3600))
+    assert f"DC until {until} UTC" in block and f"DC fee {dc.fee:.2f}" in block, block
+    assert "TP" not in block and "SL" not in block
+
+    block = block_of(text, turbos.contract_id)
+    assert f"barrier {turbos.spec.fmt(turbos.barrier)}" in block, block
+    assert f"{float(f'{turbos.n:.6f}'):g}/pt" in block and "TP 4.00" in block
+
+    block = block_of(text, vanilla.contract_id)
+    assert f"strike {vanilla.spec.fmt(vanilla.strike)}" in block, block
+    assert f"{float(f'{vanilla.n:.5f}'):g}/pt" in block
+
+    block = block_of(text, call.contract_id)
+    assert block.count("\n") <= 2 and "·" not in block, block  # a binary: no product terms
+
+    if not accu.is_sold:  # knocked out before the pause: it has left the portfolio
+        block = block_of(text, accu.contract_id)
+        assert f"1 %/tick · tick {accu.tick_passed}/{accu.tick_count}" in block, block
+        assert re.search(r"band [\d.]+-[\d.]+", block) and "TP 2.00" in block
+    bot.sim.faults.resume_symbol("R_10")
