@@ -355,6 +355,68 @@ async def test_the_step_by_step_buy_offers_multipliers_and_accumulators(start):
     assert await bot.client.portfolio() == []
 
 
+async def wizard(bot, steps):
+    """``/buy`` alone, then a tap on each ``(label, the question it brings)``; the last card."""
+    card = await bot.send("/buy")
+    for label, question in steps:
+        assert label in card["buttons"], (label, card["buttons"])
+        await bot.tap(card, label)
+        card = await bot.api.next_bot_message(chat_id=OWNER)
+        assert question in card["text"], card["text"]
+    return card
+
+
+async def test_the_step_by_step_buy_offers_turbos_and_vanillas_at_the_offered_barriers(start):
+    bot = await start()
+    offers = await bot.client.contracts_for("R_100")
+
+    def choices(contract_type, expiry):
+        (offer,) = [
+            o for o in offers if o.contract_type == contract_type and o.expiry_type == expiry
+        ]
+        return offer.barrier_choices
+
+    card = await wizard(
+        bot,
+        [("R_100", "Which contract?"), ("TURBOSLONG", "Which stake?"), ("10", "How long?")],
+    )
+    assert card["buttons"] == ["5t", "10t", "1m", "5m", "15m", "Cancel"]  # 5-10 ticks or a time
+    await bot.tap(card, "5m")
+    card = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Which barrier?" in card["text"] and card["buttons"][:-1] == choices(
+        "TURBOSLONG", "intraday"
+    )
+    barrier = card["buttons"][len(card["buttons"]) // 2]
+    await bot.tap(card, barrier)
+    quoted = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "TURBOSLONG on R_100, 5m" in quoted["text"] and "Per point:" in quoted["text"]
+    done = await confirm(bot, quoted, "Buy")
+    contract_id = int(re.search(r"Bought contract (\d+)", done["text"]).group(1))
+    turbos = bot.account(DEMO_TOKEN).contracts[contract_id]
+    assert turbos.contract_type == "TURBOSLONG" and turbos.buy_price == 10
+    offset = turbos.spec.fmt(turbos.barrier - turbos.entry[1])  # where the barrier was put
+    assert abs(float(offset) - float(barrier)) < 1e-6, (offset, barrier)
+
+    card = await wizard(
+        bot,
+        [("R_100", "Which contract?"), ("VANILLALONGPUT", "Which stake?"), ("5", "How long?")],
+    )
+    assert card["buttons"] == ["1m", "5m", "15m", "1h", "Cancel"]  # never ticks
+    await bot.tap(card, "5m")
+    card = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Which strike?" in card["text"]
+    assert card["buttons"][:-1] == choices("VANILLALONGPUT", "intraday")
+    await bot.tap(card, "+0.00")
+    quoted = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "VANILLALONGPUT on R_100, 5m" in quoted["text"] and "Strike:" in quoted["text"]
+    done = await confirm(bot, quoted, "Buy")
+    contract_id = int(re.search(r"Bought contract (\d+)", done["text"]).group(1))
+    vanilla = bot.account(DEMO_TOKEN).contracts[contract_id]
+    assert vanilla.contract_type == "VANILLALONGPUT" and vanilla.buy_price == 5
+    assert vanilla.strike == vanilla.entry[1]  # at the money, as tapped
+    assert len(bot.account(DEMO_TOKEN).open_contracts()) == 2
+
+
 async def test_contracts_lists_the_choices_buy_takes(start):
     bot = await start()
     listing = await bot.send("/contracts R_100")
