@@ -39,6 +39,7 @@ __all__ = [
     "offer_choices",
     "order_payload",
     "order_text",
+    "position_terms",
     "product_quote",
     "product_spec",
     "server_level",
@@ -471,3 +472,86 @@ def ending(contract: OpenContract) -> str | None:
             return "take profit"
         return "expiry"
     return "expiry"
+
+
+# -- open positions ---------------------------------------------------------------------------
+# :func:`position_terms`: an open product's terms in a few words (the bot's /portfolio).
+
+
+def _written(contract: OpenContract, value: float | None, *path: str) -> str | None:
+    """A level of ``contract`` as the server wrote it at ``path`` in its message (at the
+    symbol's pip size, which the parsed number would lose), else ``value``; None when there is
+    neither."""
+    written: object = contract.raw
+    for key in path:
+        written = written.get(key) if isinstance(written, dict) else None
+    if isinstance(written, str) and written:
+        return written
+    return None if value is None else f"{value:.10g}"
+
+
+def _order_amount(label: str, order: Order | None, currency: str) -> str | None:
+    if order is None or not order.amount:
+        return None
+    return f"{label} {money(abs(order.amount), currency).removesuffix(currency).strip()}"
+
+
+def position_terms(contract: OpenContract) -> list[str]:
+    """What a trader needs of an open product besides its value, each a few words for a
+    narrow screen (amounts in the contract's currency, levels as the server wrote them):
+
+    * a multiplier: ``x100``, ``TP 5.00``, ``SL 3.00``, ``stop out 1168.23``, and while deal
+      cancellation lasts ``DC until 12:34:56 UTC`` and ``DC fee 0.45``;
+    * an accumulator: ``1 %/tick``, ``tick 7/230``, ``band 1233.91-1234.42`` (the barriers
+      of the latest tick), ``TP 2.00``;
+    * a turbos: ``barrier 1230.45``, ``0.523/pt`` (payout per point), ``TP 5.00``;
+    * a vanilla: ``strike 1234.00``, ``1.2345/pt``.
+
+    Empty for the binary options (and a product whose state has none of these yet).
+    """
+    from derivkit.core import (
+        AccumulatorContract,
+        MultiplierContract,
+        TurbosContract,
+        VanillaContract,
+    )
+
+    currency = contract.currency
+    terms: list[str | None] = []
+    if isinstance(contract, MultiplierContract):
+        level = None if contract.stop_out is None else contract.stop_out.value
+        stop_out = _written(contract, level, "limit_order", "stop_out", "value")
+        cancellation = contract.cancellation
+        terms = [
+            f"x{contract.multiplier:g}" if contract.multiplier else None,
+            _order_amount("TP", contract.take_profit, currency),
+            _order_amount("SL", contract.stop_loss, currency),
+            None if stop_out is None else f"stop out {stop_out}",
+        ]
+        if cancellation is not None and contract.is_valid_to_cancel and not contract.is_sold:
+            fee = money(cancellation.ask_price, currency).removesuffix(currency).strip()
+            terms += [f"DC until {utc(cancellation.date_expiry)[11:]} UTC", f"DC fee {fee}"]
+    elif isinstance(contract, AccumulatorContract):
+        low = _written(contract, contract.low_barrier, "low_barrier")
+        high = _written(contract, contract.high_barrier, "high_barrier")
+        terms = [
+            f"{100 * contract.growth_rate:g} %/tick" if contract.growth_rate else None,
+            f"tick {contract.tick_passed}/{contract.tick_count or '?'}",
+            f"band {low}-{high}" if low is not None and high is not None else None,
+            _order_amount("TP", contract.take_profit, currency),
+        ]
+    elif isinstance(contract, TurbosContract):
+        barrier = _written(contract, contract.barrier_level, "barrier")
+        terms = [
+            None if barrier is None else f"barrier {barrier}",
+            None if contract.payout_per_point is None else f"{contract.payout_per_point:g}/pt",
+            _order_amount("TP", contract.take_profit, currency),
+        ]
+    elif isinstance(contract, VanillaContract):
+        strike = _written(contract, contract.strike, "barrier")
+        per_point = contract.number_of_contracts
+        terms = [
+            None if strike is None else f"strike {strike}",
+            None if per_point is None else f"{per_point:g}/pt",
+        ]
+    return [term for term in terms if term]

@@ -7,6 +7,17 @@ contract type on that symbol, for no more than the price offered, made since the
 the order's contract; none means nothing was bought. Every front-end (the bot, the dashboard,
 strategy runs) resolves lost buys with :func:`find_purchase`.
 
+Several matches: the earliest is the order's, by transaction time and then transaction id (ids
+grow in the order the server executed the buys). So several lost buys of one shape, resolved in
+the order they were sent (each adding its find to ``known``), get the contracts in the order
+they were bought, and the choice never depends on the order the statement lists its rows in
+(newest first): within one second, a buy made just after the order (elsewhere, or the next lost
+one) is not taken for it.
+
+``sent_at`` should be on the server's clock or earlier: a lower bound later than the purchase
+(a local clock running ahead) would report a buy that happened as not bought. A caller that has
+the server's time of its quote passes the earlier of the two.
+
 Concurrency: one call is one ``statement`` request on ``client``; it raises what the request
 raises (the caller retries once the link is back). Safe to cancel.
 """
@@ -15,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from derivkit.core import DerivClient
@@ -42,13 +53,28 @@ class LostBuy:
 
 @dataclass(frozen=True)
 class Purchase:
-    """The contract a lost buy bought."""
+    """The contract a lost buy bought (``payout`` None when the statement row has none, as a
+    multiplier's or an accumulator's)."""
 
     contract_id: int
     transaction_id: int
     buy_price: float
     purchase_time: int
     shortcode: str
+    longcode: str = ""
+    payout: float | None = None
+
+    def receipt(self) -> dict[str, Any]:
+        """The purchase as the fields of a ``buy`` reply (what a journal records of a buy)."""
+        return {
+            "contract_id": self.contract_id,
+            "transaction_id": self.transaction_id,
+            "buy_price": self.buy_price,
+            "payout": self.payout,
+            "purchase_time": self.purchase_time,
+            "shortcode": self.shortcode,
+            "longcode": self.longcode,
+        }
 
 
 def _is_it(row: StatementEntry, buy: LostBuy, known: Collection[int], slack: float) -> bool:
@@ -78,4 +104,6 @@ async def find_purchase(
         buy_price=round(-row.amount, 2),
         purchase_time=row.transaction_time,
         shortcode=row.shortcode,
+        longcode=row.longcode,
+        payout=row.payout,
     )

@@ -59,3 +59,37 @@ async def test_symbols_match_in_any_case_and_a_known_contract_is_skipped():
     assert found is None
     found = await find(LostBuy("CALL", "r_100", 10.0, SENT_AT), STATEMENT, known=())
     assert found is not None and found.contract_id == 2
+
+
+async def test_of_two_buys_in_one_second_the_first_executed_is_the_orders():
+    same_second = [  # the statement lists the newest first
+        row(12, "CALL_R_100_19.50_1800000005_5T_S0P_0", -10.0, SENT_AT + 1),
+        row(11, "CALL_R_100_19.50_1800000005_5T_S0P_0", -10.0, SENT_AT + 1),
+    ]
+    found = await find(LostBuy("CALL", "R_100", 10.0, SENT_AT), same_second, known=())
+    assert found is not None and found.contract_id == 11
+    found = await find(LostBuy("CALL", "R_100", 10.0, SENT_AT), same_second[::-1], known=())
+    assert found is not None and found.contract_id == 11  # whatever order the rows come in
+    found = await find(LostBuy("CALL", "R_100", 10.0, SENT_AT), same_second, known=(11,))
+    assert found is not None and found.contract_id == 12  # the next lost buy gets the next
+
+
+async def test_the_purchase_carries_what_a_buy_reply_would():
+    statement = [
+        row(8, "CALL_R_100_19.50_1800000004_5T_S0P_0", -9.876, SENT_AT + 4)
+        | {"payout": 19.5, "longcode": "Win payout if Volatility 100 Index rises."},
+        row(7, "MULTUP_R_100_10.00_100_1800000003_4953600000_0_0.00_N1", -10.0, SENT_AT + 3),
+    ]
+    found = await find(LostBuy("CALL", "R_100", 10.0, SENT_AT), statement, known=())
+    assert found is not None
+    assert found.receipt() == {
+        "contract_id": 8,
+        "transaction_id": 16,
+        "buy_price": 9.88,
+        "payout": 19.5,
+        "purchase_time": SENT_AT + 4,
+        "shortcode": "CALL_R_100_19.50_1800000004_5T_S0P_0",
+        "longcode": "Win payout if Volatility 100 Index rises.",
+    }
+    found = await find(LostBuy("MULTUP", "R_100", 10.0, SENT_AT), statement, known=())
+    assert found is not None and found.payout is None and found.contract_id == 7

@@ -23,11 +23,19 @@ from derivkit.core import (
     Tick,
 )
 from derivkit.formatting import DURATION_UNITS, money, price, utc
-from derivkit.products import ending, is_product, net_result, order_text, product_quote
+from derivkit.products import (
+    ending,
+    is_product,
+    net_result,
+    order_text,
+    position_terms,
+    product_quote,
+)
 from derivkit.storage import AlertRecord, JournalEntry
 
 __all__ = [
     "MAX_MESSAGE",
+    "PHONE_WIDTH",
     "account_label",
     "alert_fired",
     "alert_text",
@@ -317,23 +325,53 @@ def quotes_table(rows: Sequence[tuple[str, float | None, int | None, str]]) -> l
     return pre_chunks(lines)
 
 
+#: How wide a line of a ``<pre>`` block may be and still fit a phone's screen.
+PHONE_WIDTH = 34
+
+
+def _amount(value: float | None, currency: str) -> str:
+    """An amount at its currency's decimals, without the currency (said once nearby)."""
+    return money(value, currency).removesuffix(currency).strip()
+
+
+def _packed(terms: Sequence[str], width: int) -> list[str]:
+    """``terms`` joined with " · " into lines of at most ``width`` (a longer term stays whole)."""
+    lines: list[str] = []
+    for term in terms:
+        if lines and len(lines[-1]) + 3 + len(term) <= width:
+            lines[-1] += " · " + term
+        else:
+            lines.append(term)
+    return lines
+
+
 def portfolio_lines(
     contracts: Sequence[PortfolioContract], states: Mapping[int, OpenContract] | None = None
 ) -> list[str]:
-    """One line per open contract: stake, and with a live state its value now and P/L."""
+    """Each open contract as a few lines short enough for a phone (one string per contract):
+    its id, type and symbol; what was paid and, with a live state, what it is worth now and
+    its P/L (else its payout); and a product's terms (:func:`derivkit.products.position_terms`:
+    take profit, stop loss, stop out, deal cancellation, growth rate, ticks, barriers, payout
+    per point). Amounts are in the contract's currency, named in the summary below them."""
     states = states or {}
-    lines = []
+    blocks = []
     for c in contracts:
         state = states.get(c.contract_id)
-        stake = money(c.buy_price, c.currency)
-        line = f"{c.contract_id:<12} {c.contract_type:<9} {c.symbol:<9} {stake:>12}"
+        currency = c.currency
+        lines = [f"{c.contract_id} {c.contract_type} {c.symbol}"]
+        paid = f"paid {_amount(c.buy_price, currency)}"
         if state is not None and state.bid_price is not None:
             sign = "+" if state.profit > 0 else ""
-            line += f" now {money(state.bid_price, c.currency)} ({sign}{state.profit:.2f})"
+            now = _amount(state.bid_price, currency)
+            lines.append(f"{paid} now {now} ({sign}{_amount(state.profit, currency)})")
+        elif c.payout:
+            lines.append(f"{paid} payout {_amount(c.payout, currency)}")
         else:
-            line += f" -> {money(c.payout, c.currency)}"
-        lines.append(line)
-    return lines
+            lines.append(paid)
+        if state is not None:
+            lines += _packed(position_terms(state), PHONE_WIDTH - 2)
+        blocks.append("\n  ".join(lines))
+    return blocks
 
 
 def profit_lines(entries: Sequence[ProfitTableEntry], currency: str) -> tuple[list[str], float]:

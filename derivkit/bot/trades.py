@@ -2,10 +2,10 @@
 
 :class:`TradeDesk` sends each buy exactly once, after recording it in the journal; the reply (or
 its loss) is recorded too. A buy whose reply was lost (``OutcomeUnknown``, or no reply in time)
-is resolved in the background once the account's connection answers again: the account's
-statement is searched for a matching buy made since the quote (same contract type and symbol, at
-most the price allowed, not already journaled). Found, it is journaled, followed to settlement
-and reported; not found (twice, a few seconds apart), it is reported as not bought.
+is resolved in the background once the account's connection answers again, with the resolver
+every front-end shares (:func:`derivkit.purchases.find_purchase`: the account's statement's
+matching buy made since the quote, not already journaled). Found, it is journaled, followed to
+settlement and reported; not found (twice, a few seconds apart), it is reported as not bought.
 
 Every settlement of a followed contract is journaled and told to the user who bought it (or, for
 a contract bought elsewhere, to the account's user) exactly once per process, with what it made
@@ -37,6 +37,7 @@ from html import escape
 from typing import Any
 
 from derivkit.bot.delivery import Delivery
+from derivkit.bot.errors import BUY, CANCELLATION, SALE, UPDATE, outcome_unknown, sending_failed
 from derivkit.bot.render import (
     bought,
     cancelled,
@@ -54,23 +55,18 @@ from derivkit.core import (
     ConnectionLost,
     DerivError,
     OpenContract,
-    OutcomeUnknown,
     Proposal,
     RequestTimeout,
-    StatementEntry,
 )
 from derivkit.formatting import money
 from derivkit.products import net_result, order_text
+from derivkit.purchases import LostBuy, Purchase, find_purchase
 from derivkit.storage import JournalEntry, NewTrade, Storage
 
-__all__ = ["UNKNOWN_OUTCOME", "TradeDesk"]
+__all__ = ["TradeDesk"]
 
 logger = logging.getLogger("derivkit.bot.trades")
 
-UNKNOWN_OUTCOME = (
-    "⚠️ The connection failed while this was being sent: it may or may not have happened. "
-    "Nothing was re-sent. I will check with Deriv as soon as the link is back and tell you."
-)
 NOT_BOUGHT = (
     "✅ Checked with Deriv: the buy of <b>{what}</b> did <b>not</b> happen; nothing was bought."
 )
@@ -108,6 +104,7 @@ class TradeDesk:
         self._announced: set[int] = set()
         self._resolving: set[int] = set()
         self._telling: set[int] = set()  # journal entries whose settlement is being told here
+        self._looking: dict[str, asyncio.Lock] = {}  # by loginid: one lost-buy look at a time
         self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
 
     async def _owns(self, user_id: int) -> bool:
@@ -153,20 +150,16 @@ class TradeDesk:
         )
         try:
             receipt = await session.client.buy(spec, price=max_price)
-        except (OutcomeUnknown, RequestTimeout) as error:
-            await self.storage.journal_unknown(entry.id, type(error).__name__)
-            if await self._owns(user_id):  # else the account's lease holder resolves it
-                self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
-            return UNKNOWN_OUTCOME
-        except ConnectionLost as error:  # not sent at all: no connection
-            await self.storage.journal_failed(entry.id, str(error))
-            return "❌ Not done: the connection to Deriv is down. Nothing was sent; try again soon."
-        except APIError as error:
-            await self.storage.journal_failed(entry.id, f"{error.code}: {error.message}")
-            return f"❌ Not done: {escape(error.message)}"
         except DerivError as error:
-            await self.storage.journal_failed(entry.id, str(error))
-            return f"❌ Not done: {escape(str(error))}"
+            if outcome_unknown(error):
+                await self.storage.journal_unknown(entry.id, type(error).__name__)
+                if await self._owns(user_id):  # else the account's lease holder resolves it
+                    self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
+            elif isinstance(error, APIError):
+                await self.storage.journal_failed(entry.id, f"{error.code}: {error.message}")
+            else:  # not sent at all
+                await self.storage.journal_failed(entry.id, str(error))
+            return sending_failed(error, BUY)
         receipt_fields = dict(receipt.raw) or {
             "contract_id": receipt.contract_id,
             "buy_price": receipt.buy_price,
@@ -179,16 +172,10 @@ class TradeDesk:
         """Send one sell and describe what happened (HTML)."""
         try:
             sale = await session.client.sell(contract_id, price=price)
-        except (OutcomeUnknown, RequestTimeout):
-            session.watchers.watch(contract_id)
-            return (
-                "⚠️ The connection failed while the sale was being sent: it may or may not have "
-                "happened. Nothing was re-sent; I will tell you when the contract settles."
-            )
-        except ConnectionLost:
-            return "❌ Not sold: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not sold: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                session.watchers.watch(contract_id)  # its settlement tells what happened
+            return sending_failed(error, SALE)
         return sold(sale, session.currency)
 
     async def update(
@@ -208,38 +195,26 @@ class TradeDesk:
                 take_profit=changes.get("take_profit", KEEP),
                 stop_loss=changes.get("stop_loss", KEEP),
             )
-        except (OutcomeUnknown, RequestTimeout):
-            self.spawn(
-                self._check_update(session, contract_id, changes, chat_id),
-                f"check-update-{contract_id}",
-            )
-            return (
-                "⚠️ The connection failed while the update was being sent: it may or may not "
-                "have happened. Nothing was re-sent; I will check with Deriv and tell you."
-            )
-        except ConnectionLost:
-            return "❌ Not updated: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not updated: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                self.spawn(
+                    self._check_update(session, contract_id, changes, chat_id),
+                    f"check-update-{contract_id}",
+                )
+            return sending_failed(error, UPDATE)
         return updated(contract_id, reply, session.currency, turbos)
 
     async def cancel(self, session: AccountSession, contract_id: int, *, chat_id: int) -> str:
         """Send one ``cancel`` (deal cancellation) and describe what happened (HTML)."""
         try:
             receipt = await session.client.cancel_contract(contract_id)
-        except (OutcomeUnknown, RequestTimeout):
-            session.watchers.watch(contract_id)
-            self.spawn(
-                self._check_cancel(session, contract_id, chat_id), f"check-cancel-{contract_id}"
-            )
-            return (
-                "⚠️ The connection failed while the cancellation was being sent: it may or may "
-                "not have happened. Nothing was re-sent; I will check with Deriv and tell you."
-            )
-        except ConnectionLost:
-            return "❌ Not cancelled: the connection to Deriv is down. Nothing was sent."
-        except APIError as error:
-            return f"❌ Not cancelled: {escape(error.message)}"
+        except DerivError as error:
+            if outcome_unknown(error):
+                session.watchers.watch(contract_id)
+                self.spawn(
+                    self._check_cancel(session, contract_id, chat_id), f"check-cancel-{contract_id}"
+                )
+            return sending_failed(error, CANCELLATION)
         return cancelled(receipt, session.currency)
 
     async def _contract_when_reachable(
@@ -333,11 +308,12 @@ class TradeDesk:
             entry = await self.storage.journal_entry(entry_id)
             if entry is None or entry.status not in ("sending", "unknown"):
                 return
-            found = await self._find_buy(session, entry)
-            if found is None:
+            text = await self._look_up(session, entry, last_look=False)
+            if text is None:
                 await asyncio.sleep(self.second_look_after)
-                found = await self._find_buy(session, entry)
-            await self._report_resolution(session, entry, found)
+                text = await self._look_up(session, entry, last_look=True)
+            if text and entry.chat_id is not None:
+                await self.delivery.final(entry.chat_id, None, text)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -346,24 +322,19 @@ class TradeDesk:
             session.pins -= 1
             self._resolving.discard(entry_id)
 
-    async def _find_buy(
-        self, session: AccountSession, entry: JournalEntry
-    ) -> StatementEntry | None:
-        statement = await self._when_reachable(session, lambda: session.client.statement(limit=50))
+    async def _find_buy(self, session: AccountSession, entry: JournalEntry) -> Purchase | None:
+        """The contract the lost buy of ``entry`` bought (:func:`derivkit.purchases.find_purchase`),
+        once the account answers. The lower time bound is the earlier of the quote's server time
+        and the local time the buy was journaled: a local clock running ahead of Deriv's must
+        not make a buy that happened look as if it had not."""
+        quoted = (entry.quote or {}).get("spot_time")
+        sent_at = min(entry.requested_at, float(quoted)) if quoted else entry.requested_at
+        lost = LostBuy(entry.contract_type, entry.symbol, entry.max_price, sent_at)
         known = await self.storage.journal_contract_ids(entry.loginid)
-        prefix = f"{entry.contract_type}_{entry.symbol.upper()}_"
-        since = int((entry.quote or {}).get("spot_time") or 0) - 10
-        matches = [
-            row
-            for row in statement
-            if row.action_type == "buy"
-            and row.contract_id
-            and row.contract_id not in known
-            and row.shortcode.upper().startswith(prefix)
-            and -row.amount <= entry.max_price + 1e-9
-            and row.transaction_time >= since
-        ]
-        return min(matches, key=lambda row: row.transaction_time) if matches else None
+        found: Purchase | None = await self._when_reachable(
+            session, lambda: find_purchase(session.client, lost, known=known)
+        )
+        return found
 
     async def _when_reachable(
         self, session: AccountSession, call: Callable[[], Coroutine[Any, Any, Any]]
@@ -380,34 +351,33 @@ class TradeDesk:
                 logger.info("account %s not reachable yet (%s)", session.key, type(error).__name__)
                 await asyncio.sleep(1.0)
 
-    async def _report_resolution(
-        self, session: AccountSession, entry: JournalEntry, found: StatementEntry | None
-    ) -> None:
-        what = f"{entry.contract_type} on {entry.symbol}"
-        if found is None:
+    async def _look_up(
+        self, session: AccountSession, entry: JournalEntry, *, last_look: bool
+    ) -> str | None:
+        """Look for the lost buy of ``entry`` once and journal what was found: the text to
+        tell ("" when nothing is to be told), or None when nothing was found and this is not
+        the ``last_look`` (nothing journaled then).
+
+        One look at a time per account: a look reads which contracts the journal knows, then
+        the statement, then journals its find, so two lost buys of one shape resolved at once
+        (two users of a shared account) would otherwise both take the same contract, and the
+        other buy would go untold and unfollowed.
+        """
+        async with self._looking.setdefault(entry.loginid, asyncio.Lock()):
+            found = await self._find_buy(session, entry)
+            if found is not None:
+                receipt = found.receipt() | {"resolved": True}
+                entry = await self.storage.journal_bought(entry.id, receipt)
+                session.watchers.watch(found.contract_id, found.buy_price)
+                return resolved_bought(entry)
+            if not last_look:
+                return None
             entry = await self.storage.journal_not_bought(
                 entry.id, "not in the account's statement"
             )
-            if entry.status != "not_bought":
-                return  # the buy's own reply came meanwhile: that is what the user was told
-            text = NOT_BOUGHT.format(what=escape(what))
-        else:
-            assert found.contract_id is not None
-            receipt = {
-                "contract_id": found.contract_id,
-                "transaction_id": found.transaction_id,
-                "buy_price": -found.amount,
-                "payout": found.payout,
-                "purchase_time": found.transaction_time,
-                "shortcode": found.shortcode,
-                "longcode": found.longcode,
-                "resolved": True,
-            }
-            entry = await self.storage.journal_bought(entry.id, receipt)
-            session.watchers.watch(found.contract_id, -found.amount)
-            text = resolved_bought(entry)
-        if entry.chat_id is not None:
-            await self.delivery.final(entry.chat_id, None, text)
+        if entry.status != "not_bought":
+            return ""  # the buy's own reply came meanwhile: that is what the user was told
+        return NOT_BOUGHT.format(what=escape(f"{entry.contract_type} on {entry.symbol}"))
 
     # -- settlements ----------------------------------------------------------------------
 

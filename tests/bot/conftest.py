@@ -191,11 +191,13 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
             webhook: bool = False,
             database: str | None = None,
             speed: float = 20,
+            start_epoch: int | None = None,
         ) -> BotHarness:
             sim = await stack.enter_async_context(
                 Simulator(
                     seed=11,
                     speed=speed,
+                    start_epoch=start_epoch,
                     tokens=[DEMO_TOKEN],
                     real_tokens=[REAL_TOKEN],
                     scopes=("read", "trade"),  # what /connect asks for: the bot never needs more

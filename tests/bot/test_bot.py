@@ -154,6 +154,20 @@ async def test_trading_guards(start_bot):
     assert await bot.client.portfolio() == []
 
 
+async def test_a_read_only_owner_token_is_refused_before_any_confirmation_card(start_bot):
+    bot = await start_bot(
+        deriv_token="read-token-bot-0002", accounts={"read-token-bot-0002": ("read",)}
+    )
+    assert tuple(bot.client.account.scopes) == ("read",)  # as the simulator authorized it
+    for command in ("/buy R_100 CALL 5 5t", "/buy R_100 MULTUP 10 x100", "/buy", "/sell 123"):
+        refused = await bot.send(command)
+        assert "token lacks the trade scope" in refused["text"], (command, refused["text"])
+        assert "derivkit config set-token" in refused["text"] and "/connect" not in refused["text"]
+        assert not refused["buttons"]
+    assert bot.api.outbox("answerCallbackQuery") == []
+    assert await bot.client.portfolio() == []
+
+
 async def test_stake_limits(start_bot):
     bot = await start_bot(max_stake=5)
     over = await bot.send("/buy R_100 CALL 10 5t")

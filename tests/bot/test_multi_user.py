@@ -211,7 +211,10 @@ async def test_trading_needs_the_trade_scope_and_can_be_stopped(start_bot):
     await bot.send("/resume", user_id=ALICE)
     assert (await bot.send("/buy R_100 CALL 5 5t", user_id=ALICE))["buttons"] == ["Buy", "Cancel"]
     await bot.connect(BOB, READ_ONLY)
-    assert "lacks the trade scope" in (await bot.send("/buy R_100 CALL 5 5t", user_id=BOB))["text"]
+    for command in ("/buy R_100 CALL 5 5t", "/buy", "/sell 123"):  # before any card
+        refused = await bot.send(command, user_id=BOB)
+        assert "Your token lacks the trade scope" in refused["text"], (command, refused["text"])
+        assert "/connect it" in refused["text"] and not refused["buttons"]
 
 
 async def test_disconnect_wipes_the_token_and_closes_the_connection(start_bot):

@@ -6,6 +6,7 @@ against what the simulator did."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -354,6 +355,68 @@ async def test_the_step_by_step_buy_offers_multipliers_and_accumulators(start):
     assert await bot.client.portfolio() == []
 
 
+async def wizard(bot, steps):
+    """``/buy`` alone, then a tap on each ``(label, the question it brings)``; the last card."""
+    card = await bot.send("/buy")
+    for label, question in steps:
+        assert label in card["buttons"], (label, card["buttons"])
+        await bot.tap(card, label)
+        card = await bot.api.next_bot_message(chat_id=OWNER)
+        assert question in card["text"], card["text"]
+    return card
+
+
+async def test_the_step_by_step_buy_offers_turbos_and_vanillas_at_the_offered_barriers(start):
+    bot = await start()
+    offers = await bot.client.contracts_for("R_100")
+
+    def choices(contract_type, expiry):
+        (offer,) = [
+            o for o in offers if o.contract_type == contract_type and o.expiry_type == expiry
+        ]
+        return offer.barrier_choices
+
+    card = await wizard(
+        bot,
+        [("R_100", "Which contract?"), ("TURBOSLONG", "Which stake?"), ("10", "How long?")],
+    )
+    assert card["buttons"] == ["5t", "10t", "1m", "5m", "15m", "Cancel"]  # 5-10 ticks or a time
+    await bot.tap(card, "5m")
+    card = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Which barrier?" in card["text"] and card["buttons"][:-1] == choices(
+        "TURBOSLONG", "intraday"
+    )
+    barrier = card["buttons"][len(card["buttons"]) // 2]
+    await bot.tap(card, barrier)
+    quoted = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "TURBOSLONG on R_100, 5m" in quoted["text"] and "Per point:" in quoted["text"]
+    done = await confirm(bot, quoted, "Buy")
+    contract_id = int(re.search(r"Bought contract (\d+)", done["text"]).group(1))
+    turbos = bot.account(DEMO_TOKEN).contracts[contract_id]
+    assert turbos.contract_type == "TURBOSLONG" and turbos.buy_price == 10
+    offset = turbos.spec.fmt(turbos.barrier - turbos.entry[1])  # where the barrier was put
+    assert abs(float(offset) - float(barrier)) < 1e-6, (offset, barrier)
+
+    card = await wizard(
+        bot,
+        [("R_100", "Which contract?"), ("VANILLALONGPUT", "Which stake?"), ("5", "How long?")],
+    )
+    assert card["buttons"] == ["1m", "5m", "15m", "1h", "Cancel"]  # never ticks
+    await bot.tap(card, "5m")
+    card = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "Which strike?" in card["text"]
+    assert card["buttons"][:-1] == choices("VANILLALONGPUT", "intraday")
+    await bot.tap(card, "+0.00")
+    quoted = await bot.api.next_bot_message(chat_id=OWNER)
+    assert "VANILLALONGPUT on R_100, 5m" in quoted["text"] and "Strike:" in quoted["text"]
+    done = await confirm(bot, quoted, "Buy")
+    contract_id = int(re.search(r"Bought contract (\d+)", done["text"]).group(1))
+    vanilla = bot.account(DEMO_TOKEN).contracts[contract_id]
+    assert vanilla.contract_type == "VANILLALONGPUT" and vanilla.buy_price == 5
+    assert vanilla.strike == vanilla.entry[1]  # at the money, as tapped
+    assert len(bot.account(DEMO_TOKEN).open_contracts()) == 2
+
+
 async def test_contracts_lists_the_choices_buy_takes(start):
     bot = await start()
     listing = await bot.send("/contracts R_100")
@@ -433,3 +496,60 @@ def test_a_fleets_copy_of_pending_product_orders_reads_back_the_same():
     read = there.get(update.nonce, 5)
     assert (read.changes, read.contract_type, read.contract_id) == (update.changes, "MULTUP", 42)
     assert there.get(buy.nonce, 6) is None  # still its owner's only
+
+
+def block_of(text: str, contract_id: int) -> str:
+    """The lines /portfolio shows for ``contract_id``."""
+    match = re.search(rf"^{contract_id} .*?(?=^\d{{6,}} |\Z)", text, re.M | re.S)
+    assert match, text
+    return match.group(0)
+
+
+async def test_the_portfolio_shows_what_each_product_needs_in_lines_that_fit_a_phone(start):
+    bot = await start(max_open=10)
+    _, _, tp_sl = await bought(bot, "/buy R_10 MULTUP 10 x100 tp=5 sl=3")
+    _, _, dc = await bought(bot, "/buy R_10 MULTDOWN 10 x100 dc=60m")
+    offers = await bot.client.contracts_for("R_10")
+    (turbos_offer,) = [
+        o for o in offers if o.contract_type == "TURBOSLONG" and o.expiry_type == "intraday"
+    ]
+    ppp = turbos_offer.payout_choices[0]
+    _, _, turbos = await bought(bot, f"/buy R_10 TURBOSLONG 10 5m ppp={ppp:g} tp=4")
+    _, _, vanilla = await bought(bot, "/buy R_10 VANILLALONGPUT 10 5m +0.00")
+    _, _, call = await bought(bot, "/buy R_10 CALL 5 5m")
+    _, _, accu = await bought(bot, "/buy R_10 ACCU 10 growth=1% tp=2")
+    await wait_until(lambda: accu.tick_passed >= 1 or accu.is_sold)
+    bot.sim.faults.pause_symbol("R_10")  # nothing moves while the portfolio is read
+    await wait_until(lambda: bot.sim.clock.epoch() > dc.date_start)  # cancellable now
+
+    listing = await bot.send("/portfolio")
+    text = listing["text"]
+    assert all(len(line) <= 34 for line in text.splitlines()), text  # PHONE_WIDTH
+    assert "P/L now" in text and "USD" in text
+
+    block = block_of(text, tp_sl.contract_id)
+    stop_out = tp_sl.book.payload()["stop_out"]["value"]
+    assert re.search(r"paid 10\.00 now [\d.]+ \([+-]?[\d.]+\)", block), block
+    assert "x100 · TP 5.00 · SL 3.00" in block and f"stop out {stop_out}" in block
+
+    block = block_of(text, dc.contract_id)
+    until = time.strftime("%H:%M:%S", time.gmtime(dc.date_start + 3600))
+    assert f"DC until {until} UTC" in block and f"DC fee {dc.fee:.2f}" in block, block
+    assert "TP" not in block and "SL" not in block
+
+    block = block_of(text, turbos.contract_id)
+    assert f"barrier {turbos.spec.fmt(turbos.barrier)}" in block, block
+    assert f"{float(f'{turbos.n:.6f}'):g}/pt" in block and "TP 4.00" in block
+
+    block = block_of(text, vanilla.contract_id)
+    assert f"strike {vanilla.spec.fmt(vanilla.strike)}" in block, block
+    assert f"{float(f'{vanilla.n:.5f}'):g}/pt" in block
+
+    block = block_of(text, call.contract_id)
+    assert block.count("\n") <= 2 and "·" not in block, block  # a binary: no product terms
+
+    if not accu.is_sold:  # knocked out before the pause: it has left the portfolio
+        block = block_of(text, accu.contract_id)
+        assert f"1 %/tick · tick {accu.tick_passed}/{accu.tick_count}" in block, block
+        assert re.search(r"band [\d.]+-[\d.]+", block) and "TP 2.00" in block
+    bot.sim.faults.resume_symbol("R_10")

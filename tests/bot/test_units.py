@@ -6,12 +6,20 @@ import logging
 
 import pytest
 
+from derivkit.bot.errors import BUY, CANCELLATION, SALE, UPDATE, sending_failed
 from derivkit.bot.limits import UserRateLimits
 from derivkit.bot.logsafety import REDACTED, RedactingFilter, redact
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.render import MAX_MESSAGE, pre_chunks
 from derivkit.bot.risk import day_start, loss_refusal
-from derivkit.core import UsageError
+from derivkit.core import (
+    APIError,
+    ConnectionLost,
+    OutcomeUnknown,
+    ProtocolError,
+    RequestTimeout,
+    UsageError,
+)
 from derivkit.settings import resolve_bot_settings
 from derivkit.tokenstore import TokenStore
 
@@ -196,3 +204,21 @@ def test_a_self_hosted_servers_file_url_follows_its_method_url():
 
     assert file_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
     assert file_url("https://tg.example/api/bot/") == "https://tg.example/api/file/bot"
+
+
+@pytest.mark.parametrize("sending", [BUY, SALE, UPDATE, CANCELLATION])
+def test_a_failed_money_moving_action_is_told_one_of_three_ways(sending):
+    refused = sending_failed(APIError("ContractSold", "The contract <is> sold."), sending)
+    assert refused == f"❌ {sending.not_done}: The contract &lt;is&gt; sold."
+    unsent = sending_failed(ConnectionLost("no connection"), sending)
+    assert unsent.startswith(f"❌ {sending.not_done}: ") and "Nothing was sent" in unsent
+    for error in (
+        OutcomeUnknown("lost"),
+        RequestTimeout("late"),
+        ProtocolError("unexpected shape of a 'buy' reply"),
+    ):
+        unknown = sending_failed(error, sending)
+        assert unknown.startswith("⚠️ ") and "may or may not have happened" in unknown
+        assert sending.what in unknown and "Nothing was re-sent" in unknown
+        assert "/portfolio" in unknown and "/statement" in unknown  # where to look meanwhile
+        assert sending.not_done not in unknown  # never told as not done

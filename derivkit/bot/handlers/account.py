@@ -7,6 +7,8 @@ user's account, and the journal is read by the user's Telegram id.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 MAX_SELL_BUTTONS = 10
+#: How long /portfolio waits for a newly followed contract's first state (its value, P/L, terms).
+STATES_WAIT = 3.0
 MAX_ROWS = 50
 PERIODS = {"today": 86_400, "week": 7 * 86_400, "all": None}
 
@@ -89,9 +93,13 @@ async def _portfolio(
     session: AccountSession,
 ) -> tuple[list[str], list[int], str]:
     contracts = await session.client.portfolio()
-    states: dict[int, OpenContract] = {}
     for contract in contracts:
         session.watchers.watch(contract.contract_id, contract.buy_price)
+    with contextlib.suppress(TimeoutError):  # a contract without a state yet shows its payout
+        async with asyncio.timeout(STATES_WAIT):
+            await session.watchers.wait_for_states()
+    states: dict[int, OpenContract] = {}
+    for contract in contracts:
         state = session.watchers.latest(contract.contract_id)
         if state is not None:
             states[contract.contract_id] = state

@@ -27,6 +27,8 @@ from derivkit.bot.sessions import AccountSession
 
 __all__ = [
     "ACTIONS",
+    "NO_TRADE_SCOPE",
+    "NO_TRADE_SCOPE_PERSONAL",
     "Tap",
     "action",
     "on_button",
@@ -36,6 +38,18 @@ __all__ = [
 ]
 
 logger = logging.getLogger("derivkit.bot.handlers")
+
+#: A token without the ``trade`` scope, refused before any confirmation card is shown (Deriv
+#: would refuse every trade on it with "Permission denied"), in either mode.
+NO_TRADE_SCOPE = (
+    "Your token lacks the <b>trade</b> scope. Make one with read and trade in Deriv's "
+    "API-token page, then /connect it."
+)
+NO_TRADE_SCOPE_PERSONAL = (
+    "This bot's Deriv token lacks the <b>trade</b> scope. The owner can make one with read and "
+    "trade in Deriv's API-token page, then set it (<code>derivkit config set-token</code>) and "
+    "restart the bot."
+)
 
 Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Button, "Tap"], Awaitable[None]]
 ACTIONS: dict[str, Action] = {}
@@ -122,7 +136,9 @@ async def trade_refusal(
     typed: bool = True,
 ) -> str | None:
     """Why trading is refused for this user now (``typed``: a command, checked for being sent
-    while the bot was away; else a button), or None."""
+    while the bot was away; else a button), or None. With the ``session``, the account too
+    (the token's trade scope, real money): every confirmation card is offered only after
+    this check with the session."""
     settings = rt.settings
     if not settings.trading_on:
         if settings.multi_user:
@@ -138,11 +154,8 @@ async def trade_refusal(
     if session is None:
         return None
     account = session.account
-    if settings.multi_user and account is not None and "trade" not in account.scopes:
-        return (
-            "Your token lacks the <b>trade</b> scope. Make one with read and trade in Deriv's "
-            "API-token page, then /connect it."
-        )
+    if account is not None and "trade" not in account.scopes:
+        return NO_TRADE_SCOPE if settings.multi_user else NO_TRADE_SCOPE_PERSONAL
     if session.real_money and not settings.may_trade_real_money(user_id):
         if settings.multi_user:
             return (

@@ -75,10 +75,14 @@ WIZARD_TYPES = (
     "MULTUP",
     "MULTDOWN",
     "ACCU",
+    "TURBOSLONG",
+    "TURBOSSHORT",
+    "VANILLALONGCALL",
+    "VANILLALONGPUT",
 )
 DIGIT_BARRIER = frozenset({"DIGITMATCH", "DIGITDIFF", "DIGITOVER", "DIGITUNDER"})
-#: The products the step-by-step /buy offers, and the one option it asks for (from the
-#: symbol's ``contracts_for`` choices) instead of a duration.
+#: The products without expiry the step-by-step /buy offers, and the one option it asks for
+#: (from the symbol's ``contracts_for`` choices) instead of a duration.
 WIZARD_OPTION = {
     "MULTUP": ("multiplier", "Which multiplier? (take profit, stop loss: type /buy …)"),
     "MULTDOWN": ("multiplier", "Which multiplier? (take profit, stop loss: type /buy …)"),
@@ -86,6 +90,16 @@ WIZARD_OPTION = {
 }
 WIZARD_STAKES = (1, 5, 10, 25, 50)
 WIZARD_DURATIONS = ("1t", "5t", "10t", "1m", "5m")
+#: The durations the step-by-step /buy offers a product that has an expiry (turbos: 5-10
+#: ticks or a time; vanillas: a time, never ticks), then the barrier it asks for (from the
+#: symbol's ``contracts_for`` choices for that expiry type). A turbos' barrier is asked rather
+#: than its payout per point, whose choices depend on the stake.
+WIZARD_EXPIRING = {
+    "TURBOSLONG": (("5t", "10t", "1m", "5m", "15m"), "Which barrier? (distance from the spot)"),
+    "TURBOSSHORT": (("5t", "10t", "1m", "5m", "15m"), "Which barrier? (distance from the spot)"),
+    "VANILLALONGCALL": (("1m", "5m", "15m", "1h"), "Which strike? (from the spot)"),
+    "VANILLALONGPUT": (("1m", "5m", "15m", "1h"), "Which strike? (from the spot)"),
+}
 
 #: The ``key=value`` options of a product, by every name they may be typed with.
 OPTION_KEYS = {
@@ -276,6 +290,11 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text(refusal)
         return
     if not args:
+        session = await rt.session(user.id)
+        refusal = await trade_refusal(rt, user.id, session, message, typed=False)
+        if refusal:  # before the first step, not after the last
+            await message.reply_text(refusal)
+            return
         await _wizard_start(rt, user.id, message)
         return
     try:
@@ -481,6 +500,10 @@ async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _offer_sale(
     rt: BotRuntime, session: AccountSession, message: Message, user_id: int, contract_id: int
 ) -> None:
+    refusal = await trade_refusal(rt, user_id, session, message, typed=False)
+    if refusal:
+        await message.reply_text(refusal)
+        return
     async with await session.client.open_contract(contract_id) as updates:
         contract = await anext(updates)
     if contract.is_sold:
@@ -540,10 +563,6 @@ async def sell_button(
     (contract_id,) = button.args
     await tap.answer()
     session = await rt.session(user_id)
-    refusal = await trade_refusal(rt, user_id, session, tap.message, typed=False)
-    if refusal:
-        await tap.message.reply_text(refusal)
-        return
     await _offer_sale(rt, session, tap.message, user_id, int(contract_id))
 
 
@@ -686,8 +705,12 @@ async def wizard_stake(
         rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
         await _wizard_step(tap, rt, card, _draft_text(draft, ask), rows)
         return
+    durations = WIZARD_EXPIRING[contract_type][0] if contract_type in WIZARD_EXPIRING else None
     rows = [
-        [card.button(d, "buy.duration", symbol, contract_type, stake, d) for d in WIZARD_DURATIONS]
+        [
+            card.button(d, "buy.duration", symbol, contract_type, stake, d)
+            for d in durations or WIZARD_DURATIONS
+        ]
     ]
     await _wizard_step(tap, rt, card, _draft_text(draft, "How long?"), rows)
 
@@ -719,6 +742,9 @@ async def wizard_duration(
     rt = runtime(context)
     symbol, contract_type, stake, duration = button.args
     card = button.card
+    if contract_type in WIZARD_EXPIRING:
+        await _wizard_barriers(rt, tap, card, symbol, contract_type, stake, duration)
+        return
     if contract_type in DIGIT_BARRIER:
         rows = [
             [
@@ -736,6 +762,43 @@ async def wizard_duration(
         await _wizard_step(tap, rt, card, _draft_text(draft, "Which digit?"), rows)
         return
     await _wizard_quote(rt, tap, card, TradeTerms(symbol, contract_type, stake, duration))
+
+
+async def _wizard_barriers(
+    rt: BotRuntime,
+    tap: Tap,
+    card: Card,
+    symbol: str,
+    contract_type: str,
+    stake: float,
+    duration: str,
+) -> None:
+    """A turbos' or a vanilla's last step: its barrier (strike), from the symbol's choices for
+    the duration's expiry type."""
+    expiry = "tick" if duration.endswith("t") else "intraday"
+    offers = [o for o in await rt.market.contracts(symbol) if o.contract_type == contract_type]
+    offer = next((o for o in offers if o.expiry_type == expiry), None)
+    draft = {"symbol": symbol, "type": contract_type, "stake": f"{stake:g}", "duration": duration}
+    if offer is None or not offer.barrier_choices:
+        rt.buttons.retire(card)
+        await tap.answer()
+        await rt.delivery.edit(
+            card.chat_id,
+            tap.message.message_id,
+            _draft_text(
+                draft,
+                f"❌ {escape(symbol)} offers no {escape(contract_type)} for "
+                f"{escape(duration)}; /contracts {escape(symbol)} lists the choices.",
+            ),
+        )
+        return
+    buttons = [
+        card.button(choice, "buy.barrier", symbol, contract_type, stake, duration, choice)
+        for choice in offer.barrier_choices
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    ask = WIZARD_EXPIRING[contract_type][1]
+    await _wizard_step(tap, rt, card, _draft_text(draft, ask), rows)
 
 
 @action("buy.barrier")
