@@ -482,12 +482,9 @@ def _written(contract: OpenContract, value: float | None, *path: str) -> str | N
     """A level of ``contract`` as the server wrote it at ``path`` in its message (at the
     symbol's pip size, which the parsed number would lose), else ``value``; None when there is
     neither."""
-    written: object = contract.raw
-    for key in path:
-        written = written.get(key) if isinstance(written, dict) else None
-    if isinstance(written, str) and written:
-        return written
-    return None if value is None else f"{value:.10g}"
+    from derivkit.core.models import level_text
+
+    return server_level(contract.raw, *path) or level_text(value) or None
 
 
 def _order_amount(label: str, order: Order | None, currency: str) -> str | None:

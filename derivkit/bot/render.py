@@ -22,7 +22,7 @@ from derivkit.core import (
     StatementEntry,
     Tick,
 )
-from derivkit.formatting import DURATION_UNITS, money, price, utc
+from derivkit.formatting import duration_text, money, price, utc
 from derivkit.products import (
     ending,
     is_product,
@@ -69,11 +69,6 @@ def account_label(account: AccountInfo | None) -> str:
     return f"{escape(account.loginid)} · <b>{kind}</b>"
 
 
-def duration_text(spec: ContractSpec) -> str:
-    unit = DURATION_UNITS.get(spec.duration_unit, spec.duration_unit)
-    return f"{spec.duration} {unit.rstrip('s') if spec.duration == 1 else unit}"
-
-
 def quote_card(spec: AnySpec, proposal: Proposal, account: AccountInfo | None) -> str:
     """What a Confirm button buys: contract, stake, payout (or a product's terms), account (DEMO
     or REAL in bold)."""
@@ -83,7 +78,7 @@ def quote_card(spec: AnySpec, proposal: Proposal, account: AccountInfo | None) -
     barrier = f", barrier {escape(spec.barrier)}" if spec.barrier is not None else ""
     return (
         f"<b>{escape(spec.contract_type)}</b> on <b>{escape(spec.symbol)}</b>, "
-        f"{duration_text(spec)}{barrier}\n"
+        f"{duration_text(spec.duration, spec.duration_unit)}{barrier}\n"
         f"Stake: <b>{money(proposal.ask_price, currency)}</b>\n"
         f"Payout: {money(proposal.payout, currency)} "
         f"(profit if it wins: {money(proposal.payout - proposal.ask_price, currency)})\n"
