@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
     true,
 )
 
@@ -132,6 +133,8 @@ journal = Table(
 
 #: Every update a fleet instance took, by Telegram's update id: a second delivery of the same
 #: update (a retrying proxy) finds its row and is dropped; ``done`` orders a user's updates.
+#: The webhook receiver commits the row before it answers Telegram 200 (the durable inbox):
+#: an update whose ``holder`` died unfinished is taken over by another instance.
 processed_updates = Table(
     "processed_updates",
     metadata,
@@ -139,7 +142,17 @@ processed_updates = Table(
     Column("telegram_id", BigInteger, nullable=True),
     Column("received_at", Float, nullable=False),
     Column("done", Boolean, nullable=False, server_default=false()),
+    # the durable inbox (migration 0004): who processes it, and the update itself (encrypted
+    # with the storage key: a message may carry a Deriv token), dropped once it is done
+    Column("holder", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=True),
     Index("ix_processed_updates_user", "telegram_id", "update_id"),
+    Index(
+        "ix_processed_updates_open",
+        "update_id",
+        postgresql_where=text("NOT done"),
+        sqlite_where=text("NOT done"),
+    ),
 )
 
 #: Trades waiting for their Confirm tap; a tap consumes its row with one DELETE ... RETURNING.
