@@ -41,7 +41,7 @@ from telegram.ext import (
 
 from derivkit.bot.access import command_name, gate
 from derivkit.bot.alerts import PriceAlerts
-from derivkit.bot.delivery import Delivery
+from derivkit.bot.delivery import Delivery, Outbox
 from derivkit.bot.errors import error_text
 from derivkit.bot.fleet import Fleet
 from derivkit.bot.handlers import (
@@ -72,6 +72,7 @@ from derivkit.core import DerivClient, DerivError, Tick
 from derivkit.settings import BotSettings
 from derivkit.storage import AlertRecord, Storage
 from derivkit.storage.fleet import FleetStore
+from derivkit.storage.notices import NoticeStore
 
 __all__ = [
     "attach_core",
@@ -209,7 +210,9 @@ async def attach_core(
             FleetStore(storage), instance=instance, connection_cap=settings.connection_cap
         )
     delivery = Delivery(application.bot, storage)
+    outbox = Outbox(delivery, NoticeStore(storage), fleet.instance if fleet else "local")
     desk = TradeDesk(storage, delivery, owners=lambda: sorted(settings.allowed_users))
+    desk.outbox = outbox
     market = MarketData(market_client, keep_warm=keep_warm)
 
     async def notify_alert(alert: AlertRecord, tick: Tick) -> None:
@@ -241,7 +244,10 @@ async def attach_core(
         desk=desk,
         delivery=delivery,
         orders=PendingOrders(ttl=order_ttl, store=fleet.store if fleet else None),
-        alerts=PriceAlerts(market, storage, notify_alert, fleet=fleet),
+        alerts=PriceAlerts(
+            market, storage, notify_alert, fleet=fleet, outbox=outbox, render=alert_fired
+        ),
+        outbox=outbox,
         job_queue=application.job_queue,
         fleet=fleet,
     )
@@ -254,6 +260,7 @@ async def attach_core(
     application.bot_data[RUNTIME_KEY] = rt
     await sessions.start()
     await rt.alerts.start()
+    outbox.start()  # notices a stopped sender left, sent
     if fleet is not None:
         await fleet.start(rt, application)  # its scans take the duties nobody holds
     elif settings.multi_user:
@@ -289,6 +296,8 @@ async def detach_core(application: Application) -> None:  # type: ignore[type-ar
             await rt.fleet.close()  # its leases freed: other instances take over at once
         await rt.desk.close()
         await rt.alerts.close()
+        if rt.outbox is not None:
+            await rt.outbox.close()
         await rt.sessions.close()
         await rt.market.close()
 

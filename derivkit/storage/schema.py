@@ -34,6 +34,7 @@ __all__ = [
     "leases",
     "metadata",
     "notification_settings",
+    "outbox",
     "pending_orders",
     "processed_updates",
     "user_state",
@@ -189,4 +190,29 @@ leases = Table(
     Column("holder", String(64), nullable=False, index=True),
     Column("expires_at", Float, nullable=False),  # the database's epoch seconds
     Column("acquired_at", Float, nullable=False),
+)
+
+
+#: Notices to send (migration 0005): a settlement's or an alert's notice is queued in the same
+#: transaction as the change that causes it, claimed by one sender until ``claimed_until`` and
+#: marked ``attempted_at`` just before its one sendMessage and ``sent_at`` just after.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("event", String(16), nullable=False),  # "settlement" or "alert" (notification levels)
+    Column("text", Text, nullable=False),  # HTML, no secrets
+    Column("created_at", Float, nullable=False),
+    Column("holder", String(64), nullable=True),
+    Column("claimed_until", Float, nullable=False),  # epoch seconds
+    Column("attempted_at", Float, nullable=True),
+    Column("sent_at", Float, nullable=True),
+    Index(
+        "ix_outbox_unsent",
+        "claimed_until",
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    ),
 )

@@ -300,7 +300,8 @@ async def _all_told(engine) -> bool:
             await connection.execute(
                 text(
                     "SELECT (SELECT count(*) FROM journal WHERE status <> 'settled' "
-                    "OR NOT notified) + (SELECT count(*) FROM alerts WHERE active)"
+                    "OR NOT notified) + (SELECT count(*) FROM alerts WHERE active) "
+                    "+ (SELECT count(*) FROM outbox WHERE sent_at IS NULL)"
                 )
             )
         ).scalar_one()

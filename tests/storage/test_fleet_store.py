@@ -143,6 +143,7 @@ async def test_a_dead_instances_unfinished_updates_are_taken_over_once_in_order(
     finished ones; the bodies are stored encrypted."""
     a, b = stores
     await a.acquire("instance:dead", "dead", 30)
+    await a.acquire("instance:a", "a", 30)  # the live instances
     await a.acquire("instance:b", "b", 30)
     for update_id in (203, 201, 202):
         assert await a.accept_update(update_id, 8, f'{{"update_id": {update_id}}}', "dead")
