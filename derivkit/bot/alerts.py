@@ -13,8 +13,11 @@ In a fleet (``fleet``: :class:`~derivkit.bot.fleet.Fleet`) each symbol's alerts 
 duty (``alerts:SYMBOL``): only the instance holding the lease listens to the symbol and fires
 its alerts (:meth:`PriceAlerts.take_symbol`, re-read every scan by :meth:`PriceAlerts.refresh`),
 and a firing is recorded by one conditional ``UPDATE`` before the user is told, so an alert is
-told once even if two instances briefly both believe they hold its symbol. A user's own alerts
-(for /alerts) are read from the database when their update starts (:meth:`load_user`).
+told once even if two instances briefly both believe they hold its symbol. With an ``outbox``
+(:class:`~derivkit.bot.delivery.Outbox`) the notice is queued in that same transaction and
+sent from the outbox, so an instance that dies after the firing leaves the notice to another.
+A user's own alerts (for /alerts) are read from the database when their update starts
+(:meth:`load_user`).
 
 Use from the bot's event loop; :meth:`PriceAlerts.close` cancels the pending work.
 """
@@ -32,6 +35,7 @@ from typing import Any
 from derivkit.bot.marketdata import MarketData
 from derivkit.core import DerivError, Tick
 from derivkit.storage import AlertRecord, NewAlert, Storage
+from derivkit.storage.notices import NewNotice
 from derivkit.storage.records import AlertKind
 
 __all__ = ["MAX_ALERTS_PER_USER", "AlertRefused", "LiveAlert", "PriceAlerts"]
@@ -80,12 +84,18 @@ class PriceAlerts:
         *,
         clock: Callable[[], float] = time.monotonic,
         fleet: Any = None,
+        outbox: Any = None,
+        render: Callable[[AlertRecord, Tick], str] | None = None,
     ) -> None:
         self._market = market
         self._storage = storage
         self._notify = notify
         self._clock = clock
         self.fleet = fleet
+        #: With an outbox (derivkit.bot.delivery.Outbox) a firing and its notice (``render``'s
+        #: text) are one transaction, and the notice is sent from the outbox.
+        self.outbox = outbox
+        self._render = render
         self._user_alerts: dict[int, list[AlertRecord]] = {}  # a fleet: read per update
         self._by_symbol: dict[str, dict[int, LiveAlert]] = {}
         self._stops: dict[str, Callable[[], None]] = {}
@@ -269,6 +279,29 @@ class PriceAlerts:
             self._spawn(self._fire(record, tick, still_active=record.repeat))
 
     async def _fire(self, record: AlertRecord, tick: Tick, *, still_active: bool) -> None:
+        if self.outbox is not None and self._render is not None:
+            notice = NewNotice(
+                record.telegram_id, record.chat_id, "alert", self._render(record, tick)
+            )
+            try:
+                queued = await self.outbox.store.alert_fired(
+                    record.id,
+                    time.time(),
+                    active=still_active,
+                    reference=tick.quote if record.kind == "move" else None,
+                    notice=notice,
+                    holder=self.outbox.holder,
+                    lease=self.outbox.lease,
+                )
+            except Exception:
+                logger.exception("recording that alert %s fired failed", record.id)
+                if self.fleet is not None:
+                    return  # a fleet: never twice
+                queued = None  # one process: tell it anyway, straight away
+                await self._tell(record, tick)
+            if queued is not None:
+                await self.outbox.send(queued)
+            return
         try:
             claimed = await self._storage.alert_fired(
                 record.id,
@@ -281,6 +314,9 @@ class PriceAlerts:
             claimed = self.fleet is None  # one process: tell anyway; a fleet: never twice
         if not claimed and self.fleet is not None:
             return  # fired (or deleted) already, by whichever instance
+        await self._tell(record, tick)
+
+    async def _tell(self, record: AlertRecord, tick: Tick) -> None:
         try:
             await self._notify(record, tick)
         except Exception as error:  # one chat's failure must not end the others' alerts

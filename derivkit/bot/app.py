@@ -2,10 +2,11 @@
 
 PTB's ``run_polling()`` owns the event loop, so derivkit drives the lifecycle by hand
 (:func:`running_bot`): initialize, attach the services (:func:`attach_core`), start polling
-(dropping updates queued while the bot was down) or, with ``settings.webhook``, PTB's webhook
-server (``setWebhook`` with the secret token, which the server checks on every request; queued
-updates are kept, since other instances of a fleet may still be serving), start, and on exit
-the reverse. ``post_init``/``post_shutdown`` never run on this path.
+(dropping updates queued while the bot was down) or, with ``settings.webhook``, derivkit's
+webhook receiver (:mod:`derivkit.bot.inbox`: the secret token checked on every request; in a
+fleet each update committed to the database before Telegram gets its 200) and ``setWebhook``
+(queued updates are kept, since other instances of a fleet may still be serving), start, and
+on exit the reverse. ``post_init``/``post_shutdown`` never run on this path.
 
 Updates run concurrently across users and in order per user
 (:class:`~derivkit.bot.updates.PerUserUpdateProcessor`). Everything runs on the caller's event
@@ -15,13 +16,16 @@ per-user sessions of multi-user mode.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -37,7 +41,7 @@ from telegram.ext import (
 
 from derivkit.bot.access import command_name, gate
 from derivkit.bot.alerts import PriceAlerts
-from derivkit.bot.delivery import Delivery
+from derivkit.bot.delivery import Delivery, Outbox
 from derivkit.bot.errors import error_text
 from derivkit.bot.fleet import Fleet
 from derivkit.bot.handlers import (
@@ -55,6 +59,7 @@ from derivkit.bot.handlers import (
     settings as user_settings,
 )
 from derivkit.bot.handlers.common import on_button
+from derivkit.bot.inbox import WebhookReceiver
 from derivkit.bot.marketdata import MarketData, UnknownSymbol
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.render import alert_fired
@@ -67,6 +72,7 @@ from derivkit.core import DerivClient, DerivError, Tick
 from derivkit.settings import BotSettings
 from derivkit.storage import AlertRecord, Storage
 from derivkit.storage.fleet import FleetStore
+from derivkit.storage.notices import NoticeStore
 
 __all__ = [
     "attach_core",
@@ -80,6 +86,8 @@ __all__ = [
 logger = logging.getLogger("derivkit.bot")
 
 DEFAULT_ORDER_TTL = 30.0
+#: Pauses between attempts of setWebhook at startup (seconds).
+WEBHOOK_RETRY_DELAYS = (1.0, 2.0, 4.0)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 #: HTTP connections to the Bot API (and, without Telegram's pacing, calls in flight): the HTTP
 #: client scans its whole pool for every request, so a small pool is the fast one. A local Bot
@@ -202,7 +210,9 @@ async def attach_core(
             FleetStore(storage), instance=instance, connection_cap=settings.connection_cap
         )
     delivery = Delivery(application.bot, storage)
+    outbox = Outbox(delivery, NoticeStore(storage), fleet.instance if fleet else "local")
     desk = TradeDesk(storage, delivery, owners=lambda: sorted(settings.allowed_users))
+    desk.outbox = outbox
     market = MarketData(market_client, keep_warm=keep_warm)
 
     async def notify_alert(alert: AlertRecord, tick: Tick) -> None:
@@ -234,7 +244,10 @@ async def attach_core(
         desk=desk,
         delivery=delivery,
         orders=PendingOrders(ttl=order_ttl, store=fleet.store if fleet else None),
-        alerts=PriceAlerts(market, storage, notify_alert, fleet=fleet),
+        alerts=PriceAlerts(
+            market, storage, notify_alert, fleet=fleet, outbox=outbox, render=alert_fired
+        ),
+        outbox=outbox,
         job_queue=application.job_queue,
         fleet=fleet,
     )
@@ -247,8 +260,9 @@ async def attach_core(
     application.bot_data[RUNTIME_KEY] = rt
     await sessions.start()
     await rt.alerts.start()
+    outbox.start()  # notices a stopped sender left, sent
     if fleet is not None:
-        await fleet.start(rt)  # its scans take the duties nobody holds
+        await fleet.start(rt, application)  # its scans take the duties nobody holds
     elif settings.multi_user:
         await _resume_users(rt)
     await application.bot.set_my_commands(
@@ -282,6 +296,8 @@ async def detach_core(application: Application) -> None:  # type: ignore[type-ar
             await rt.fleet.close()  # its leases freed: other instances take over at once
         await rt.desk.close()
         await rt.alerts.close()
+        if rt.outbox is not None:
+            await rt.outbox.close()
         await rt.sessions.close()
         await rt.market.close()
 
@@ -311,6 +327,7 @@ async def running_bot(
     application = build_application(settings, base_url=base_url, base_file_url=base_file_url)
     updater = application.updater
     assert updater is not None
+    receiver: WebhookReceiver | None = None
     try:
         await application.initialize()  # getMe: a wrong token fails here
     except BaseException:
@@ -331,17 +348,7 @@ async def running_bot(
             instance=instance,
         )
         if settings.webhook:
-            host, port = settings.listen_address()
-            await updater.start_webhook(
-                listen=host,
-                port=port,
-                url_path=urlsplit(settings.webhook).path,
-                webhook_url=settings.webhook,
-                secret_token=settings.secret_token(),
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,  # a fleet's other instances may be serving them
-                bootstrap_retries=3,
-            )
+            receiver = await _start_webhook(application, settings)
         else:
             await updater.start_polling(
                 timeout=int(poll_timeout),
@@ -352,12 +359,55 @@ async def running_bot(
         await application.start()
         yield application
     finally:
+        if receiver is not None:
+            await receiver.stop()
         if updater.running:
             await updater.stop()
         if application.running:
             await application.stop()
         await detach_core(application)
         await application.shutdown()
+
+
+async def _start_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: BotSettings,
+) -> WebhookReceiver:
+    """derivkit's webhook receiver (:mod:`derivkit.bot.inbox`) at ``settings.listen``, then
+    ``setWebhook`` with the secret token (pending updates kept: a fleet's other instances may
+    be serving them). In a fleet each update is committed to the database before its 200."""
+    assert settings.webhook
+    rt = application.bot_data[RUNTIME_KEY]
+    fleet = rt.fleet
+
+    async def accept(data: dict[str, Any]) -> None:
+        if fleet is not None:
+            await fleet.accept(data)
+        else:  # one process: as PTB's own server does, queued in memory
+            await application.update_queue.put(Update.de_json(data, application.bot))
+
+    receiver = WebhookReceiver(urlsplit(settings.webhook).path, settings.secret_token(), accept)
+    host, port = settings.listen_address()
+    receiver.start(host, port)
+    try:
+        for delay in (*WEBHOOK_RETRY_DELAYS, None):
+            try:
+                await application.bot.set_webhook(
+                    settings.webhook,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                    secret_token=settings.secret_token(),
+                )
+                break
+            except (NetworkError, RetryAfter) as error:
+                if delay is None:
+                    raise
+                logger.warning("setWebhook failed (%s); trying again", type(error).__name__)
+                await asyncio.sleep(delay)
+    except BaseException:
+        await receiver.stop()
+        raise
+    return receiver
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -175,3 +175,109 @@ class Delivery:
             logger.warning("%s notice for user %s failed: %s", event, user_id, error)
             return "failed"
         return "sent"
+
+
+#: How long a sender's claim on a notice lasts, and the bound on its send within the claim.
+NOTICE_LEASE = 20.0
+NOTICE_SEND_BOUND = 15.0
+#: A failed send (Telegram unreachable after the re-tries) is tried again after this pause.
+NOTICE_RETRY_AFTER = 10.0
+#: How often each instance looks for notices whose sender died.
+NOTICE_SWEEP = 1.0
+#: Added to a notice sent again after its earlier sender died during the sendMessage.
+MAY_REPEAT = "\n\n<i>(Sent again after a restart: you may have seen this already.)</i>"
+
+
+class Outbox:
+    """Notices that must reach users: queued in the database with the change that causes them
+    (:class:`~derivkit.storage.notices.NoticeStore`), then sent here through :class:`Delivery`.
+
+    The only window left is Telegram's: ``sendMessage`` has no idempotency key, so a sender
+    that dies during that one request leaves it unknown whether the user got the notice. The
+    notice is then sent again by whichever instance claims it next (at least once: an outcome
+    is never hidden), marked as possibly repeated; the window is that request and the
+    ``UPDATE`` that marks it sent. A sender that dies before the request costs a delay of one
+    claim (:data:`NOTICE_LEASE`) and no duplicate. Each instance sweeps for such notices every
+    :data:`NOTICE_SWEEP` s. Use from the bot's event loop; :meth:`close` stops the sweeps.
+    """
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        store: Any,
+        holder: str,
+        *,
+        lease: float = NOTICE_LEASE,
+        send_bound: float = NOTICE_SEND_BOUND,
+        retry_after: float = NOTICE_RETRY_AFTER,
+        sweep_every: float = NOTICE_SWEEP,
+    ) -> None:
+        self.delivery = delivery
+        self.store = store  # a NoticeStore
+        self.holder = holder
+        self.lease = lease
+        self.send_bound = min(send_bound, lease * 0.75)
+        self.retry_after = retry_after
+        self.sweep_every = sweep_every
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sending: set[int] = set()
+
+    def __repr__(self) -> str:
+        return f"<Outbox {self.holder}>"
+
+    async def send(self, notice: Any) -> str:
+        """Send one claimed notice: ``"sent"``, ``"off"``, ``"failed"`` (tried again later),
+        ``"unknown"`` (no answer within the bound: sent again once the claim runs out) or
+        ``"lost claim"`` (another sender has it now)."""
+        if notice.id in self._sending:
+            return "lost claim"
+        self._sending.add(notice.id)
+        try:
+            text = notice.text if notice.attempted_at is None else notice.text + MAY_REPEAT
+            if not await self.store.attempted(notice.id, self.holder):
+                return "lost claim"
+            try:
+                async with asyncio.timeout(self.send_bound):
+                    result = await self.delivery.notify(
+                        notice.telegram_id, notice.chat_id, notice.event, text, must_arrive=True
+                    )
+            except TimeoutError:
+                logger.warning("notice %s: no answer from Telegram in time", notice.id)
+                return "unknown"
+            if result == "failed":
+                await self.store.retry_later(notice.id, self.holder, self.retry_after)
+            else:
+                await self.store.sent(notice.id, self.holder)
+            return result
+        finally:
+            self._sending.discard(notice.id)
+
+    async def sweep(self) -> int:
+        """Claim and send the notices whose sender died (or whose pause after a failure is
+        over); returns how many were sent."""
+        sent = 0
+        for notice in await self.store.claim_due(self.holder, self.lease):
+            logger.info("%s sends notice %s left unsent", self.holder, notice.id)
+            if await self.send(notice) == "sent":
+                sent += 1
+        return sent
+
+    def start(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweep")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("outbox sweep failed: %s", type(error).__name__)
+            await asyncio.sleep(self.sweep_every)
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None

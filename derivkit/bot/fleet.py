@@ -3,10 +3,15 @@
 Any instance handles any update (:meth:`Fleet.turn`, wrapped around every update by
 :class:`~derivkit.bot.updates.PerUserUpdateProcessor`):
 
-1. the update is recorded by its Telegram update id; a second delivery (to this or another
-   instance) is dropped;
-2. the user's fleet-wide advisory lock is taken (their earlier updates first), so one user's
-   updates run one at a time across the fleet;
+1. the webhook receiver (:mod:`derivkit.bot.inbox`) commits the update, by its Telegram
+   update id, to the database before it answers 200 (:meth:`Fleet.accept`: the durable inbox);
+   a second delivery (to this or another instance) is dropped. The instance holding an
+   unfinished update keeps an ``instance:NAME`` lease alive; when it dies the others take its
+   updates over (:meth:`Fleet.reclaim`, every scan) and process them, once: the finished
+   mark is written when an update ends, and checked under the user's lock;
+2. the user's fleet-wide advisory lock is taken (their earlier updates first: those on a live
+   instance are waited for, those a dead one left are taken over and processed here), so one
+   user's updates run one at a time across the fleet, in arrival order;
 3. what the user's last update left (live buttons, pending orders, "the next message is a
    token", their alerts) is read from the database, and the caches of their record and
    notification levels are dropped;
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -103,14 +109,27 @@ class Fleet:
         self._resuming: set[int] = set()  # account duties being picked up now
         self._resume_slots = asyncio.Semaphore(RESUMING_AT_ONCE)
         self._duty_tasks: set[asyncio.Task[None]] = set()
+        #: The PTB application (updates are queued into it, or processed by it when taken over).
+        self.application: Any = None
 
     def __repr__(self) -> str:
         return f"<Fleet {self.instance} holding {len(self.held)}>"
 
     # -- lifetime ----------------------------------------------------------------------------
 
-    async def start(self, rt: BotRuntime) -> None:
+    @property
+    def alive(self) -> str:
+        """This instance's liveness lease: while it is held, its inbox updates are its own."""
+        return f"instance:{self.instance}"
+
+    async def start(self, rt: BotRuntime, application: Any = None) -> None:
         self._rt = rt
+        self.application = application
+        await self.own(self.alive)
+        if application is not None:  # a restart under the same name: its last life's updates
+            for update_id, body in await self.store.held_updates(self.instance):
+                logger.info("%s resumes update %s", self.instance, update_id)
+                await self._queue(body)
         self._tasks = [
             asyncio.create_task(self._every(self.heartbeat_every, self.beat), name="fleet-beat"),
             asyncio.create_task(self._every(self.scan_every, self.scan), name="fleet-scan"),
@@ -139,28 +158,88 @@ class Fleet:
 
     # -- updates -----------------------------------------------------------------------------
 
+    async def accept(self, data: dict[str, Any]) -> None:
+        """The webhook receiver's step before its 200: commit the update to the inbox, then
+        queue it here (a duplicate is dropped). Raises when the database fails (no 200:
+        Telegram sends the update again)."""
+        application = self.application
+        assert application is not None
+        update = Update.de_json(data, application.bot)
+        user = update.effective_user
+        body = json.dumps(data, separators=(",", ":"))
+        if not await self.store.accept_update(
+            update.update_id, None if user is None else user.id, body, self.instance
+        ):
+            logger.info("update %s delivered again; dropped", update.update_id)
+            return
+        await application.update_queue.put(update)
+
+    async def reclaim(self) -> int:
+        """Queue here the unfinished updates of dead instances (in arrival order)."""
+        application = self.application
+        if application is None:
+            return 0
+        taken = await self.store.reclaim_updates(self.instance)
+        for update_id, body in taken:
+            logger.info("%s took over update %s", self.instance, update_id)
+            await self._queue(body)
+        return len(taken)
+
+    async def _queue(self, body: str) -> None:
+        application = self.application
+        await application.update_queue.put(Update.de_json(json.loads(body), application.bot))
+
     @asynccontextmanager
     async def turn(self, update: object) -> AsyncIterator[bool]:
-        """Around one update: False for a duplicate; else the user's lock and state."""
+        """Around one update: False for a duplicate, or one finished or held elsewhere; else
+        the user's lock and state (their earlier updates left by a dead instance run first)."""
         user_id = None
         update_id = None
         if isinstance(update, Update):
             update_id = update.update_id
             if update.effective_user is not None:
                 user_id = update.effective_user.id
-        if update_id is not None and not await self.store.claim_update(update_id, user_id):
-            logger.info("update %s delivered again; dropped", update_id)
+        if update_id is not None and not await self.store.take_update(
+            update_id, user_id, self.instance
+        ):
+            logger.info("update %s is done or someone else's; dropped", update_id)
             yield False
             return
         if user_id is None:
-            yield True
+            try:
+                yield True
+            finally:
+                if update_id is not None:
+                    await asyncio.shield(self.store.update_done(update_id))
             return
         async with self.store.user_turn(user_id, update_id):
+            if update_id is not None and not await self.store.still_mine(update_id, self.instance):
+                yield False  # taken over (and finished) while this instance stalled
+                return
             await self._load(user_id)
+            if update_id is not None:
+                await self._run_earlier(user_id, update_id)
             try:
                 yield True
             finally:
                 await asyncio.shield(self._save(user_id, update_id))
+
+    async def _run_earlier(self, user_id: int, update_id: int) -> None:
+        """Under the user's lock: their unfinished updates before ``update_id`` that a dead
+        instance held are taken over and processed first, each marked done."""
+        application = self.application
+        if application is None:
+            return
+        earlier = await self.store.reclaim_updates(
+            self.instance, telegram_id=user_id, before=update_id
+        )
+        for earlier_id, body in earlier:
+            logger.info("%s took over update %s (before %s)", self.instance, earlier_id, update_id)
+            try:
+                await application.process_update(Update.de_json(json.loads(body), application.bot))
+            except Exception:
+                logger.exception("update %s taken over failed", earlier_id)
+            await asyncio.shield(self._save(user_id, earlier_id))
 
     async def _load(self, user_id: int) -> None:
         rt = self._rt
@@ -265,6 +344,8 @@ class Fleet:
                 continue  # given up while the renewal ran
             logger.warning("%s lost the lease %s", self.instance, lost)
             self.held.discard(lost)
+            if lost == self.alive:  # stalled past its ttl: others may have taken its updates
+                await self.own(self.alive)
             if lost.startswith("alerts:"):
                 rt.alerts.drop_symbol(lost.removeprefix("alerts:"))
         if self._wall() - self._pruned > PRUNE_EVERY:
@@ -272,7 +353,8 @@ class Fleet:
             await self.store.prune_updates()
 
     async def scan(self) -> None:
-        """Take the duties nobody holds; give up those with nothing left to do."""
+        """Take the updates and duties of dead instances; give up duties with nothing left."""
+        await self.reclaim()
         await self._scan_alerts()
         await self._scan_accounts()
 

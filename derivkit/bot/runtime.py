@@ -59,6 +59,8 @@ class BotRuntime:
     job_queue: Any = None
     #: A fleet's coordination (derivkit.bot.fleet.Fleet) when instances share PostgreSQL.
     fleet: Any = None
+    #: Settlement and alert notices, queued in the database (derivkit.bot.delivery.Outbox).
+    outbox: Any = None
     #: The strategies running on this machine (``derivkit run``), for /strategies.
     runs: RunRegistry = field(default_factory=RunRegistry)
     _users: dict[int, UserRecord] = field(default_factory=dict)

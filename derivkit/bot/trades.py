@@ -62,6 +62,7 @@ from derivkit.formatting import money
 from derivkit.products import net_result, order_text
 from derivkit.purchases import LostBuy, Purchase, find_purchase
 from derivkit.storage import JournalEntry, NewTrade, Storage
+from derivkit.storage.notices import NewNotice
 
 __all__ = ["TradeDesk"]
 
@@ -106,6 +107,8 @@ class TradeDesk:
         self._telling: set[int] = set()  # journal entries whose settlement is being told here
         self._looking: dict[str, asyncio.Lock] = {}  # by loginid: one lost-buy look at a time
         self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
+        #: An Outbox: a settlement's notice is queued as the entry is marked told, then sent.
+        self.outbox: Any = None
 
     async def _owns(self, user_id: int) -> bool:
         """Whether this instance does the account's duties (always, outside a fleet)."""
@@ -411,6 +414,9 @@ class TradeDesk:
             for user, chat in recipients:
                 await self.delivery.notify(user, chat, "settlement", text, must_arrive=True)
             return
+        if self.outbox is not None:
+            await self._tell_queued(entry.id, recipients, text)
+            return
         async with self._telling_of(entry.id) as told_here:
             if not told_here:
                 return
@@ -420,6 +426,22 @@ class TradeDesk:
             ]
             if all(result != "failed" for result in results):
                 await self.storage.journal_notified(entry.id)
+
+    async def _tell_queued(
+        self, entry_id: int, recipients: list[tuple[int, int]], text: str
+    ) -> None:
+        """Mark the entry told and queue its notices in one transaction (whoever does it
+        first, in the fleet), then send them from the outbox (see :class:`Outbox`)."""
+        outbox = self.outbox
+        assert outbox is not None
+        notices = await outbox.store.settlement_told(
+            entry_id,
+            [NewNotice(user, chat, "settlement", text) for user, chat in recipients],
+            holder=outbox.holder,
+            lease=outbox.lease,
+        )
+        for notice in notices:
+            await outbox.send(notice)
 
     @asynccontextmanager
     async def _telling_of(self, entry_id: int) -> AsyncIterator[bool]:
@@ -461,6 +483,10 @@ class TradeDesk:
                 self.spawn(self.resolve(session, entry.id), f"resolve-{entry.id}")
             elif entry.status == "settled" and entry.chat_id is not None:
                 assert entry.telegram_id is not None
+                if self.outbox is not None:
+                    recipient = (entry.telegram_id, entry.chat_id)
+                    await self._tell_queued(entry.id, [recipient], settled_entry(entry))
+                    continue
                 async with self._telling_of(entry.id) as told_here:
                     if not told_here:
                         continue

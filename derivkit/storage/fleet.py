@@ -1,7 +1,10 @@
 """What a fleet of bot instances sharing one PostgreSQL database coordinates through it.
 
-* Updates: :meth:`FleetStore.claim_update` records an update the first time any instance gets
-  it (a second delivery is refused); :meth:`FleetStore.user_turn` holds the user's advisory lock
+* Updates (the durable inbox): :meth:`FleetStore.accept_update` commits an update, encrypted,
+  the first time any instance gets it (a second delivery is refused), before the webhook
+  answers 200; an update whose holder died unfinished is taken over
+  (:meth:`FleetStore.reclaim_updates`), and marked done once processed
+  (:meth:`FleetStore.update_done`); :meth:`FleetStore.user_turn` holds the user's advisory lock
   (``pg_advisory_lock(telegram_id)``) on a connection of its own for as long as one update of
   theirs runs, anywhere in the fleet, and lets earlier updates of the user go first.
 * Confirmations: pending orders are rows; :meth:`FleetStore.claim_order` consumes one with a
@@ -84,25 +87,131 @@ class FleetStore:
     async def close(self) -> None:
         await self._locks.dispose()
 
-    # -- updates ---------------------------------------------------------------------------
+    # -- updates: the durable inbox ---------------------------------------------------------
 
-    async def claim_update(self, update_id: int, telegram_id: int | None) -> bool:
-        """Record the update; False if any instance got it already (a duplicate)."""
+    async def accept_update(
+        self, update_id: int, telegram_id: int | None, body: str, holder: str
+    ) -> bool:
+        """Commit a delivered update to the inbox (its body encrypted), held by ``holder``:
+        False if any instance got it already (a duplicate). Committed before the webhook
+        answers 200, so a holder that dies leaves it to :meth:`reclaim_updates`."""
         statement = (
             postgresql.insert(processed_updates)
-            .values(update_id=update_id, telegram_id=telegram_id, received_at=time.time())
+            .values(
+                update_id=update_id,
+                telegram_id=telegram_id,
+                received_at=time.time(),
+                holder=holder,
+                body=self.storage.cipher.encrypt(body),
+            )
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(processed_updates.c.update_id)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).first() is not None
 
+    async def take_update(self, update_id: int, telegram_id: int | None, holder: str) -> bool:
+        """Whether ``holder`` is to process the update now: one it accepted or reclaimed and
+        nobody finished, or (polling: no inbox) a new one, recorded here. False for a
+        duplicate, a finished update, or one another instance holds."""
+        insert = postgresql.insert(processed_updates).values(
+            update_id=update_id, telegram_id=telegram_id, received_at=time.time(), holder=holder
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["update_id"],
+            set_={"holder": insert.excluded.holder},
+            where=(processed_updates.c.holder == insert.excluded.holder)
+            & processed_updates.c.done.is_(False),
+        ).returning(processed_updates.c.update_id)
+        async with self._engine.begin() as connection:
+            return (await connection.execute(statement)).first() is not None
+
+    async def still_mine(self, update_id: int, holder: str) -> bool:
+        """Under the user's lock: the update is still unfinished and ``holder``'s (another
+        instance may have taken it over, and finished it, while this one was stalled)."""
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(processed_updates.c.update_id).where(
+                        processed_updates.c.update_id == update_id,
+                        processed_updates.c.holder == holder,
+                        processed_updates.c.done.is_(False),
+                    )
+                )
+            ).first()
+        return row is not None
+
+    async def reclaim_updates(
+        self,
+        holder: str,
+        *,
+        telegram_id: int | None = None,
+        before: int | None = None,
+        limit: int = 200,
+    ) -> list[tuple[int, str]]:
+        """Take over unfinished inbox updates whose holder is dead (its ``instance:`` lease
+        expired): ``(update_id, body)`` in arrival order. ``telegram_id``/``before``: only
+        that user's, earlier than update ``before``. Rows are claimed with ``SKIP LOCKED``, so
+        of two instances reclaiming at once each update goes to one."""
+        conditions = ""
+        params: dict[str, Any] = {"holder": holder, "limit": limit}
+        if telegram_id is not None:
+            conditions += " AND p.telegram_id = :user"
+            params["user"] = telegram_id
+        if before is not None:
+            conditions += " AND p.update_id < :before"
+            params["before"] = before
+        statement = text(
+            f"""
+            UPDATE processed_updates SET holder = :holder
+             WHERE update_id IN (
+                SELECT p.update_id FROM processed_updates p
+                 WHERE NOT p.done AND p.body IS NOT NULL{conditions}
+                   AND (p.holder IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM leases l
+                         WHERE l.name = 'instance:' || p.holder AND l.expires_at >= {_NOW}))
+                 ORDER BY p.update_id LIMIT :limit
+                 FOR UPDATE OF p SKIP LOCKED)
+            RETURNING update_id, body
+            """
+        )
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(statement, params)).all()
+        return await self._readable(rows)
+
+    async def held_updates(self, holder: str) -> list[tuple[int, str]]:
+        """The unfinished inbox updates ``holder`` holds (a restart under the same name)."""
+        async with self._engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(processed_updates.c.update_id, processed_updates.c.body)
+                    .where(
+                        processed_updates.c.holder == holder,
+                        processed_updates.c.done.is_(False),
+                        processed_updates.c.body.is_not(None),
+                    )
+                    .order_by(processed_updates.c.update_id)
+                )
+            ).all()
+        return await self._readable(rows)
+
+    async def _readable(self, rows: Iterable[Any]) -> list[tuple[int, str]]:
+        taken = []
+        for update_id, body in sorted(rows):
+            plain = self.storage.cipher.decrypt(bytes(body))
+            if plain is None:  # another storage key: it can never be read here
+                await self.update_done(int(update_id))
+                continue
+            taken.append((int(update_id), plain))
+        return taken
+
     async def update_done(self, update_id: int) -> None:
+        """The finished mark: never processed again (and its body dropped)."""
         async with self._engine.begin() as connection:
             await connection.execute(
                 update(processed_updates)
                 .where(processed_updates.c.update_id == update_id)
-                .values(done=True)
+                .values(done=True, body=None)
             )
 
     async def prune_updates(self, older_than: float = PRUNE_AFTER) -> int:
@@ -117,7 +226,8 @@ class FleetStore:
     @asynccontextmanager
     async def user_turn(self, telegram_id: int, update_id: int | None) -> AsyncIterator[None]:
         """Hold the user's fleet-wide lock for the body; earlier updates of theirs (by update
-        id, recorded but not done, for at most :data:`ORDER_WAIT` s) go first.
+        id, unfinished on a live instance, for at most :data:`ORDER_WAIT` s) go first (those
+        of a dead instance are the caller's to reclaim: :meth:`reclaim_updates`).
 
         The lock lives on a connection of its own: if this instance dies, PostgreSQL ends the
         session and the lock with it. Cancellation releases it.
@@ -155,6 +265,10 @@ class FleetStore:
                     processed_updates.c.update_id < update_id,
                     processed_updates.c.done.is_(False),
                     processed_updates.c.received_at > time.time() - STALE_UPDATE,
+                    text(
+                        "EXISTS (SELECT 1 FROM leases WHERE leases.name = 'instance:' || "
+                        f"processed_updates.holder AND leases.expires_at >= {_NOW})"
+                    ),
                 )
                 .limit(1)
             )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
     true,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "leases",
     "metadata",
     "notification_settings",
+    "outbox",
     "pending_orders",
     "processed_updates",
     "user_state",
@@ -132,6 +134,8 @@ journal = Table(
 
 #: Every update a fleet instance took, by Telegram's update id: a second delivery of the same
 #: update (a retrying proxy) finds its row and is dropped; ``done`` orders a user's updates.
+#: The webhook receiver commits the row before it answers Telegram 200 (the durable inbox):
+#: an update whose ``holder`` died unfinished is taken over by another instance.
 processed_updates = Table(
     "processed_updates",
     metadata,
@@ -139,7 +143,17 @@ processed_updates = Table(
     Column("telegram_id", BigInteger, nullable=True),
     Column("received_at", Float, nullable=False),
     Column("done", Boolean, nullable=False, server_default=false()),
+    # the durable inbox (migration 0004): who processes it, and the update itself (encrypted
+    # with the storage key: a message may carry a Deriv token), dropped once it is done
+    Column("holder", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=True),
     Index("ix_processed_updates_user", "telegram_id", "update_id"),
+    Index(
+        "ix_processed_updates_open",
+        "update_id",
+        postgresql_where=text("NOT done"),
+        sqlite_where=text("NOT done"),
+    ),
 )
 
 #: Trades waiting for their Confirm tap; a tap consumes its row with one DELETE ... RETURNING.
@@ -176,4 +190,29 @@ leases = Table(
     Column("holder", String(64), nullable=False, index=True),
     Column("expires_at", Float, nullable=False),  # the database's epoch seconds
     Column("acquired_at", Float, nullable=False),
+)
+
+
+#: Notices to send (migration 0005): a settlement's or an alert's notice is queued in the same
+#: transaction as the change that causes it, claimed by one sender until ``claimed_until`` and
+#: marked ``attempted_at`` just before its one sendMessage and ``sent_at`` just after.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("event", String(16), nullable=False),  # "settlement" or "alert" (notification levels)
+    Column("text", Text, nullable=False),  # HTML, no secrets
+    Column("created_at", Float, nullable=False),
+    Column("holder", String(64), nullable=True),
+    Column("claimed_until", Float, nullable=False),  # epoch seconds
+    Column("attempted_at", Float, nullable=True),
+    Column("sent_at", Float, nullable=True),
+    Index(
+        "ix_outbox_unsent",
+        "claimed_until",
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    ),
 )

@@ -155,6 +155,11 @@ class Storage:
         await self._engine.dispose()
 
     @property
+    def cipher(self) -> TokenCipher:
+        """The storage key's cipher (also for other secrets at rest: a fleet's inbox)."""
+        return self._cipher
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy dialect's name)."""
         return str(self._engine.dialect.name)

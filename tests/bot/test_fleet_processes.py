@@ -1,10 +1,14 @@
 """The fleet test: three ``derivkit bot run`` processes in webhook mode on one PostgreSQL
 database, the fake Bot API as Telegram and load balancer (round robin, every 7th update to two
 instances), the simulator as Deriv. 100 users each /connect, /price, /alert, /buy + Confirm; the
-instance holding the most duties is killed (SIGKILL) with every contract still open and every
-alert still waiting; then the users go on.
+instance holding the most duties is killed (SIGKILL) with every contract still open, every
+alert still waiting and updates it had accepted (answered 200) still unfinished (replies held
+in the Bot API, a /price queued behind one of them, Confirms past consuming their order); then
+the users go on.
 
-Asserted: every user answered every time; no buy executed twice (counted on the simulator);
+Asserted: every user answered every time, the killed instance's accepted updates too (in
+arrival order, a Confirm it had consumed buying nothing); no buy executed twice (counted on the
+simulator);
 every alert fired exactly once; every settlement announced exactly once; the dead instance's
 duties (leases) taken over within 15 s."""
 
@@ -119,6 +123,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                     rows = await connection.execute(
                         text(
                             "SELECT name, holder FROM leases WHERE name NOT LIKE 'conn:%' "
+                            "AND name NOT LIKE 'instance:%' "
                             "AND expires_at >= EXTRACT(EPOCH FROM clock_timestamp())"
                         )
                     )
@@ -133,6 +138,8 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             victim = next(bot for bot in bots if bot.name == duties.most_common(1)[0][0])
             lost = {name for name, holder in held.items() if holder == victim.name}
             assert lost, held
+            in_flight = await _in_flight_on(api, victim, users)
+            stage("in flight")
             victim.kill()
             killed_at = time.monotonic()
             survivors = [bot for bot in bots if bot is not victim]
@@ -154,6 +161,8 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             takeover = time.monotonic() - killed_at
             stage("takeover")
 
+            await in_flight.answered()  # what the victim had accepted, answered by the others
+            stage("in flight answered")
             for symbol in ALERT_SYMBOLS:
                 sim._resume(symbol)
             await everyone(api, users, lambda u: "/balance", "USD")  # answered by the others
@@ -189,6 +198,98 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 await bot.stop()
 
 
+class InFlight:
+    """Updates the victim accepted (answered 200) and had not finished when it was killed."""
+
+    def __init__(self, api, talkers, tappers, queries, marks) -> None:
+        self.api, self.talkers, self.tappers = api, talkers, tappers
+        self.queries, self.marks = queries, marks
+
+    def _replies(self, user: int) -> list[str]:
+        return [m.text or "" for m in self.api.transcript(user)[self.marks[user] :] if m.from_bot]
+
+    async def answered(self, timeout: float = 30.0) -> None:
+        """Each talker gets their /balance answered, the first one then their /price (in
+        that order); each tapper's Confirm is answered, and bought nothing (the victim had
+        consumed the order: a Confirm processed again never buys twice)."""
+        api, first = self.api, self.talkers[0]
+
+        def done() -> bool:
+            balances = all(any("USD" in t for t in self._replies(u)) for u in self.talkers)
+            price = any("R_100" in t for t in self._replies(first))
+            taps = all(q in api.answered_callbacks for q in self.queries)
+            return balances and price and taps
+
+        try:
+            await wait_until(done, timeout=timeout)
+        except TimeoutError:
+            unanswered = [u for u in self.talkers if not any("USD" in t for t in self._replies(u))]
+            raise AssertionError(
+                f"accepted updates of a killed instance lost: {len(unanswered)} talkers and "
+                f"{sum(q not in api.answered_callbacks for q in self.queries)} taps unanswered"
+            ) from None
+        replies = self._replies(first)
+        balance = next(i for i, t in enumerate(replies) if "USD" in t)
+        price = next(i for i, t in enumerate(replies) if "R_100" in t)
+        assert balance < price, replies  # in arrival order
+        for query in self.queries:
+            assert "no longer valid" in api.answered_callbacks[query].get("text", "")
+
+
+async def _in_flight_on(api, victim, users) -> InFlight:
+    """Route everything to ``victim`` and leave it holding accepted, unfinished updates: six
+    users' /balance (their replies held in the Bot API, so the handlers are still running),
+    the first of them with a /price queued behind it, and four users' Confirm of a second buy
+    (held at its "Sending…" answer, after the order was consumed, before any buy)."""
+    talkers, tappers = users[:6], users[6:10]
+    cards = {}
+    marks = {user: len(api.transcript(user)) for user in tappers}
+    for user in tappers:
+        api.user_sends("/buy R_100 CALL 1 2m", user_id=user)
+
+    def card_of(user: int):
+        return next(
+            (
+                m
+                for m in api.transcript(user)[marks[user] :]
+                if m.buttons == ["Buy", "Cancel"] and "Confirm within" in (m.text or "")
+            ),
+            None,
+        )
+
+    await wait_until(lambda: all(card_of(u) is not None for u in tappers), timeout=30)
+    cards = {user: card_of(user) for user in tappers}
+    api.balance([victim.webhook])
+    replies = api.hold(
+        "sendMessage", times=len(talkers), when=lambda p: int(p.get("chat_id", 0)) in talkers
+    )
+    confirms = api.hold(
+        "answerCallbackQuery", times=len(tappers), when=lambda p: p.get("text") == "Sending…"
+    )
+    delivered = len(api.deliveries)
+    marks = {user: len(api.transcript(user)) for user in users}
+    for user in talkers:
+        api.user_sends("/balance", user_id=user)
+    api.user_sends("/price R_100", user_id=talkers[0])
+    queries = [api.user_taps(cards[u].message_id, label="Buy", user_id=u) for u in tappers]
+    sent = len(talkers) + 1 + len(tappers)
+
+    def accepted() -> int:
+        return sum(
+            1
+            for _, url, status in api.deliveries[delivered:]
+            if url == victim.webhook and status == 200
+        )
+
+    await wait_until(
+        lambda: (
+            accepted() >= sent and replies.held == len(talkers) and confirms.held == len(tappers)
+        ),
+        timeout=30,
+    )
+    return InFlight(api, talkers, tappers, queries, marks)
+
+
 async def _covers(leases, wanted) -> bool:
     return wanted <= set(await leases())
 
@@ -199,7 +300,8 @@ async def _all_told(engine) -> bool:
             await connection.execute(
                 text(
                     "SELECT (SELECT count(*) FROM journal WHERE status <> 'settled' "
-                    "OR NOT notified) + (SELECT count(*) FROM alerts WHERE active)"
+                    "OR NOT notified) + (SELECT count(*) FROM alerts WHERE active) "
+                    "+ (SELECT count(*) FROM outbox WHERE sent_at IS NULL)"
                 )
             )
         ).scalar_one()

@@ -212,6 +212,23 @@ class Fault:
         return ApiError(self.code, self.description, self.retry_after)
 
 
+@dataclass
+class Hold:
+    """The next ``times`` matching calls are held: never run, never answered until the fake
+    closes (a call in flight from a bot that is then killed). ``held`` counts them."""
+
+    method: str  # lower-cased method name
+    times: int
+    when: Callable[[JSON], bool] | None = None
+    held: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, params: JSON) -> bool:
+        if self.held >= self.times or self.method != method.lower():
+            return False
+        return self.when is None or self.when(params)
+
+
 # -- Telegram's HTML subset ----------------------------------------------------------------
 
 _HTML_ENTITY_TYPES = {
@@ -771,6 +788,7 @@ class FakeTelegramAPI:
         self._chats: dict[int, Chat] = {}
         self._calls: list[ApiCall] = []
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._callbacks: dict[str, JSON] = {}
         self._callback_ids = itertools.count(1)
@@ -800,6 +818,8 @@ class FakeTelegramAPI:
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
         self._updates.changed.notify()  # release pending long polls
+        for hold in self._holds:
+            hold.released.set()
         if self._delivery is not None:
             self._delivery.cancel()
             await asyncio.gather(self._delivery, return_exceptions=True)
@@ -1044,6 +1064,13 @@ class FakeTelegramAPI:
         self._faults.append(fault)
         return fault
 
+    def hold(self, method: str, *, times: int, when: Callable[[JSON], bool] | None = None) -> Hold:
+        """Hold the next ``times`` calls of ``method`` (matching ``when``): they never run and
+        get no answer until the fake closes (then a 502)."""
+        hold = Hold(method.lower(), times, when)
+        self._holds.append(hold)
+        return hold
+
     def balance(self, urls: list[str], *, duplicate_every: int = 0) -> None:
         """Deliver webhooks round-robin to ``urls`` (a fleet behind a load balancer) instead of
         the URL the bot set; every ``duplicate_every``-th update also goes to the next one."""
@@ -1074,6 +1101,12 @@ class FakeTelegramAPI:
             for fault in self._faults:
                 if fault.matches(method, params):
                     raise fault.fire()
+            hold = next((h for h in self._holds if h.matches(method, params)), None)
+            if hold is not None:
+                hold.held += 1
+                self._activity.notify()
+                await hold.released.wait()
+                raise ApiError(502, "Bad Gateway")  # the held call never ran
             handler = self._handlers.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import text
 
 from derivkit.storage import Storage, TokenCipher
 from derivkit.storage.fleet import FleetStore
@@ -37,8 +38,18 @@ async def test_sqlite_cannot_serve_a_fleet(tmp_path):
 
 async def test_an_update_is_taken_once_and_an_order_consumed_once(stores):
     a, b = stores
-    taken = await asyncio.gather(*(s.claim_update(77, 5) for s in (a, b, a, b)))
-    assert sorted(taken) == [False, False, False, True]
+    pairs = ((a, "a1"), (b, "b1"), (a, "a2"), (b, "b2"))
+    taken = await asyncio.gather(*(s.take_update(77, 5, name) for s, name in pairs))
+    assert sorted(taken) == [False, False, False, True]  # polling: recorded by the first
+    accepted = await asyncio.gather(
+        *(s.accept_update(78, 5, '{"update_id": 78}', name) for s, name in ((a, "a"), (b, "b")))
+    )
+    assert sorted(accepted) == [False, True]  # the webhook's inbox: the second is a duplicate
+    holder = "a" if accepted[0] else "b"
+    assert await a.take_update(78, 5, holder)  # its holder processes it, the other never
+    assert not await a.take_update(78, 5, "b" if holder == "a" else "a")
+    await a.update_done(78)
+    assert not await a.take_update(78, 5, holder)  # finished: never again
     await a.put_orders(5, {"n1": (time.time() + 30, {"kind": "buy"})})
     claims = await asyncio.gather(*(s.claim_order("n1", 5) for s in (a, b, a, b)))
     assert [c for c in claims if c is not None] == [{"kind": "buy"}]
@@ -123,3 +134,29 @@ async def test_every_connection_lets_the_server_find_a_dead_peer_within_seconds(
             ]
         assert idle > 0 and interval > 0 and count > 0
         assert idle + interval * count <= 15
+
+
+async def test_a_dead_instances_unfinished_updates_are_taken_over_once_in_order(stores):
+    """The durable inbox: what an instance accepted and did not finish outlives it. While its
+    ``instance:`` lease lives its updates are its own; once it expires one other instance
+    takes them (in arrival order), the user's earlier ones alone when asked, never the
+    finished ones; the bodies are stored encrypted."""
+    a, b = stores
+    await a.acquire("instance:dead", "dead", 30)
+    await a.acquire("instance:a", "a", 30)  # the live instances
+    await a.acquire("instance:b", "b", 30)
+    for update_id in (203, 201, 202):
+        assert await a.accept_update(update_id, 8, f'{{"update_id": {update_id}}}', "dead")
+    assert await a.accept_update(204, 9, '{"update_id": 204}', "dead")
+    await a.update_done(202)
+    async with a.storage.engine.connect() as connection:
+        bodies = (await connection.execute(text("SELECT body FROM processed_updates"))).all()
+    assert all(b"update_id" not in bytes(row[0] or b"") for row in bodies)
+    assert await b.reclaim_updates("b") == []  # its holder is alive
+    async with a.storage.engine.begin() as connection:  # it dies: its lease runs out
+        await connection.execute(text("UPDATE leases SET expires_at = 0 WHERE holder = 'dead'"))
+    earlier = await b.reclaim_updates("b", telegram_id=8, before=203)
+    assert earlier == [(201, '{"update_id": 201}')]
+    taken = await asyncio.gather(a.reclaim_updates("a"), b.reclaim_updates("b"))
+    assert sorted(u for found in taken for u, _ in found) == [203, 204]  # each to one
+    assert await b.take_update(201, 8, "b") and not await a.take_update(201, 8, "a")
