@@ -243,7 +243,11 @@ async def attach_core(
         sessions=sessions,
         desk=desk,
         delivery=delivery,
-        orders=PendingOrders(ttl=order_ttl, store=fleet.store if fleet else None),
+        orders=PendingOrders(
+            ttl=order_ttl,
+            store=fleet.store if fleet else None,
+            holder=fleet.instance if fleet else "",
+        ),
         alerts=PriceAlerts(
             market, storage, notify_alert, fleet=fleet, outbox=outbox, render=alert_fired
         ),

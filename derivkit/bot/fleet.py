@@ -351,6 +351,7 @@ class Fleet:
         if self._wall() - self._pruned > PRUNE_EVERY:
             self._pruned = self._wall()
             await self.store.prune_updates()
+            await self.store.prune_orders()
 
     async def scan(self) -> None:
         """Take the updates and duties of dead instances; give up duties with nothing left."""

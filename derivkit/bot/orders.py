@@ -8,7 +8,9 @@ a tap after expiry can never trade. Not thread-safe; use from the event loop onl
 In a fleet (``store``: a :class:`~derivkit.storage.fleet.FleetStore`) the orders also live in
 PostgreSQL, written when the update that made them ends (:meth:`export`) and read back when the
 user's next update starts, on any instance (:meth:`load`); :meth:`claim` then consumes the row
-with one ``DELETE ... RETURNING``, so the same tap handed to two instances trades once.
+with one conditional ``UPDATE ... RETURNING``, so the same tap handed to two instances trades
+once. The consumed row stays as a tombstone that :meth:`sending` and :meth:`finished` mark, so
+a Confirm run again after its instance died learns what happened (:meth:`consumed`).
 """
 
 from __future__ import annotations
@@ -88,11 +90,13 @@ class PendingOrders:
         clock: Callable[[], float] = time.monotonic,
         *,
         store: Any = None,
+        holder: str = "",
     ) -> None:
         self.ttl = ttl
         self._clock = clock
         self._orders: dict[str, PendingOrder] = {}
         self.store = store  # a FleetStore: the orders are shared by a fleet
+        self.holder = holder  # this instance's name in a fleet (who claimed an order)
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -160,9 +164,26 @@ class PendingOrders:
         order = self.take(nonce, user_id)
         if order is None or self.store is None:
             return order
-        if await self.store.claim_order(nonce, user_id) is None:
+        if await self.store.claim_order(nonce, user_id, self.holder) is None:
             return None
         return order
+
+    async def sending(self, nonce: str) -> None:
+        """In a fleet: the claimed order's trade is about to be sent."""
+        if self.store is not None:
+            await self.store.order_sending(nonce)
+
+    async def finished(self, nonce: str, outcome: str) -> None:
+        """In a fleet: what the claimed order's card says in the end."""
+        if self.store is not None:
+            await self.store.order_finished(nonce, outcome)
+
+    async def consumed(self, nonce: str, user_id: int) -> Any:
+        """In a fleet, the tombstone of the user's order a Confirm consumed (a
+        :class:`~derivkit.storage.fleet.ConsumedOrder`); None otherwise."""
+        if self.store is None:
+            return None
+        return await self.store.consumed_order(nonce, user_id)
 
     async def expire_now(self, nonce: str) -> PendingOrder | None:
         """:meth:`expire`, and in a fleet only if the stored order was still there."""

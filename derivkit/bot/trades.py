@@ -80,6 +80,33 @@ SECOND_LOOK_AFTER = 3.0
 IN_FLIGHT_FOR = 60.0
 
 
+#: A buy whose outcome is still to be found out.
+PENDING = ("sending", "unknown")
+#: How long a Confirm run again waits for the outcome of its buy before it says it is unknown.
+OUTCOME_WAIT = 30.0
+
+
+def outcome_text(entry: JournalEntry) -> str:
+    """What became of a journal entry's buy, as its card tells it (HTML)."""
+    what = escape(f"{entry.contract_type} on {entry.symbol}")
+    if entry.status in ("bought", "settled"):
+        text = (
+            f"✅ Bought: contract <code>{entry.contract_id}</code> ({what}) for "
+            f"{money(entry.buy_price, entry.currency)}."
+        )
+        if entry.status == "settled":
+            return text + " It has settled since: /statement shows how."
+        return text + " I will tell you when it settles."
+    if entry.status == "not_bought":
+        return NOT_BOUGHT.format(what=what)
+    if entry.status == "failed":
+        return f"❌ Not done: {escape(entry.error or 'refused')}. Nothing was bought."
+    return (
+        f"⚠️ The buy of <b>{what}</b> was sent and its outcome is not known yet: I will check "
+        "with Deriv and tell you. Meanwhile /portfolio and /statement show what Deriv has."
+    )
+
+
 class TradeDesk:
     """Buys, sells, outcome resolution and settlement notices (see the module docstring).
 
@@ -103,7 +130,7 @@ class TradeDesk:
         self.second_look_after = second_look_after
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: set[int] = set()
-        self._resolving: set[int] = set()
+        self._resolving: dict[int, asyncio.Event] = {}  # set once the resolution ends
         self._telling: set[int] = set()  # journal entries whose settlement is being told here
         self._looking: dict[str, asyncio.Lock] = {}  # by loginid: one lost-buy look at a time
         self.fleet: Any = None  # a Fleet: announcements belong to the account's lease holder
@@ -126,8 +153,10 @@ class TradeDesk:
         proposal: Proposal,
         max_price: float,
         message_id: int | None = None,
+        order_nonce: str | None = None,
     ) -> str:
-        """Send one buy and describe what happened (HTML)."""
+        """Send one buy and describe what happened (HTML). ``order_nonce``: the pending order
+        (Confirm card) it is for, journaled with it (:meth:`outcome_of` finds it by that)."""
         account = session.account
         entry = await self.storage.journal_open(
             NewTrade(
@@ -149,6 +178,7 @@ class TradeDesk:
                 },
                 telegram_id=user_id,
                 chat_id=chat_id,
+                order_nonce=order_nonce,
             )
         )
         try:
@@ -305,25 +335,78 @@ class TradeDesk:
         """Find out whether an unknown buy happened; journal it and tell the user."""
         if entry_id in self._resolving:
             return
-        self._resolving.add(entry_id)
+        self._resolving[entry_id] = asyncio.Event()
         session.pins += 1
         try:
             entry = await self.storage.journal_entry(entry_id)
-            if entry is None or entry.status not in ("sending", "unknown"):
+            if entry is None or entry.status not in PENDING:
                 return
+            # "sending": its sender never learned anything, so its card still says "Sending…"
+            # (a stopped process, or a dead instance whose Confirm was not run again): the
+            # answer replaces the card
+            card = (entry.quote or {}).get("message_id") if entry.status == "sending" else None
             text = await self._look_up(session, entry, last_look=False)
             if text is None:
                 await asyncio.sleep(self.second_look_after)
                 text = await self._look_up(session, entry, last_look=True)
             if text and entry.chat_id is not None:
-                await self.delivery.final(entry.chat_id, None, text)
+                await self.delivery.final(entry.chat_id, card, text)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("resolving journal entry %s failed", entry_id)
         finally:
             session.pins -= 1
-            self._resolving.discard(entry_id)
+            self._resolved(entry_id)
+
+    async def outcome_of(
+        self, session: AccountSession, entry_id: int, *, wait: float = OUTCOME_WAIT
+    ) -> str:
+        """What the buy of journal entry ``entry_id`` came to (HTML, for its card), for a
+        Confirm that finds its order consumed by a run that did not finish (its instance died).
+
+        A buy still sending or unknown is resolved here and now with the shared resolver (as
+        :meth:`resolve` does, one look at a time per account; a resolution already running in
+        this process is waited for), for at most ``wait`` seconds: then the outcome is said to
+        be unknown yet, and :meth:`resolve` goes on in the background and tells it. The caller
+        holds the user's lock, so no live instance is sending this buy. Cancellation stops the
+        look (what it journaled stays)."""
+        entry = await self._entry(entry_id)
+        if entry.status in PENDING:
+            try:
+                async with asyncio.timeout(wait):
+                    while (running := self._resolving.get(entry_id)) is not None:
+                        await running.wait()  # this process resolves it already
+                    entry = await self._entry(entry_id)
+                    if entry.status in PENDING:
+                        await self._resolve_here(session, entry)
+            except TimeoutError:
+                self.spawn(self.resolve(session, entry_id), f"resolve-{entry_id}")
+            entry = await self._entry(entry_id)
+        return outcome_text(entry)
+
+    async def _resolve_here(self, session: AccountSession, entry: JournalEntry) -> None:
+        """Both looks of :meth:`resolve`, journaled, nothing told."""
+        self._resolving[entry.id] = asyncio.Event()
+        session.pins += 1
+        try:
+            if await self._look_up(session, entry, last_look=False) is None:
+                await asyncio.sleep(self.second_look_after)
+                await self._look_up(session, entry, last_look=True)
+        finally:
+            session.pins -= 1
+            self._resolved(entry.id)
+
+    def _resolved(self, entry_id: int) -> None:
+        running = self._resolving.pop(entry_id, None)
+        if running is not None:
+            running.set()
+
+    async def _entry(self, entry_id: int) -> JournalEntry:
+        entry = await self.storage.journal_entry(entry_id)
+        if entry is None:
+            raise LookupError(f"no journal entry {entry_id}")
+        return entry
 
     async def _find_buy(self, session: AccountSession, entry: JournalEntry) -> Purchase | None:
         """The contract the lost buy of ``entry`` bought (:func:`derivkit.purchases.find_purchase`),
@@ -370,8 +453,11 @@ class TradeDesk:
             found = await self._find_buy(session, entry)
             if found is not None:
                 receipt = found.receipt() | {"resolved": True}
-                entry = await self.storage.journal_bought(entry.id, receipt)
-                session.watchers.watch(found.contract_id, found.buy_price)
+                entry = await self.storage.journal_found(entry.id, receipt)
+                if entry.status == "bought" and entry.contract_id is not None:
+                    session.watchers.watch(entry.contract_id, entry.buy_price)
+                if entry.contract_id != found.contract_id:
+                    return ""  # its own reply, or another resolver's find, came first: told there
                 return resolved_bought(entry)
             if not last_look:
                 return None

@@ -8,7 +8,9 @@
   (``pg_advisory_lock(telegram_id)``) on a connection of its own for as long as one update of
   theirs runs, anywhere in the fleet, and lets earlier updates of the user go first.
 * Confirmations: pending orders are rows; :meth:`FleetStore.claim_order` consumes one with a
-  single ``DELETE ... RETURNING``, so of two instances handed the same tap, one gets the order.
+  single conditional ``UPDATE ... RETURNING``, so of two instances handed the same tap, one
+  gets the order. The consumed row stays as a tombstone (:meth:`FleetStore.consumed_order`):
+  who claimed it, whether the trade was sent, what the user was told.
 * Users' per-update state (live buttons, "the next message is a token"): one JSON row each.
 * Leases with heartbeats (:meth:`acquire`, :meth:`renew`, :meth:`release`): each background duty
   is one named row, held by one instance until it stops renewing it; Deriv connection slots
@@ -23,9 +25,11 @@ may run at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
@@ -35,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from derivkit.storage.schema import pending_orders, processed_updates, user_state, users
 from derivkit.storage.store import DEAD_PEER_SETTINGS, Storage
 
-__all__ = ["FleetStore", "UserState"]
+__all__ = ["ConsumedOrder", "FleetStore", "UserState"]
 
 _NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 #: How long a user's update waits for an earlier one of theirs still running elsewhere.
@@ -43,6 +47,20 @@ ORDER_WAIT = 3.0
 #: An update not marked done after this long is taken as lost (its instance died).
 STALE_UPDATE = 30.0
 PRUNE_AFTER = 86_400.0
+
+
+@dataclass(frozen=True)
+class ConsumedOrder:
+    """A pending order a Confirm consumed (its tombstone): the ``order`` JSON, the instance
+    that claimed it and when, when its trade was sent (None: not yet), what the card was told
+    in the end (None: the claimer has not finished), and whether the claimer is alive."""
+
+    order: Any
+    claimed_by: str
+    claimed_at: float
+    sent_at: float | None
+    outcome: str | None
+    claimer_alive: bool
 
 
 class UserState:
@@ -331,6 +349,7 @@ class FleetStore:
         statement = statement.on_conflict_do_update(
             index_elements=["nonce"],
             set_={"order": statement.excluded.order, "expires_at": statement.excluded.expires_at},
+            where=pending_orders.c.claimed_by.is_(None),  # a consumed order stays consumed
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement, rows)
@@ -341,31 +360,82 @@ class FleetStore:
                 select(pending_orders).where(
                     pending_orders.c.telegram_id == telegram_id,
                     pending_orders.c.expires_at > time.time(),
+                    pending_orders.c.claimed_by.is_(None),
                 )
             )
             return {row.nonce: (row.expires_at, row.order) for row in rows}
 
-    async def claim_order(self, nonce: str, telegram_id: int) -> Any | None:
-        """Consume the user's unexpired order (one ``DELETE ... RETURNING``): its JSON, or
-        None when it is not theirs, expired, or consumed already (by any instance)."""
+    async def claim_order(self, nonce: str, telegram_id: int, holder: str = "") -> Any | None:
+        """Consume the user's unexpired order (one conditional ``UPDATE ... RETURNING``, which
+        marks it claimed by ``holder``): its JSON, or None when it is not theirs, expired, or
+        consumed already (by any instance). The row stays, as a tombstone: see
+        :meth:`consumed_order`."""
         statement = (
-            delete(pending_orders)
+            update(pending_orders)
             .where(
                 pending_orders.c.nonce == nonce,
                 pending_orders.c.telegram_id == telegram_id,
                 pending_orders.c.expires_at > time.time(),
+                pending_orders.c.claimed_by.is_(None),
             )
+            .values(claimed_by=holder, claimed_at=time.time())
             .returning(pending_orders.c.order)
         )
         async with self._engine.begin() as connection:
             row = (await connection.execute(statement)).first()
         return None if row is None else row[0]
 
+    async def order_sending(self, nonce: str) -> None:
+        """The claimed order's trade is about to be sent (from here on, a claimer that dies
+        leaves an outcome that is not known)."""
+        await self._mark_order(nonce, sent_at=time.time())
+
+    async def order_finished(self, nonce: str, outcome: str) -> None:
+        """What the claimed order's card says in the end (``outcome``: HTML, no secrets)."""
+        await self._mark_order(nonce, outcome=outcome)
+
+    async def _mark_order(self, nonce: str, **values: Any) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(pending_orders)
+                .where(pending_orders.c.nonce == nonce, pending_orders.c.claimed_by.is_not(None))
+                .values(values)
+            )
+
+    async def consumed_order(self, nonce: str, telegram_id: int) -> ConsumedOrder | None:
+        """The user's order ``nonce`` as its claim left it (None if no Confirm consumed it:
+        pending, expired, cancelled, or long gone), and whether its claimer is alive (its
+        ``instance:`` lease unexpired)."""
+        statement = text(
+            f"""
+            SELECT p."order", p.claimed_by, p.claimed_at, p.sent_at, p.outcome,
+                   EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || p.claimed_by
+                            AND l.expires_at >= {_NOW}) AS alive
+              FROM pending_orders p
+             WHERE p.nonce = :nonce AND p.telegram_id = :user AND p.claimed_by IS NOT NULL
+            """
+        )
+        async with self._engine.connect() as connection:
+            params = {"nonce": nonce, "user": telegram_id}
+            row = (await connection.execute(statement, params)).first()
+        if row is None:
+            return None
+        order = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+        return ConsumedOrder(
+            order=order,
+            claimed_by=str(row[1]),
+            claimed_at=float(row[2] or 0.0),
+            sent_at=None if row[3] is None else float(row[3]),
+            outcome=row[4],
+            claimer_alive=bool(row[5]),
+        )
+
     async def drop_order(self, nonce: str) -> Any | None:
-        """Consume an order whoever owns it, expired or not (its time ran out)."""
+        """Consume an order whoever owns it, expired or not (its time ran out), unless a
+        Confirm consumed it first."""
         statement = (
             delete(pending_orders)
-            .where(pending_orders.c.nonce == nonce)
+            .where(pending_orders.c.nonce == nonce, pending_orders.c.claimed_by.is_(None))
             .returning(pending_orders.c.order)
         )
         async with self._engine.begin() as connection:
@@ -373,13 +443,27 @@ class FleetStore:
         return None if row is None else row[0]
 
     async def drop_orders_except(self, telegram_id: int, keep: Iterable[str]) -> int:
-        """Consume every order of the user but ``keep`` (those the user cancelled, /stop)."""
+        """Consume every order of the user but ``keep`` (those the user cancelled, /stop);
+        the tombstones of confirmed ones stay."""
         kept = list(keep)
-        statement = delete(pending_orders).where(pending_orders.c.telegram_id == telegram_id)
+        statement = delete(pending_orders).where(
+            pending_orders.c.telegram_id == telegram_id, pending_orders.c.claimed_by.is_(None)
+        )
         if kept:
             statement = statement.where(pending_orders.c.nonce.not_in(kept))
         async with self._engine.begin() as connection:
             result = await connection.execute(statement)
+        return int(result.rowcount or 0)
+
+    async def prune_orders(self, older_than: float = PRUNE_AFTER) -> int:
+        """Forget the tombstones of orders consumed more than ``older_than`` seconds ago."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(pending_orders).where(
+                    pending_orders.c.claimed_by.is_not(None),
+                    pending_orders.c.claimed_at < time.time() - older_than,
+                )
+            )
         return int(result.rowcount or 0)
 
     # -- leases -----------------------------------------------------------------------------

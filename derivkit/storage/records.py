@@ -96,6 +96,7 @@ class NewTrade:
     origin: str = "bot"
     run_id: str | None = None
     strategy: str | None = None
+    order_nonce: str | None = None  # the bot's pending order (its Confirm card) that sent it
 
 
 @dataclass(frozen=True)

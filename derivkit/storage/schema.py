@@ -125,9 +125,13 @@ journal = Table(
     Column("settled_at", Float, nullable=True),
     Column("notified", Boolean, nullable=False, server_default=false()),
     Column("error", Text, nullable=True),
+    # the Confirm that sent it (the pending order's nonce, migration 0006): a Confirm run again
+    # after its instance died finds what became of its buy
+    Column("order_nonce", String(32), nullable=True),
     Index("ix_journal_user_time", "telegram_id", "requested_at"),
     Index("ix_journal_contract", "contract_id"),
     Index("ix_journal_status", "status"),
+    Index("ix_journal_order", "order_nonce"),
 )
 
 # -- a fleet of bot instances on PostgreSQL (migration 0003) -------------------------------------
@@ -156,7 +160,10 @@ processed_updates = Table(
     ),
 )
 
-#: Trades waiting for their Confirm tap; a tap consumes its row with one DELETE ... RETURNING.
+#: Trades waiting for their Confirm tap; a tap consumes its row with one conditional UPDATE
+#: (``claimed_by`` set), which leaves it as a tombstone (migration 0006): ``sent_at`` is marked
+#: just before the trade is sent and ``outcome`` (what the card says) once it is known, so a
+#: Confirm run again after the claiming instance died can tell what happened.
 pending_orders = Table(
     "pending_orders",
     metadata,
@@ -164,6 +171,10 @@ pending_orders = Table(
     Column("telegram_id", BigInteger, nullable=False, index=True),
     Column("expires_at", Float, nullable=False),  # epoch seconds
     Column("order", JSON, nullable=False),  # what the order buys or sells (no secrets)
+    Column("claimed_by", String(64), nullable=True),  # the instance whose Confirm consumed it
+    Column("claimed_at", Float, nullable=True),  # epoch seconds
+    Column("sent_at", Float, nullable=True),  # the trade was (about to be) sent
+    Column("outcome", Text, nullable=True),  # HTML: what the user was told
 )
 
 #: What one user's updates leave for the next one, whichever instance serves it: the live

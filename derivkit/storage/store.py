@@ -445,17 +445,21 @@ class Storage:
 
     async def journal_bought(self, entry_id: int, receipt: Mapping[str, Any]) -> JournalEntry:
         """The buy went through: ``receipt`` is the ``buy`` reply's payload."""
-        await self._update_entry(
-            entry_id,
-            status="bought",
-            contract_id=_int(receipt.get("contract_id")),
-            transaction_id=_int(receipt.get("transaction_id")),
-            buy_price=_float(receipt.get("buy_price")),
-            payout=_float(receipt.get("payout")),
-            reply=dict(receipt),
-            bought_at=_float(receipt.get("purchase_time")) or self._clock(),
-            error=None,
-        )
+        await self._update_entry(entry_id, **_bought_values(receipt, self._clock()))
+        return await self._entry_or_fail(entry_id)
+
+    async def journal_found(self, entry_id: int, receipt: Mapping[str, Any]) -> JournalEntry:
+        """An unknown outcome resolved: the account shows the buy (``receipt``: the purchase as
+        a ``buy`` reply's fields). Only an entry still sending or unknown changes (the buy's own
+        reply, or another resolver's find, recorded meanwhile, wins); the entry as it now is is
+        returned."""
+        values = _bought_values(receipt, self._clock())
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(journal)
+                .where(journal.c.id == entry_id, journal.c.status.in_(["sending", "unknown"]))
+                .values(values)
+            )
         return await self._entry_or_fail(entry_id)
 
     async def journal_failed(self, entry_id: int, error: str) -> JournalEntry:
@@ -516,6 +520,16 @@ class Storage:
             row = (
                 await connection.execute(
                     select(journal).where(journal.c.contract_id == contract_id).limit(1)
+                )
+            ).first()
+        return None if row is None else _entry(row)
+
+    async def journal_for_order(self, nonce: str) -> JournalEntry | None:
+        """The buy the bot's pending order ``nonce`` (a Confirm card) sent, if it got that far."""
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(journal).where(journal.c.order_nonce == nonce).limit(1)
                 )
             ).first()
         return None if row is None else _entry(row)
@@ -633,6 +647,20 @@ def _fields(record: object) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(record)  # type: ignore[call-overload,no-any-return]
+
+
+def _bought_values(receipt: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """A journal entry's columns for a buy that happened (``receipt``: a ``buy`` reply)."""
+    return {
+        "status": "bought",
+        "contract_id": _int(receipt.get("contract_id")),
+        "transaction_id": _int(receipt.get("transaction_id")),
+        "buy_price": _float(receipt.get("buy_price")),
+        "payout": _float(receipt.get("payout")),
+        "reply": dict(receipt),
+        "bought_at": _float(receipt.get("purchase_time")) or now,
+        "error": None,
+    }
 
 
 def _new_id(result: Any) -> int:

@@ -222,3 +222,117 @@ async def test_a_slow_account_pickup_does_not_hold_up_taking_the_other_duties(fl
         await wait_until(lambda: sorted(picked_up) == [ALICE, BOB], timeout=10)
     finally:
         release.set()
+
+
+def _card_text(api, chat_id: int, message_id: int) -> str:
+    return next(m.text or "" for m in api.transcript(chat_id) if m.message_id == message_id)
+
+
+async def test_a_buy_a_dead_instance_left_sending_is_resolved_by_the_duty_on_its_card(fleet):
+    """A buy journaled and sent by an instance that died before Deriv's reply, whose Confirm is
+    not run again (finished, or lost): the account's duty resolves it with the shared resolver
+    and its card, left at "Sending…", ends with what happened: bought (the contract, the price)
+    or not bought."""
+    from derivkit.formatting import contract_spec
+    from derivkit.storage import NewTrade
+
+    a, b = await fleet(2)
+    api = a.api
+    await a.connect(ALICE, ALICE_TOKEN)
+    cards = [await a.send(f"/buy R_100 {kind} 5 1m", user_id=ALICE) for kind in ("CALL", "PUT")]
+    session = await a.rt.sessions.get(ALICE)
+    entries = []
+    for card, kind in zip(cards, ("CALL", "PUT"), strict=True):
+        await api_edit(api, card, "⏳ Sending…")
+        entries.append(
+            await a.storage.journal_open(
+                NewTrade(
+                    loginid=session.loginid,
+                    is_virtual=True,
+                    currency="USD",
+                    symbol="R_100",
+                    contract_type=kind,
+                    stake=5.0,
+                    max_price=10.0,
+                    request={"contract_type": kind, "symbol": "R_100"},
+                    quote={"spot_time": int(time.time()), "message_id": card["message_id"]},
+                    telegram_id=ALICE,
+                    chat_id=ALICE,
+                    order_nonce=f"dead-{kind}",
+                )
+            )
+        )
+    spec = contract_spec("R_100", "CALL", 5, "1m", currency="USD")
+    receipt = await session.client.buy(spec, price=10.0)
+    for harness in (a, b):  # past the time a live instance may still be sending them
+        harness.rt.desk._clock = lambda: time.time() + 120
+        harness.rt.desk.second_look_after = 0.1
+    call, put = (card["message_id"] for card in cards)
+    await wait_until(
+        lambda: f"did happen: contract {receipt.contract_id}" in _card_text(api, ALICE, call),
+        timeout=20,
+    )
+    await wait_until(lambda: "did <b>not</b> happen" in _source(api, ALICE, put), timeout=20)
+    bought_entry, not_bought = [await a.storage.journal_entry(e.id) for e in entries]
+    assert (bought_entry.status, bought_entry.contract_id) == ("bought", receipt.contract_id)
+    assert not_bought.status == "not_bought"
+    told = [m for m in api.transcript(ALICE) if "Checked with Deriv" in (m.text or "")]
+    assert sorted(m.message_id for m in told) == sorted((call, put))  # on the cards, once each
+    buys = [t for t in a.account(ALICE_TOKEN).transactions if t.action_type == "buy"]
+    assert len(buys) == 1
+
+
+async def api_edit(api, card, text: str) -> None:
+    """The card as an instance that died mid-way left it (its "Sending…" edit)."""
+    message = next(m for m in api.transcript(card["chat_id"]) if m.message_id == card["message_id"])
+    message.text = message.source = text
+    message.reply_markup = None
+
+
+def _source(api, chat_id: int, message_id: int) -> str:
+    return next(m.source or "" for m in api.transcript(chat_id) if m.message_id == message_id)
+
+
+async def _order_nonce(harness, user_id: int, kind: str) -> str:
+    orders = await harness.rt.fleet.store.orders_of(user_id)
+    return next(nonce for nonce, (_, body) in orders.items() if body["kind"] == kind)
+
+
+async def test_a_sale_consumed_by_an_instance_that_died_after_sending_is_told_unknown(fleet):
+    """Regression: a Confirm whose order another (dead) instance had consumed said "no longer
+    valid"; a sale that was sent may have happened, so the card says the outcome is unknown
+    and where to look. A claimer still alive (a stalled instance) is left to finish."""
+    a, b = await fleet(2)
+    api = a.api
+    await a.connect(ALICE, ALICE_TOKEN)
+    card = await a.send("/buy R_100 CALL 5 5m", user_id=ALICE)
+    await a.tap(card, "Buy", user_id=ALICE)
+    await wait_until(lambda: bought(api, ALICE), timeout=20)
+    (contract,) = a.account(ALICE_TOKEN).open_contracts()
+    sale = None
+    for _ in range(20):  # until its entry tick is in and it may be sold
+        sale = await a.send(f"/sell {contract.contract_id}", user_id=ALICE)
+        if sale["buttons"] == ["Sell", "Cancel"]:
+            break
+        await asyncio.sleep(0.2)
+    assert sale["buttons"] == ["Sell", "Cancel"], sale
+    store = a.rt.fleet.store
+    nonce = await _order_nonce(a, ALICE, "sell")
+    # a live (stalled) instance consumed it and is still at it: the tap is told so, the card kept
+    await store.acquire("instance:stalled", "stalled", 30)
+    assert await store.claim_order(nonce, ALICE, "stalled") is not None
+    query = await a.tap(sale, "Sell", user_id=ALICE)
+    assert "Still being sent" in (await a.answer_to(query))["text"]
+    assert "Confirm within" in _card_text(api, ALICE, sale["message_id"])
+    # that instance dies after sending it
+    await store.order_sending(nonce)
+    await store.release("instance:stalled", "stalled")
+    query = await a.tap(sale, "Sell", user_id=ALICE)
+    await a.answer_to(query)
+    await wait_until(
+        lambda: "may or may not have happened" in _card_text(api, ALICE, sale["message_id"]),
+        timeout=10,
+    )
+    text = _card_text(api, ALICE, sale["message_id"])
+    assert "/portfolio and /statement" in text and "no longer valid" not in text
+    assert len(a.account(ALICE_TOKEN).open_contracts()) == 1  # nothing was sold here

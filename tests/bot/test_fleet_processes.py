@@ -7,8 +7,8 @@ in the Bot API, a /price queued behind one of them, Confirms past consuming thei
 the users go on.
 
 Asserted: every user answered every time, the killed instance's accepted updates too (in
-arrival order, a Confirm it had consumed buying nothing); no buy executed twice (counted on the
-simulator);
+arrival order, a Confirm it had consumed buying nothing, and its card saying so); no buy
+executed twice (counted on the simulator); no card left at "Sending…";
 every alert fired exactly once; every settlement announced exactly once; the dead instance's
 duties (leases) taken over within 15 s."""
 
@@ -187,6 +187,8 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 assert len(buys) == 1, (user, buys)
                 assert alerted(user) == 1, api.format_transcript(user)
                 assert len(settled(user)) == 1, api.format_transcript(user)
+                # no card is left saying "Sending…" (every Confirm, run again or not, ended)
+                assert not [t for t in texts(api, user) if "Sending…" in t], user
             print(f"\ntakeover after SIGKILL: {takeover:.1f} s of {len(lost)} duties")
         except BaseException:
             print(tails(bots))  # shown with the failure: what each instance logged last
@@ -201,9 +203,9 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
 class InFlight:
     """Updates the victim accepted (answered 200) and had not finished when it was killed."""
 
-    def __init__(self, api, talkers, tappers, queries, marks) -> None:
+    def __init__(self, api, talkers, tappers, queries, marks, cards) -> None:
         self.api, self.talkers, self.tappers = api, talkers, tappers
-        self.queries, self.marks = queries, marks
+        self.queries, self.marks, self.cards = queries, marks, cards
 
     def _replies(self, user: int) -> list[str]:
         return [m.text or "" for m in self.api.transcript(user)[self.marks[user] :] if m.from_bot]
@@ -211,14 +213,15 @@ class InFlight:
     async def answered(self, timeout: float = 30.0) -> None:
         """Each talker gets their /balance answered, the first one then their /price (in
         that order); each tapper's Confirm is answered, and bought nothing (the victim had
-        consumed the order: a Confirm processed again never buys twice)."""
+        consumed the order: a Confirm processed again never buys twice), and its card says
+        so (not "no longer valid")."""
         api, first = self.api, self.talkers[0]
 
         def done() -> bool:
             balances = all(any("USD" in t for t in self._replies(u)) for u in self.talkers)
             price = any("R_100" in t for t in self._replies(first))
             taps = all(q in api.answered_callbacks for q in self.queries)
-            return balances and price and taps
+            return balances and price and taps and all(map(self._told_not_sent, self.tappers))
 
         try:
             await wait_until(done, timeout=timeout)
@@ -233,7 +236,12 @@ class InFlight:
         price = next(i for i, t in enumerate(replies) if "R_100" in t)
         assert balance < price, replies  # in arrival order
         for query in self.queries:
-            assert "no longer valid" in api.answered_callbacks[query].get("text", "")
+            assert "no longer valid" not in api.answered_callbacks[query].get("text", "")
+
+    def _told_not_sent(self, user: int) -> bool:
+        card = self.cards[user].message_id
+        text = next(m.text or "" for m in self.api.transcript(user) if m.message_id == card)
+        return "Not sent: nothing was bought" in text
 
 
 async def _in_flight_on(api, victim, users) -> InFlight:
@@ -287,7 +295,7 @@ async def _in_flight_on(api, victim, users) -> InFlight:
         ),
         timeout=30,
     )
-    return InFlight(api, talkers, tappers, queries, marks)
+    return InFlight(api, talkers, tappers, queries, marks, cards)
 
 
 async def _covers(leases, wanted) -> bool:

@@ -61,6 +61,35 @@ async def test_an_update_is_taken_once_and_an_order_consumed_once(stores):
     assert await a.drop_order("n3") == {"kind": "buy"}
 
 
+async def test_a_consumed_order_stays_as_a_tombstone_that_tells_what_its_claim_did(stores):
+    a, b = stores
+    order = {"kind": "sell", "summary": "Sell 1"}
+    await a.put_orders(5, {"n1": (time.time() + 30, order)})
+    assert await b.consumed_order("n1", 5) is None  # pending: nobody confirmed it
+    await a.acquire("instance:a", "a", 30)
+    assert await a.claim_order("n1", 5, "a") == order
+    assert await b.claim_order("n1", 5, "b") is None  # consumed once, by a
+    assert await b.orders_of(5) == {}  # not loaded as pending
+    await b.put_orders(5, {"n1": (time.time() + 30, order)})  # b's stale copy saved back
+    assert await b.claim_order("n1", 5, "b") is None  # ... resurrects nothing
+    assert await b.drop_order("n1") is None  # neither an expiry nor a /stop removes it
+    assert await b.drop_orders_except(5, []) == 0
+    gone = await b.consumed_order("n1", 5)
+    assert gone is not None and gone.order == order and gone.claimed_by == "a"
+    assert gone.claimer_alive and gone.sent_at is None and gone.outcome is None
+    assert await b.consumed_order("n1", 6) is None  # another user's
+    await a.order_sending("n1")
+    await a.release("instance:a", "a")  # a died
+    gone = await b.consumed_order("n1", 5)
+    assert gone is not None and gone.sent_at is not None and not gone.claimer_alive
+    await b.order_finished("n1", "✅ Sold")
+    gone = await b.consumed_order("n1", 5)
+    assert gone is not None and gone.outcome == "✅ Sold"
+    assert await a.prune_orders(older_than=3600) == 0
+    assert await a.prune_orders(older_than=-1) == 1
+    assert await b.consumed_order("n1", 5) is None
+
+
 async def test_a_users_updates_run_one_at_a_time_across_instances(stores):
     a, b = stores
     running: list[str] = []

@@ -169,6 +169,21 @@ async def test_the_journal_follows_a_buy_to_its_settlement(store):
     assert await store.journal_entries(telegram_id=6) == []
 
 
+async def test_a_buy_is_found_by_its_order_and_a_resolution_never_overrides_a_reply(store):
+    assert await store.journal_for_order("nonce-1") is None  # nothing sent for that order
+    entry = await store.journal_open(trade(order_nonce="nonce-1"))
+    await store.journal_open(trade(order_nonce="nonce-2"))
+    found = await store.journal_for_order("nonce-1")
+    assert found is not None and found.id == entry.id and found.order_nonce == "nonce-1"
+    resolved = await store.journal_found(entry.id, {"contract_id": 5, "buy_price": 9.0})
+    assert (resolved.status, resolved.contract_id, resolved.buy_price) == ("bought", 5, 9.0)
+    again = await store.journal_found(entry.id, {"contract_id": 6, "buy_price": 8.0})
+    assert again.contract_id == 5  # another resolver's find (or the reply) came first: kept
+    replied = await store.journal_open(trade())
+    await store.journal_bought(replied.id, {"contract_id": 7, "buy_price": 9.0})
+    assert (await store.journal_found(replied.id, {"contract_id": 8})).contract_id == 7
+
+
 async def test_everything_survives_a_reopen(database_url, tmp_path):
     cipher = TokenCipher.from_environment({}, tmp_path)
     async with await Storage.open(database_url, cipher) as first:

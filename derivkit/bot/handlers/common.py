@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from derivkit.bot.access import EXPIRED, is_stale
@@ -81,10 +82,16 @@ class Tap:
         self.answered = False
 
     async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the query (a toast, or an ``alert``). An answer Telegram refuses (the query
+        is too old: a tap run again by another instance after its own died) is only logged:
+        the action goes on and its card still tells what happened."""
         if self.answered:
             return
         self.answered = True
-        await self.query.answer(text, show_alert=alert)
+        try:
+            await self.query.answer(text, show_alert=alert)
+        except BadRequest as error:
+            logger.info("tap answer refused: %s", error.message)
 
     @property
     def message(self) -> Message:

@@ -404,7 +404,7 @@ async def confirm_order(
     user_id = button.card.user_id
     (nonce,) = button.args
     if rt.orders.get(nonce, user_id) is None:
-        await tap.answer("This confirmation is no longer valid.", alert=True)
+        await _consumed(rt, button, tap, nonce)
         return
     if not rt.limits.allow_trade(user_id):
         await tap.answer(f"One trade every {rt.limits.trade_gap:g} s; tap again in a moment.")
@@ -412,14 +412,73 @@ async def confirm_order(
     session = await rt.session(user_id)
     order = await rt.orders.claim(nonce, user_id)  # atomic: in a fleet too, one tap trades once
     if order is None:  # expired while the session opened, or consumed by another instance
-        await tap.answer("This confirmation is no longer valid.", alert=True)
+        await _consumed(rt, button, tap, nonce)
         return
     rt.buttons.retire(button.card)
     await tap.answer("Sending…")
     chat_id, message_id = order.chat_id, tap.message.message_id
     await rt.delivery.edit(chat_id, message_id, f"{order.summary}\n\n⏳ Sending…")
     result = await _execute(rt, session, order, message_id)
+    await rt.orders.finished(nonce, result)
     await rt.delivery.final(chat_id, message_id, f"{order.summary}\n\n{result}")
+
+
+#: What a consumed order that sent nothing tells, by kind (its card's last words).
+NOT_SENT = {
+    "buy": "✖️ Not sent: nothing was bought. /buy again if you still want it.",
+    "sell": "✖️ Not sent: nothing was sold. /sell again if you still want to.",
+    "sellall": "✖️ Not sent: nothing was sold. /sellall again if you still want to.",
+    "update": "✖️ Not sent: nothing was changed. /update again if you still want to.",
+    "cancel": "✖️ Not sent: nothing was cancelled. /cancel again if you still want to.",
+}
+UNKNOWN_OUTCOME = (
+    "⚠️ This was being sent when the bot instance handling it stopped: it may or may not "
+    "have happened, and it was not sent again. /portfolio and /statement show what Deriv has."
+)
+
+
+async def _consumed(rt: BotRuntime, button: Button, tap: Tap, nonce: str) -> None:
+    """A Confirm whose order is gone: expired or cancelled (no longer valid), or consumed by a
+    Confirm (this tap's own earlier run, on an instance that died mid-way, or an earlier tap).
+    What was sent is looked up, and the card finished with the truth: the journal's entry of
+    the buy (resolved now if it was left pending), else the order's tombstone in a fleet (not
+    sent; sent with an unknown outcome; or what its card was told). Runs under the user's
+    lock, so no live instance is working on the order unless its tombstone says it is alive
+    (a stalled instance that lost its lock): then the card is left to it."""
+    user_id = button.card.user_id
+    consumed = await rt.orders.consumed(nonce, user_id)
+    entry = await rt.storage.journal_for_order(nonce)
+    if consumed is None and entry is None:  # never confirmed: expired or cancelled
+        await tap.answer("This confirmation is no longer valid.", alert=True)
+        return
+    working = (
+        consumed is not None
+        and consumed.outcome is None
+        and consumed.claimer_alive
+        and consumed.claimed_by != rt.orders.holder
+    )
+    if working:
+        await tap.answer("Still being sent: the result will replace this card.", alert=True)
+        return
+    await tap.answer("Looking up what happened…")
+    order = consumed.order if consumed is not None else {}
+    kind = order.get("kind", "buy")
+    if consumed is not None and consumed.outcome is not None:
+        result = consumed.outcome  # finished: the card tells it again
+    elif entry is not None:
+        session = await rt.session(user_id)
+        result = await rt.desk.outcome_of(session, entry.id)
+    elif consumed is not None and (kind == "buy" or consumed.sent_at is None):
+        result = NOT_SENT.get(kind, NOT_SENT["buy"])  # a buy is journaled before it is sent
+    else:
+        result = UNKNOWN_OUTCOME
+    await rt.orders.finished(nonce, result)
+    rt.buttons.retire(button.card)
+    summary = order.get("summary") or (
+        f"<b>{escape(entry.contract_type)}</b> on {escape(entry.symbol)}" if entry else ""
+    )
+    text = f"{summary}\n\n{result}" if summary else result
+    await rt.delivery.final(tap.message.chat_id, tap.message.message_id, text)
 
 
 async def _execute(
@@ -439,18 +498,21 @@ async def _execute(
             proposal=order.proposal,
             max_price=order.price,
             message_id=message_id,
+            order_nonce=order.nonce,
         )
     if order.kind in ("update", "cancel"):
         assert order.contract_id is not None
         refusal = await trade_refusal(rt, order.user_id, session, None, typed=False)
         if refusal:
             return f"❌ {refusal}"
+        await rt.orders.sending(order.nonce)
         if order.kind == "cancel":
             return await rt.desk.cancel(session, order.contract_id, chat_id=order.chat_id)
         turbos = order.contract_type.startswith("TURBOS")
         return await rt.desk.update(
             session, order.contract_id, order.changes, chat_id=order.chat_id, turbos=turbos
         )
+    await rt.orders.sending(order.nonce)
     if order.kind == "sellall":
         results = await asyncio.gather(
             *(rt.desk.sell(session, contract_id) for contract_id in order.contract_ids)
@@ -467,15 +529,15 @@ async def cancel_order(
     rt = runtime(context)
     (nonce,) = button.args
     order = await rt.orders.claim(nonce, button.card.user_id)
-    rt.buttons.retire(button.card)
-    if order is None:
-        await tap.answer("This confirmation is no longer valid.", alert=True)
+    if order is None:  # expired, or consumed by a Confirm (or this tap's run that died)
+        await _consumed(rt, button, tap, nonce)
         return
+    rt.buttons.retire(button.card)
     undone = "Kept" if order.kind == "cancel" else "Cancelled"  # "Keep it" under /cancel
+    result = f"✖️ {undone}: nothing was sent."
+    await rt.orders.finished(nonce, result)
     await tap.answer(f"{undone}.")
-    await rt.delivery.final(
-        order.chat_id, tap.message.message_id, f"{order.summary}\n\n✖️ {undone}: nothing was sent."
-    )
+    await rt.delivery.final(order.chat_id, tap.message.message_id, f"{order.summary}\n\n{result}")
 
 
 async def expire_order(context: ContextTypes.DEFAULT_TYPE) -> None:
