@@ -88,8 +88,10 @@ async def test_a_running_strategy_is_shown_and_stopped_from_the_dashboard(sim, t
             # The panel polls the registry: its row may first show the record from before the
             # buy (open 0), so wait for the poll that read the open contract.
             await ui.wait_for(
-                lambda: table.run_ids() == [record.run_id]
-                and table.cell_text(record.run_id, "open") == "1",
+                lambda: (
+                    table.run_ids() == [record.run_id]
+                    and table.cell_text(record.run_id, "open") == "1"
+                ),
                 "the run's row with its open contract",
             )
             shown = {key: table.cell_text(record.run_id, key) for key, *_ in table.COLUMNS}
