@@ -264,6 +264,22 @@ def run_client(
     return result, None
 
 
+def run_order(clients: list[str], repeat: int) -> list[str]:
+    """The order of the clients in one repeat of a row.
+
+    The picows reference and derivkit (picows), whose ratio the targets are, run back to back,
+    first one then the other in alternate repeats, so that each pair shares the machine's load
+    of those seconds (the paired ratio); the other clients follow, each repeat starting with
+    another one.
+    """
+    pair = [c for c in ("picows", "derivkit") if c in clients]
+    if repeat % 2:
+        pair.reverse()
+    rest = [c for c in clients if c not in pair]
+    shift = repeat % len(rest) if rest else 0
+    return pair + rest[shift:] + rest[:shift]
+
+
 def ensure_main(ref: str) -> str | None:
     """Export ``ref``'s derivkit package to benchmarks/.derivkit-main; why it failed, or None."""
     if MAIN_TREE.exists():
@@ -530,8 +546,8 @@ How to read it:
   (see "All runs"), so a ratio of medians is good to about +-15 % at best; the targets use it.
   "paired" is the median over the repeats of derivkit's run divided by the reference's run of
   the same repeat (seconds apart, under about the same load): the steadier estimate of the
-  same ratio. Each repeat starts with another client. The memory rows are stable to a few
-  bytes.
+  same ratio. In each repeat the reference and derivkit (picows) run back to back, in
+  alternate order (the other clients after them). The memory rows are stable to a few bytes.
 - **bare websockets** is the floor: for (a) a plain send-then-recv loop (no reader task, no
   futures); for (b), (c), (d) a single reader task with a `req_id -> future` dict (the minimal
   correct multiplexing; a plain loop cannot have several calls in flight), ticks counted inside the
@@ -593,9 +609,7 @@ def main() -> None:
     try:
         for repeat in range(plan.repeats):
             runs: dict[tuple[str, ...], tuple[dict[str, Any] | None, str | None]] = {}
-            # Each repeat starts with another client: none always runs right after the same one.
-            shift = repeat % len(clients)
-            order = clients[shift:] + clients[:shift]
+            order = run_order(clients, repeat)
             for row in rows:
                 if row.memory and repeat >= plan.memory_repeats:
                     continue

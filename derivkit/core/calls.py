@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "ACCOUNT_STREAMS",
+    "KNOWN_CALLS",
     "MONEY_MOVING_CALLS",
     "READ_ONLY_CALLS",
     "call_name",
@@ -82,7 +83,9 @@ ACCOUNT_STREAMS = frozenset({"balance", "transaction", "proposal_open_contract",
 _OTHER_CALLS = frozenset(
     {"authorize", "logout", "forget", "forget_all", "set_settings", "api_token", "app_register"}
 )
-_KNOWN_CALLS = READ_ONLY_CALLS | MONEY_MOVING_CALLS | _OTHER_CALLS
+#: Every call name derivkit knows (a payload's first key is its name when it is one of these).
+KNOWN_CALLS = READ_ONLY_CALLS | MONEY_MOVING_CALLS | _OTHER_CALLS
+_KNOWN_CALLS = KNOWN_CALLS
 
 
 def call_name(payload: Mapping[str, Any]) -> str:

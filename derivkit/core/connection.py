@@ -32,12 +32,15 @@ import contextlib
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, overload
 
+from derivkit.core.alarm import Alarm, off_loop, set_alarm
+from derivkit.core.alarm import sleep as alarm_sleep
 from derivkit.core.backoff import RetryPolicy
-from derivkit.core.calls import call_name, is_money_moving, is_read_only
+from derivkit.core.calls import KNOWN_CALLS, call_name, is_money_moving, is_read_only
 from derivkit.core.codec import decode, encode
 from derivkit.core.endpoints import Dialect, Endpoint, LegacyEndpoint
 from derivkit.core.exceptions import (
@@ -66,7 +69,7 @@ from derivkit.core.protocol import (
     Unsolicited,
 )
 from derivkit.core.ratelimit import RateLimiter
-from derivkit.core.secrets import mask_secrets
+from derivkit.core.secrets import SENSITIVE_KEYS, mask_secrets
 from derivkit.core.shapes import one
 from derivkit.core.subscription import Parser, PendingSubscription, Subscription
 from derivkit.core.transport import Frame, Transport, TransportFactory
@@ -77,6 +80,9 @@ _LOGGED_FIELD = 80
 __all__ = ["ConnectionState", "DerivConnection"]
 
 logger = logging.getLogger("derivkit.core.connection")
+#: The logger's own cache of ``isEnabledFor`` answers (emptied in place whenever a level
+#: changes; empty when this Python has none): read on the call path instead of a method call.
+_LOG_LEVELS: dict[int, bool] = getattr(logger, "_cache", {})
 
 T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
@@ -168,7 +174,7 @@ class DerivConnection:
         self._task_group: asyncio.TaskGroup | None = None
         self._loop_time: Callable[[], float] = lambda: 0.0
         self._expiry_at = math.inf
-        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._expiry_timer: Alarm | asyncio.TimerHandle | None = None
         self._fatal: DerivError | None = None
 
     def __repr__(self) -> str:
@@ -236,7 +242,8 @@ class DerivConnection:
             raise
         self._use_transport(transport)
         self._loop = asyncio.get_running_loop()
-        self._loop_time = self._loop.time
+        # The loop's clock; asyncio's own loops read time.monotonic (one Python call less).
+        self._loop_time = time.monotonic if off_loop(self._loop) else self._loop.time
         self._supervisor = asyncio.create_task(self._supervise(transport), name="derivkit")
         try:
             await self._log_in()
@@ -412,11 +419,23 @@ class DerivConnection:
             self._report_malformed(raw)
             return False
         if "subscription" not in message:  # stream messages (ticks) skip the calls' lane
-            waiter = self._mux.take_reply(message)
-            if waiter is not None:  # the hot path: a plain reply to a call
-                if not waiter.done():
-                    waiter.set_result(message)
-                return True
+            # The hot path, Multiplexer.take_reply written out: a plain successful reply (an
+            # int req_id of a pending call, a msg_type string, no error, no secret to mask).
+            req_id = message.get("req_id")
+            if type(req_id) is int:
+                pending = self._mux._pending
+                call = pending.get(req_id)
+                if (
+                    call is not None
+                    and call.plain
+                    and "error" not in message
+                    and type(message.get("msg_type")) is str
+                ):
+                    del pending[req_id]
+                    waiter = call.waiter
+                    if not waiter.done():
+                        waiter.set_result(message)
+                    return True
         try:
             actions = self._mux.receive(message)
         except Exception:  # the multiplexer settles its calls itself; this is a last resort
@@ -475,7 +494,7 @@ class DerivConnection:
         """
         limit = self.retry.pong_timeout
         while True:
-            await asyncio.sleep(self.keepalive_interval)
+            await alarm_sleep(self.keepalive_interval)  # no asyncio timer pending meanwhile
             try:
                 async with asyncio.timeout(limit):
                     await self._call({"ping": 1}, "ping", limit, gated=False)
@@ -550,8 +569,9 @@ class DerivConnection:
         """Send one call and await its reply (no retries).
 
         Waiting for a connection or a rate-limit slot counts against the same time limit. The
-        reply wait is bounded by the one expiry timer of all calls (cheaper than a cancel
-        scope per call). :meth:`request` has the usual case written out (keep them in step).
+        reply wait is bounded by the one expiry alarm of all calls (cheaper than a cancel
+        scope per call, and kept off the event loop: :mod:`derivkit.core.alarm`).
+        :meth:`request` has the usual case written out (keep them in step).
         """
         loop = self._loop or asyncio.get_running_loop()  # the one connect() ran on
         started = loop.time()
@@ -625,11 +645,12 @@ class DerivConnection:
             raise RequestTimeout(f"no rate-limit slot for {name!r} within {limit:g}s") from exc
 
     def _arm_expiry(self, when: float) -> None:
-        """One timer serves every pending call: it fires at the earliest deadline."""
+        """One alarm serves every pending call: it fires at the earliest deadline (off the
+        loop: see :mod:`derivkit.core.alarm`)."""
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
         self._expiry_at = when
-        self._expiry_timer = asyncio.get_running_loop().call_at(when, self._expire_calls)
+        self._expiry_timer = set_alarm(when, self._expire_calls)
 
     def _expire_calls(self) -> None:
         self._expiry_timer = None
@@ -657,7 +678,9 @@ class DerivConnection:
             raise UsageError("a request is a non-empty dict, e.g. {'ping': 1}")
         if payload.get("subscribe"):
             raise UsageError("use subscribe() for a payload with 'subscribe'")
-        name = call_name(payload)
+        name = next(iter(payload))  # call_name(payload), its usual case first
+        if name not in KNOWN_CALLS:
+            name = call_name(payload)
         try:
             loop = self._loop
             if self._state == "connected" and not self._limiter._groups and loop is not None:
@@ -666,22 +689,31 @@ class DerivConnection:
                 # memory a pending call holds.
                 limit = timeout if timeout is not None else self.request_timeout
                 future: asyncio.Future[dict[str, Any]] = loop.create_future()
-                deadline = loop.time() + limit
-                call = self._mux.add_call(dict(payload), name, future, deadline, limit)
+                deadline = self._loop_time() + limit
+                # Multiplexer.add_call written out (a copy of the request, given its req_id).
+                mux = self._mux
+                frame = dict(payload)
+                req_id = frame["req_id"] = next(mux._ids)
+                call = mux._pending[req_id] = PendingCall(
+                    req_id, frame, name, future, deadline, limit, False,
+                    SENSITIVE_KEYS.isdisjoint(frame),
+                )  # fmt: skip
                 try:
                     if deadline < self._expiry_at:
                         self._arm_expiry(deadline)
                     nowait = self._nowait
-                    try:
-                        sent = (
-                            nowait is not None
-                            and not logger.isEnabledFor(logging.DEBUG)  # _send logs frames
-                            and nowait(encode(call.payload))
-                        )
-                    except ConnectionLost as exc:
-                        sent = self._unsent(name, exc)
-                    if not sent:
+                    debug = _LOG_LEVELS.get(logging.DEBUG)  # logger.isEnabledFor, cached
+                    if debug is None:
+                        debug = logger.isEnabledFor(logging.DEBUG)
+                    if nowait is None or debug:  # _send logs each frame
                         await self._send_call(call)
+                    else:
+                        try:  # (no local for the frame: it would be kept while pending)
+                            sent = nowait(encode(call.payload))
+                        except ConnectionLost as exc:
+                            sent = self._unsent(name, exc)
+                        if not sent:
+                            await self._send_call(call)
                     reply = await future
                 except BaseException:
                     self._mux.cancel_call(call)  # a reply settles (and forgets) the call itself

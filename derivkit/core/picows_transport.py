@@ -149,24 +149,33 @@ class _Listener(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
         if kind is _TEXT or kind is _BINARY:
-            if frame.fin:
-                sink = self.sink
-                if sink is None:
-                    self._queue(frame.get_payload_as_bytes())
-                elif self.backlog or self.routed >= BURST:
-                    self._defer(frame.get_payload_as_bytes())
-                else:
-                    self.routed += 1
-                    if sink(frame.get_payload_as_memoryview()):  # decoded at once: no copy
-                        self.woke += 1
-                if frame.last_in_buffer:
-                    if self.woke > 1 and self.batch is None:
-                        self._open_batch()
-                    self.woke = 0
-                    if not self.backlog:
-                        self.routed = 0
-            else:
+            if not frame.fin:
                 self.fragments = [frame.get_payload_as_bytes()]
+                return
+            sink = self.sink
+            if sink is not None and not self.backlog and self.routed < BURST:
+                if frame.last_in_buffer:  # the usual case: a read's only (or last) frame
+                    woke = self.woke
+                    if sink(frame.get_payload_as_memoryview()):  # decoded at once: no copy
+                        woke += 1
+                    if woke > 1 and self.batch is None:
+                        self._open_batch()
+                    self.woke = self.routed = 0
+                    return
+                self.routed += 1
+                if sink(frame.get_payload_as_memoryview()):
+                    self.woke += 1
+                return
+            if sink is None:
+                self._queue(frame.get_payload_as_bytes())
+            else:
+                self._defer(frame.get_payload_as_bytes())
+            if frame.last_in_buffer:
+                if self.woke > 1 and self.batch is None:
+                    self._open_batch()
+                self.woke = 0
+                if not self.backlog:
+                    self.routed = 0
         elif kind is _CONTINUATION:
             if self.fragments is None:
                 return  # a continuation of nothing: ignore it

@@ -282,7 +282,8 @@ class Multiplexer:
         self, frame: dict[str, Any], name: str, waiter: Any, deadline: float, timeout: float
     ) -> PendingCall:
         """:meth:`open_call` for the I/O layer's hot path: ``frame`` is a copy of the request
-        (kept, and given its ``req_id``), ``name`` its call name; it has no ``subscribe``."""
+        (kept, and given its ``req_id``), ``name`` its call name; it has no ``subscribe``.
+        ``DerivConnection.request`` has this written out (keep them in step)."""
         req_id = frame["req_id"] = next(self._ids)
         call = self._pending[req_id] = PendingCall(
             req_id, frame, name, waiter, deadline, timeout, False, SENSITIVE_KEYS.isdisjoint(frame)
@@ -384,6 +385,7 @@ class Multiplexer:
         pending call (an ``int`` ``req_id`` of ours, a ``msg_type`` string, no ``error``, no
         secret to mask), forget the call and return its waiter, to be resolved with ``message``.
         Otherwise None, and nothing changed: route the message with :meth:`receive`.
+        ``DerivConnection._route_frame`` has this written out (keep them in step).
         """
         req_id = message.get("req_id")
         if type(req_id) is int:
