@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from derivkit.storage.schema import alerts, journal, outbox
-from derivkit.storage.store import Storage
+from derivkit.storage.schema import journal, outbox
+from derivkit.storage.store import Storage, alert_firing
 
 __all__ = ["NewNotice", "Notice", "NoticeStore"]
 
@@ -108,14 +108,9 @@ class NoticeStore:
         """Record a firing (as :meth:`Storage.alert_fired`) and queue its notice, claimed by
         ``holder``, in one transaction: None when the alert is no longer active (fired or
         deleted meanwhile, by any instance): then nothing is queued."""
-        values: dict[str, Any] = {"last_fired_at": at, "active": active}
-        if reference is not None:
-            values["reference"] = reference
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                update(alerts)
-                .where(alerts.c.id == alert_id, alerts.c.active.is_(True))
-                .values(values)
+                alert_firing(alert_id, at, active=active, reference=reference)
             )
             if not result.rowcount:
                 return None

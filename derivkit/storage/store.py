@@ -24,6 +24,7 @@ from sqlalchemy import Table, delete, event, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.sql.dml import Update
 
 from derivkit.storage.crypto import TokenCipher
 from derivkit.storage.records import (
@@ -39,7 +40,7 @@ from derivkit.storage.records import (
 )
 from derivkit.storage.schema import alerts, journal, notification_settings, users
 
-__all__ = ["DATABASE_FILE", "Storage", "default_url"]
+__all__ = ["DATABASE_FILE", "Storage", "alert_firing", "default_url"]
 
 DATABASE_FILE = "derivkit.db"
 _UNSET: Any = object()
@@ -86,6 +87,17 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", "derivkit.storage:migrations")
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def alert_firing(
+    alert_id: int, at: float, *, active: bool, reference: float | None = None
+) -> Update:
+    """The conditional ``UPDATE`` that records an alert's firing (see
+    :meth:`Storage.alert_fired`): it matches no row once the alert is no longer active."""
+    values: dict[str, Any] = {"last_fired_at": at, "active": active}
+    if reference is not None:
+        values["reference"] = reference
+    return update(alerts).where(alerts.c.id == alert_id, alerts.c.active.is_(True)).values(values)
 
 
 class Storage:
@@ -401,14 +413,9 @@ class Storage:
         time (and a "move" alert its new reference price). One conditional ``UPDATE``: False
         when the alert is no longer active (fired or deleted meanwhile, by any instance), so
         whoever gets True is the one who tells the user."""
-        values: dict[str, Any] = {"last_fired_at": at, "active": active}
-        if reference is not None:
-            values["reference"] = reference
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                update(alerts)
-                .where(alerts.c.id == alert_id, alerts.c.active.is_(True))
-                .values(values)
+                alert_firing(alert_id, at, active=active, reference=reference)
             )
         return bool(result.rowcount)
 
