@@ -260,18 +260,39 @@ class TradeDesk:
         state: OpenContract = await self._when_reachable(session, read)
         return state
 
-    async def _check_update(
+    async def _check_after_lost_reply(
+        self,
+        session: AccountSession,
+        contract_id: int,
+        chat_id: int,
+        what: str,
+        verdict: Callable[[OpenContract, str], str],
+    ) -> None:
+        """After a lost reply to ``what`` (an update, a cancellation) of ``contract_id``: read
+        the contract once Deriv is reachable and tell the user ``verdict(state, currency)``.
+        Runs as a background task; failures are logged, cancellation propagates."""
+        session.pins += 1
+        try:
+            state = await self._contract_when_reachable(session, contract_id)
+            text = verdict(state, state.currency or session.currency)
+            await self.delivery.final(chat_id, None, text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("checking the %s of contract %s failed", what, contract_id)
+        finally:
+            session.pins -= 1
+
+    def _check_update(
         self,
         session: AccountSession,
         contract_id: int,
         changes: dict[str, float | None],
         chat_id: int,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """After a lost ``contract_update`` reply: tell whether the orders are as asked."""
-        session.pins += 1
-        try:
-            state = await self._contract_when_reachable(session, contract_id)
-            currency = state.currency or session.currency
+
+        def verdict(state: OpenContract, currency: str) -> str:
             now = {kind: getattr(state, kind, None) for kind in changes}
 
             def as_asked(kind: str) -> bool:
@@ -286,48 +307,37 @@ class TradeDesk:
             )
             asked = [as_asked(kind) for kind in changes]
             if all(asked):
-                verdict = "✅ Checked with Deriv: the update <b>did</b> happen"
+                said = "✅ Checked with Deriv: the update <b>did</b> happen"
             elif not any(asked):
-                verdict = "✅ Checked with Deriv: the update did <b>not</b> happen"
+                said = "✅ Checked with Deriv: the update did <b>not</b> happen"
             else:
-                verdict = "Checked with Deriv: only part of the update is in place"
-            text = f"{verdict} for contract <code>{contract_id}</code>. Now: {escape(shown)}."
-            await self.delivery.final(chat_id, None, text)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("checking the update of contract %s failed", contract_id)
-        finally:
-            session.pins -= 1
+                said = "Checked with Deriv: only part of the update is in place"
+            return f"{said} for contract <code>{contract_id}</code>. Now: {escape(shown)}."
 
-    async def _check_cancel(self, session: AccountSession, contract_id: int, chat_id: int) -> None:
+        return self._check_after_lost_reply(session, contract_id, chat_id, "update", verdict)
+
+    def _check_cancel(
+        self, session: AccountSession, contract_id: int, chat_id: int
+    ) -> Coroutine[Any, Any, None]:
         """After a lost ``cancel`` reply: tell whether the contract was cancelled."""
-        session.pins += 1
-        try:
-            state = await self._contract_when_reachable(session, contract_id)
-            currency = state.currency or session.currency
+
+        def verdict(state: OpenContract, currency: str) -> str:
             if state.status == "cancelled":
-                text = (
+                return (
                     f"✅ Checked with Deriv: contract <code>{contract_id}</code> <b>was</b> "
                     f"cancelled; {money(state.sell_price, currency)} came back."
                 )
-            elif not state.is_sold:
-                text = (
+            if not state.is_sold:
+                return (
                     f"✅ Checked with Deriv: contract <code>{contract_id}</code> was <b>not</b> "
                     f"cancelled; it is still open (/cancel {contract_id} to try again)."
                 )
-            else:
-                text = (
-                    f"Checked with Deriv: contract <code>{contract_id}</code> was not cancelled "
-                    "but closed otherwise; its settlement follows."
-                )
-            await self.delivery.final(chat_id, None, text)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("checking the cancellation of contract %s failed", contract_id)
-        finally:
-            session.pins -= 1
+            return (
+                f"Checked with Deriv: contract <code>{contract_id}</code> was not cancelled "
+                "but closed otherwise; its settlement follows."
+            )
+
+        return self._check_after_lost_reply(session, contract_id, chat_id, "cancellation", verdict)
 
     # -- unknown outcomes -----------------------------------------------------------------
 

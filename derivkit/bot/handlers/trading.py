@@ -72,13 +72,7 @@ WIZARD_TYPES = (
     "DIGITDIFF",
     "DIGITOVER",
     "DIGITUNDER",
-    "MULTUP",
-    "MULTDOWN",
-    "ACCU",
-    "TURBOSLONG",
-    "TURBOSSHORT",
-    "VANILLALONGCALL",
-    "VANILLALONGPUT",
+    *PRODUCT_TYPES,
 )
 DIGIT_BARRIER = frozenset({"DIGITMATCH", "DIGITDIFF", "DIGITOVER", "DIGITUNDER"})
 #: The products without expiry the step-by-step /buy offers, and the one option it asks for
