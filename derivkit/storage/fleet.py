@@ -470,23 +470,7 @@ class FleetStore:
 
     async def acquire(self, name: str, holder: str, ttl: float) -> bool:
         """Take the lease if it is free or expired (or renew it if ``holder`` has it)."""
-        statement = text(
-            f"""
-            INSERT INTO leases (name, holder, expires_at, acquired_at)
-            VALUES (:name, :holder, {_NOW} + :ttl, {_NOW})
-            ON CONFLICT (name) DO UPDATE
-              SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
-                  acquired_at = CASE WHEN leases.holder = EXCLUDED.holder
-                                     THEN leases.acquired_at ELSE EXCLUDED.acquired_at END
-              WHERE leases.expires_at < {_NOW} OR leases.holder = EXCLUDED.holder
-            RETURNING name
-            """
-        )
-        async with self._engine.begin() as connection:
-            row = (
-                await connection.execute(statement, {"name": name, "holder": holder, "ttl": ttl})
-            ).first()
-        return row is not None
+        return name in await self.acquire_many([name], holder, ttl)
 
     async def acquire_many(self, names: Iterable[str], holder: str, ttl: float) -> set[str]:
         """:meth:`acquire` for many leases in one statement; returns those now held. Rows are
