@@ -140,6 +140,8 @@ class DerivConnection:
         on_state_change: Callable[[ConnectionState], None] | None = None,
         respect_rate_limits: bool = True,
     ) -> None:
+        if type(buffer_size) is not int or buffer_size < 1:
+            raise UsageError(f"buffer_size must be a positive integer, got {buffer_size!r}")
         if endpoint is None or isinstance(endpoint, str):
             endpoint = LegacyEndpoint(endpoint, app_id=app_id, lang=lang)
         if token is not None and not endpoint.authorizes:
@@ -436,6 +438,27 @@ class DerivConnection:
                     if not waiter.done():
                         waiter.set_result(message)
                     return True
+        else:
+            # The streams' hot path, Multiplexer.receive and _to_stream written out: a message
+            # without error of a live stream found by its req_id, that cannot end it.
+            req_id = message.get("req_id")
+            if type(req_id) is int:
+                stream = self._mux._streams_by_req.get(req_id)
+                if (
+                    stream is not None
+                    and stream.state == "live"
+                    and stream.subscription_id is not None
+                    and "error" not in message
+                    and "proposal_open_contract" not in message
+                ):
+                    try:
+                        if message.get("msg_type") == stream.opening_type:
+                            stream.snapshot = message
+                        for consumer in stream.consumers:
+                            consumer.push(message)
+                    except Exception as exc:
+                        self._mux.stream_failed(stream, exc)
+                    return False
         try:
             actions = self._mux.receive(message)
         except Exception:  # the multiplexer settles its calls itself; this is a last resort

@@ -172,11 +172,13 @@ class Consumer:
         if admitted is None:
             self.duplicates += 1
             return
-        message = admitted
         buffer = self._buffer
-        if buffer.maxlen is not None and len(buffer) == buffer.maxlen:
-            self.dropped += 1
-        buffer.append(message)
+        if buffer:  # the reader is awake (it sleeps on an empty buffer only): no notify
+            if len(buffer) == buffer.maxlen:
+                self.dropped += 1
+            buffer.append(admitted)
+            return
+        buffer.append(admitted)
         self.notify()
 
     def pop(self) -> dict[str, Any] | None:
@@ -444,10 +446,14 @@ class Multiplexer:
     def _to_stream_safely(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
         try:
             return self._to_stream(stream, message)
-        except Exception as exc:  # end the stream rather than the reader
-            logger.warning("message of stream %r could not be read: %r", stream.name, exc)
-            self._drop_stream(stream, ProtocolError(f"unreadable message on {stream.name!r}"))
+        except Exception as exc:
+            self.stream_failed(stream, exc)
             return []
+
+    def stream_failed(self, stream: Stream, exc: Exception) -> None:
+        """A message of ``stream`` could not be read: end the stream rather than the reader."""
+        logger.warning("message of stream %r could not be read: %r", stream.name, exc)
+        self._drop_stream(stream, ProtocolError(f"unreadable message on {stream.name!r}"))
 
     def _to_stream(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
         actions: list[Action] = []

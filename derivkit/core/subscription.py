@@ -101,13 +101,14 @@ class Subscription(Generic[T]):
 
     async def __anext__(self) -> T:
         consumer = self._consumer
+        buffer = consumer._buffer
         items = self._items
         parse = self._parse
         while True:
             if items:
                 return items.popleft()
-            message = consumer.pop()
-            if message is not None:
+            if buffer:
+                message = buffer.popleft()
                 if parse is None:
                     return message  # type: ignore[return-value]  # raw: T is dict
                 items.extend(parse(message))
