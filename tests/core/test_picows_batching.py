@@ -160,3 +160,16 @@ async def test_a_burst_of_ticks_opens_no_batch(holding_server):
         await api.request({"ping": 1})
     finally:
         await api.close()
+
+
+async def test_a_request_beyond_orjson_goes_out_on_the_fast_path():
+    """An integer over 64 bits (which orjson refuses) is sent whole by the standard encoder."""
+    async with FakeDeriv() as server:
+        api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
+        await api.connect()
+        try:
+            reply = await api.request({"ping": 1, "passthrough": {"big": 2**70}})
+        finally:
+            await api.close()
+    assert reply["ping"] == "pong"
+    assert server.requests[-1]["passthrough"] == {"big": 2**70}
