@@ -86,6 +86,15 @@ _LOG_LEVELS: dict[int, bool] = getattr(logger, "_cache", {})
 #: Makes an empty PendingCall for the call path to fill in (no ``__init__`` frame).
 _new_call = object.__new__
 
+
+class _NoLane:
+    """The fast lane of a transport without one: never direct."""
+
+    direct = None
+
+
+_NO_LANE = _NoLane()
+
 T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
 StateListener = Callable[[ConnectionState], None]
@@ -173,6 +182,8 @@ class DerivConnection:
         self._transport: Transport | None = None
         #: The open transport's ``send_nowait`` (None: it has none, or no transport is open).
         self._nowait: Callable[[bytes], bool] | None = None
+        #: The open transport's fast lane: its ``direct`` writes a frame at once, when not None.
+        self._lane: Any = _NO_LANE
         self._loop: asyncio.AbstractEventLoop | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._task_group: asyncio.TaskGroup | None = None
@@ -558,6 +569,7 @@ class DerivConnection:
     def _use_transport(self, transport: Transport | None) -> None:
         self._transport = transport
         self._nowait = getattr(transport, "send_nowait", None)
+        self._lane = getattr(transport, "lane", _NO_LANE)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         transport = self._transport
@@ -743,10 +755,15 @@ class DerivConnection:
                             data = encode_fast(frame)  # codec.encode's usual case, inline
                         except TypeError:  # beyond orjson (an int over 64 bits...)
                             data = encode(frame)
-                        try:
-                            sent = nowait(data)
-                        except ConnectionLost as exc:
-                            sent = self._unsent(name, exc)
+                        direct = self._lane.direct
+                        if direct is not None:  # send_nowait's usual case, with no frame
+                            direct(data)
+                            sent = True
+                        else:
+                            try:
+                                sent = nowait(data)
+                            except ConnectionLost as exc:
+                                sent = self._unsent(name, exc)
                         del data  # not kept while the call is pending
                         if not sent:
                             await self._send_call(call)

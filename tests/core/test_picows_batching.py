@@ -173,3 +173,34 @@ async def test_a_request_beyond_orjson_goes_out_on_the_fast_path():
             await api.close()
     assert reply["ping"] == "pong"
     assert server.requests[-1]["passthrough"] == {"big": 2**70}
+
+
+async def test_a_full_write_buffer_makes_callers_wait_instead_of_growing_memory():
+    """Backpressure: once picows pauses writing, calls are no longer written at once (the fast
+    lane closes) but wait for the socket; when the peer reads again, every call completes."""
+    async with FakeDeriv() as server:
+        api = DerivClient(
+            server.url, transport=PicowsTransport, respect_rate_limits=False, request_timeout=30
+        )
+        await api.connect()
+        try:
+            await api.ping()
+            server.stall()
+            listener = api._transport._listener  # type: ignore[union-attr]
+            pad = "x" * 65536
+            calls = [
+                asyncio.ensure_future(api.request({"ping": 1, "passthrough": {"pad": pad}}))
+                for _ in range(400)  # 26 MB: more than the kernel's buffers on both sides
+            ]
+            await asyncio.sleep(0)  # every call has tried to send once
+            assert listener.paused and listener.direct is None
+            buffered = listener.transport.underlying_transport.get_write_buffer_size()
+            assert buffered < 1_000_000, buffered  # waiting, not piled up in memory
+            for connection in list(server.connections):
+                connection.transport.resume_reading()
+            async with asyncio.timeout(20):
+                replies = await asyncio.gather(*calls)
+            assert all(reply["ping"] == "pong" for reply in replies)
+            assert listener.direct is not None  # writable again: the lane is open
+        finally:
+            await api.close()
