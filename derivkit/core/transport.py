@@ -77,6 +77,9 @@ class Transport(Protocol):
     #       return False (then ``send`` is awaited); raises ConnectionLost like ``send``.
     #   async def run(self, on_frame: FrameSink) -> NoReturn: push every frame to ``on_frame``
     #       until the connection ends, then raise ConnectionLost (instead of ``recv`` calls).
+    #   lane: an object whose ``direct`` attribute is, at any moment, either None or a callable
+    #       that writes one text frame at once, as ``send_nowait`` would (the call path's
+    #       shortcut past it; PicowsTransport's is its listener).
 
 
 class TransportFactory(Protocol):
