@@ -72,7 +72,7 @@ class Transport(Protocol):
         """Drop the connection now, without a closing handshake (the link is dead)."""
         ...
 
-    # Optional, found with getattr (PicowsTransport has both):
+    # Optional, found with getattr (PicowsTransport has all three):
     #   def send_nowait(self, data: bytes) -> bool: send at once if the socket takes it, else
     #       return False (then ``send`` is awaited); raises ConnectionLost like ``send``.
     #   async def run(self, on_frame: FrameSink) -> NoReturn: push every frame to ``on_frame``
