@@ -13,14 +13,9 @@ from typing import Any
 
 import orjson
 
-__all__ = ["decode", "encode", "encode_fast"]
+__all__ = ["decode", "encode"]
 
 _fallback = json.JSONEncoder(separators=(",", ":")).encode
-
-
-#: orjson's own encoder, for the call path (no wrapper frame): raises ``TypeError`` for what
-#: only :func:`encode` takes.
-encode_fast: Callable[[Any], bytes] = orjson.dumps
 
 
 def encode(message: Any) -> bytes:

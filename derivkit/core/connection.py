@@ -41,7 +41,7 @@ from derivkit.core.alarm import Alarm, off_loop, set_alarm
 from derivkit.core.alarm import sleep as alarm_sleep
 from derivkit.core.backoff import RetryPolicy
 from derivkit.core.calls import KNOWN_CALLS, call_name, is_money_moving, is_read_only
-from derivkit.core.codec import decode, encode, encode_fast
+from derivkit.core.codec import decode, encode
 from derivkit.core.endpoints import Dialect, Endpoint, LegacyEndpoint
 from derivkit.core.exceptions import (
     APIError,
@@ -83,17 +83,6 @@ logger = logging.getLogger("derivkit.core.connection")
 #: The logger's own cache of ``isEnabledFor`` answers (emptied in place whenever a level
 #: changes; empty when this Python has none): read on the call path instead of a method call.
 _LOG_LEVELS: dict[int, bool] = getattr(logger, "_cache", {})
-#: Makes an empty PendingCall for the call path to fill in (no ``__init__`` frame).
-_new_call = object.__new__
-
-
-class _NoLane:
-    """The fast lane of a transport without one: never direct."""
-
-    direct = None
-
-
-_NO_LANE = _NoLane()
 
 T = TypeVar("T")
 ConnectionState = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
@@ -182,8 +171,6 @@ class DerivConnection:
         self._transport: Transport | None = None
         #: The open transport's ``send_nowait`` (None: it has none, or no transport is open).
         self._nowait: Callable[[bytes], bool] | None = None
-        #: The open transport's fast lane: its ``direct`` writes a frame at once, when not None.
-        self._lane: Any = _NO_LANE
         self._loop: asyncio.AbstractEventLoop | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._task_group: asyncio.TaskGroup | None = None
@@ -569,7 +556,6 @@ class DerivConnection:
     def _use_transport(self, transport: Transport | None) -> None:
         self._transport = transport
         self._nowait = getattr(transport, "send_nowait", None)
-        self._lane = getattr(transport, "lane", _NO_LANE)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         transport = self._transport
@@ -727,20 +713,14 @@ class DerivConnection:
                 limit = timeout if timeout is not None else self.request_timeout
                 future: asyncio.Future[dict[str, Any]] = loop.create_future()
                 deadline = self._loop_time() + limit
-                # Multiplexer.add_call written out (a copy of the request, given its req_id),
-                # the PendingCall filled in here rather than by its __init__ (one frame less).
+                # Multiplexer.add_call written out (a copy of the request, given its req_id).
                 mux = self._mux
                 frame = dict(payload)
                 req_id = frame["req_id"] = next(mux._ids)
-                call = mux._pending[req_id] = _new_call(PendingCall)
-                call.req_id = req_id
-                call.payload = frame
-                call.name = name
-                call.waiter = future
-                call.deadline = deadline
-                call.timeout = limit
-                call.resent = False
-                call.plain = SENSITIVE_KEYS.isdisjoint(frame)
+                call = mux._pending[req_id] = PendingCall(
+                    req_id, frame, name, future, deadline, limit, False,
+                    SENSITIVE_KEYS.isdisjoint(frame),
+                )  # fmt: skip
                 try:
                     if deadline < self._expiry_at:
                         self._arm_expiry(deadline)
@@ -751,20 +731,10 @@ class DerivConnection:
                     if nowait is None or debug:  # _send logs each frame
                         await self._send_call(call)
                     else:
-                        try:
-                            data = encode_fast(frame)  # codec.encode's usual case, inline
-                        except TypeError:  # beyond orjson (an int over 64 bits...)
-                            data = encode(frame)
-                        direct = self._lane.direct
-                        if direct is not None:  # send_nowait's usual case, with no frame
-                            direct(data)
-                            sent = True
-                        else:
-                            try:
-                                sent = nowait(data)
-                            except ConnectionLost as exc:
-                                sent = self._unsent(name, exc)
-                        del data  # not kept while the call is pending
+                        try:  # (no local for the frame: it would be kept while pending)
+                            sent = nowait(encode(call.payload))
+                        except ConnectionLost as exc:
+                            sent = self._unsent(name, exc)
                         if not sent:
                             await self._send_call(call)
                     reply = await future

@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import struct
 from collections import deque
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 from picows import (
@@ -144,21 +142,9 @@ class _Listener(WSListener):
         #: Frames to send at the end of this loop iteration (None: send each at once).
         self.batch: list[bytes] | None = None
         self.transport: WSTransport | None = None
-        #: Writes a text frame now (picows' own ``send``, no Python frame in between) while that
-        #: is what ``send_nowait`` would do: connected, writable, no batch open; else None.
-        self.direct: Callable[[bytes], object] | None = None
-        self._write_text: Callable[[bytes], object] | None = None
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
-        self._write_text = functools.partial(transport.send, _TEXT)
-        self._update_direct()
-
-    def _update_direct(self) -> None:
-        if self.paused or self.disconnected or self.batch is not None:
-            self.direct = None
-        else:
-            self.direct = self._write_text
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
@@ -238,13 +224,11 @@ class _Listener(WSListener):
         """Gather the frames sent from now to the end of the next loop iteration's callbacks
         (the callers the routed replies wake up run in it, before the flush)."""
         self.batch = []
-        self.direct = None
         self._loop.call_soon(self.flush_writes)
 
     def flush_writes(self) -> None:
         """Write the batch (one system call); never raises (a failed write drops the link)."""
         batch, self.batch = self.batch, None
-        self._update_direct()
         transport = self.transport
         if not batch or transport is None or self.disconnected:
             return
@@ -276,7 +260,6 @@ class _Listener(WSListener):
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self.disconnected = True
         self.batch = None  # never written: the calls in it fail with the connection
-        self.direct = None
         self.flush()
         if not self.closed.done():
             self.closed.set_result(None)
@@ -287,12 +270,10 @@ class _Listener(WSListener):
 
     def pause_writing(self) -> None:
         self.paused = True
-        self.direct = None
         self.writable.clear()
 
     def resume_writing(self) -> None:
         self.paused = False
-        self._update_direct()
         self.writable.set()
 
 
@@ -344,11 +325,6 @@ class PicowsTransport:
             batch.append(data)
         else:
             self._ws.send(_TEXT, data)
-
-    @property
-    def lane(self) -> _Listener:
-        """What the call path reads ``direct`` from (see :class:`_Listener`)."""
-        return self._listener
 
     def send_nowait(self, data: bytes) -> bool:
         """Send at once when the socket takes it (no coroutine: the call path's fast lane);
@@ -412,7 +388,6 @@ class PicowsTransport:
 
     def abort(self) -> None:
         self._listener.batch = None
-        self._listener.direct = None
         self._ws.disconnect(graceful=False)
 
     def __repr__(self) -> str:

@@ -72,14 +72,11 @@ class Transport(Protocol):
         """Drop the connection now, without a closing handshake (the link is dead)."""
         ...
 
-    # Optional, found with getattr (PicowsTransport has all three):
+    # Optional, found with getattr (PicowsTransport has both):
     #   def send_nowait(self, data: bytes) -> bool: send at once if the socket takes it, else
     #       return False (then ``send`` is awaited); raises ConnectionLost like ``send``.
     #   async def run(self, on_frame: FrameSink) -> NoReturn: push every frame to ``on_frame``
     #       until the connection ends, then raise ConnectionLost (instead of ``recv`` calls).
-    #   lane: an object whose ``direct`` attribute is, at any moment, either None or a callable
-    #       that writes one text frame at once, as ``send_nowait`` would (the call path's
-    #       shortcut past it; PicowsTransport's is its listener).
 
 
 class TransportFactory(Protocol):

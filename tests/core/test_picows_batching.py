@@ -162,7 +162,7 @@ async def test_a_burst_of_ticks_opens_no_batch(holding_server):
         await api.close()
 
 
-async def test_a_request_beyond_orjson_goes_out_on_the_fast_path():
+async def test_a_request_beyond_orjson_goes_out_whole():
     """An integer over 64 bits (which orjson refuses) is sent whole by the standard encoder."""
     async with FakeDeriv() as server:
         api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
@@ -176,8 +176,8 @@ async def test_a_request_beyond_orjson_goes_out_on_the_fast_path():
 
 
 async def test_a_full_write_buffer_makes_callers_wait_instead_of_growing_memory():
-    """Backpressure: once picows pauses writing, calls are no longer written at once (the fast
-    lane closes) but wait for the socket; when the peer reads again, every call completes."""
+    """Backpressure: once picows pauses writing, calls wait for the socket instead of piling up
+    in the write buffer; when the peer reads again, every call completes."""
     async with FakeDeriv() as server:
         api = DerivClient(
             server.url, transport=PicowsTransport, respect_rate_limits=False, request_timeout=30
@@ -193,7 +193,7 @@ async def test_a_full_write_buffer_makes_callers_wait_instead_of_growing_memory(
                 for _ in range(400)  # 26 MB: more than the kernel's buffers on both sides
             ]
             await asyncio.sleep(0)  # every call has tried to send once
-            assert listener.paused and listener.direct is None
+            assert listener.paused
             buffered = listener.transport.underlying_transport.get_write_buffer_size()
             assert buffered < 1_000_000, buffered  # waiting, not piled up in memory
             for connection in list(server.connections):
@@ -201,6 +201,6 @@ async def test_a_full_write_buffer_makes_callers_wait_instead_of_growing_memory(
             async with asyncio.timeout(20):
                 replies = await asyncio.gather(*calls)
             assert all(reply["ping"] == "pong" for reply in replies)
-            assert listener.direct is not None  # writable again: the lane is open
+            assert not listener.paused
         finally:
             await api.close()
