@@ -49,7 +49,7 @@ def interval(ratios: list[float], rng: random.Random) -> tuple[float, float]:
 
 
 def run_rounds(
-    clients: list[str], server: Server, args: list[str], rounds: int, keys: tuple[str, str]
+    clients: list[str], server: Server, args: list[str], rounds: int, cpu_key: str
 ) -> dict[str, list[tuple[float, float]]]:
     """(rate, CPU) of every client in every round; a failed run stops the benchmark."""
     runs: dict[str, list[tuple[float, float]]] = {client: [] for client in clients}
@@ -59,7 +59,7 @@ def run_rounds(
             result, error = run_client(client, server, args, TIMEOUT)
             if error is not None or result is None:
                 raise SystemExit(f"{client} {' '.join(args)}: {error}")
-            runs[client].append((float(result["rate"]), float(result[keys[1]])))
+            runs[client].append((float(result["rate"]), float(result[cpu_key])))
     return runs
 
 
@@ -113,7 +113,7 @@ def main() -> None:
         rng = random.Random(13)
         for name in names:
             command, unit, cpu_key = SCENARIOS[name]
-            runs = run_rounds(clients, server, command, args.rounds, ("rate", cpu_key))
+            runs = run_rounds(clients, server, command, args.rounds, cpu_key)
             rows += report(name, unit, runs, rng)
             print("\n".join(rows[-len(clients) :]), flush=True)
     finally:
