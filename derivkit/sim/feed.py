@@ -189,8 +189,9 @@ class SymbolFeed:
             except Exception:  # a broken listener must not stop the feed
                 log.exception("tick listener failed for %s", self.symbol)
 
-    def pause(self) -> None:
-        self.advance()
+    def pause(self, now: float | None = None) -> None:
+        """No tick after ``now`` (default: the clock's now) until :meth:`resume`."""
+        self.advance(now)
         self.paused = True
 
     def resume(self) -> None:
@@ -347,13 +348,14 @@ class Market:
         self._feeds[symbol] = feed
         return feed
 
-    def feed(self, symbol: str) -> SymbolFeed:
-        """The (advanced) feed of ``symbol``; raises ``KeyError`` for unknown symbols."""
+    def feed(self, symbol: str, now: float | None = None) -> SymbolFeed:
+        """The feed of ``symbol``, advanced to ``now`` (default: the clock's now); raises
+        ``KeyError`` for unknown symbols."""
         f = self._feeds.get(symbol)
         if f is None:
             f = SymbolFeed(SYMBOLS[symbol], self.seed, self.anchor_epoch, self.clock, self._spawn)
             self._feeds[symbol] = f
-        f.advance()
+        f.advance(now)
         return f
 
     async def close(self) -> None:

@@ -184,6 +184,9 @@ class Simulator:
             raise RuntimeError("simulator already started")
         self._clock = SimClock(self.speed, self.start_epoch)
         self._market = Market(self.seed, self._clock, int(self._clock.start_epoch))
+        start = self._clock.start_epoch
+        for symbol in self.faults.paused:  # paused before the start: no tick after it
+            self._market.feed(symbol, start).pause(start)
         self._broker = Broker(self._market, self._clock)
         self._server = await serve(
             self._handle,
@@ -251,11 +254,15 @@ class Simulator:
         return len(sessions)
 
     def _pause(self, symbol: str) -> None:
+        """Stop ``symbol``'s ticks now; before :meth:`start`, from the simulator's first instant
+        (so that no tick depends on how long the start took)."""
         if symbol not in SYMBOLS:
             raise KeyError(symbol)
-        self.market.feed(symbol).pause()
+        if self._market is not None:
+            self._market.feed(symbol).pause()
 
     def _resume(self, symbol: str) -> None:
         if symbol not in SYMBOLS:
             raise KeyError(symbol)
-        self.market.feed(symbol).resume()
+        if self._market is not None:
+            self._market.feed(symbol).resume()

@@ -106,6 +106,23 @@ async def test_fault_delay_and_mute(sim: Simulator, client: Client) -> None:
     await client.ok({"ping": 1})
 
 
+async def test_a_symbol_paused_before_the_start_has_no_tick_after_it() -> None:
+    start = 1_800_000_000
+    sim = Simulator(seed=3, speed=1000, start_epoch=start, rate_limits=RateLimits.unlimited())
+    sim.faults.pause_symbol("1HZ10V")
+    with pytest.raises(KeyError):
+        sim.faults.pause_symbol("NOPE")
+    async with sim:
+        # The clock is real time x 1000: 20 ticks' time is 20 ms (feeds advance when read).
+        await asyncio.sleep(sim.clock.real_delay_until(start + 20))
+        assert sim.market.feed("1HZ10V").latest().epoch == start  # the anchor tick only
+        assert sim.market.feed("1HZ25V").latest().epoch >= start + 20  # the others run
+        sim.faults.resume_symbol("1HZ10V")
+        resumed = sim.clock.now()
+        await asyncio.sleep(sim.clock.real_delay_until(resumed + 5))
+        assert sim.market.feed("1HZ10V").latest().epoch >= resumed + 4
+
+
 async def test_fault_pause_symbol(sim: Simulator, client: Client) -> None:
     t = await client.ok({"ticks": "1HZ100V", "subscribe": 1})
     sid = t["subscription"]["id"]
