@@ -456,6 +456,8 @@ class Multiplexer:
         self._drop_stream(stream, ProtocolError(f"unreadable message on {stream.name!r}"))
 
     def _to_stream(self, stream: Stream, message: dict[str, Any]) -> list[Action]:
+        """``DerivConnection._route_frame`` has the usual case (a live stream's message that
+        cannot end it) written out: keep them in step."""
         actions: list[Action] = []
         if "error" in message:
             error = api_error_from_reply(message, stream.payload, stream.name)
