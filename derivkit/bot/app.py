@@ -60,6 +60,7 @@ from derivkit.bot.handlers import (
 )
 from derivkit.bot.handlers.common import on_button
 from derivkit.bot.inbox import WebhookReceiver
+from derivkit.bot.interrupted import finish_interrupted
 from derivkit.bot.marketdata import MarketData, UnknownSymbol
 from derivkit.bot.orders import PendingOrders
 from derivkit.bot.render import alert_fired
@@ -73,6 +74,7 @@ from derivkit.settings import BotSettings
 from derivkit.storage import AlertRecord, Storage
 from derivkit.storage.fleet import FleetStore
 from derivkit.storage.notices import NoticeStore
+from derivkit.storage.tombstones import OrderTombstones
 
 __all__ = [
     "attach_core",
@@ -195,7 +197,8 @@ async def attach_core(
     instance: str | None = None,
 ) -> BotRuntime:
     """What ``post_init`` would do: build the services, resume alerts, watches and unfinished
-    trades, publish the command list.
+    trades (and finish the cards of Confirms a stopped process left half done), publish the
+    command list.
 
     Personal mode needs ``owner_client`` (the owner's authorized client, also used for market
     data unless ``market_client`` is another); multi-user mode opens a session per user at
@@ -246,6 +249,7 @@ async def attach_core(
         orders=PendingOrders(
             ttl=order_ttl,
             store=fleet.store if fleet else None,
+            tombstones=None if fleet else OrderTombstones(storage.engine),
             holder=fleet.instance if fleet else "",
         ),
         alerts=PriceAlerts(
@@ -267,8 +271,10 @@ async def attach_core(
     outbox.start()  # notices a stopped sender left, sent
     if fleet is not None:
         await fleet.start(rt, application)  # its scans take the duties nobody holds
-    elif settings.multi_user:
-        await _resume_users(rt)
+    else:
+        await finish_interrupted(rt)  # Confirms a stopped process left at "Sending…"
+        if settings.multi_user:
+            await _resume_users(rt)
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in info.COMMANDS],
         scope=BotCommandScopeAllPrivateChats(),

@@ -10,7 +10,10 @@ PostgreSQL, written when the update that made them ends (:meth:`export`) and rea
 user's next update starts, on any instance (:meth:`load`); :meth:`claim` then consumes the row
 with one conditional ``UPDATE ... RETURNING``, so the same tap handed to two instances trades
 once. The consumed row stays as a tombstone that :meth:`sending` and :meth:`finished` mark, so
-a Confirm run again after its instance died learns what happened (:meth:`consumed`).
+a Confirm run again after its instance died learns what happened (:meth:`consumed`). One
+process (``tombstones``: an :class:`~derivkit.storage.tombstones.OrderTombstones`) keeps its
+orders in memory but writes the tombstone at the claim, so that after a crash the next start
+finishes the cards of trades left half done (:mod:`derivkit.bot.interrupted`).
 """
 
 from __future__ import annotations
@@ -90,12 +93,16 @@ class PendingOrders:
         clock: Callable[[], float] = time.monotonic,
         *,
         store: Any = None,
+        tombstones: Any = None,
         holder: str = "",
     ) -> None:
         self.ttl = ttl
         self._clock = clock
         self._orders: dict[str, PendingOrder] = {}
         self.store = store  # a FleetStore: the orders are shared by a fleet
+        #: Where consumed orders leave their tombstones: the fleet's store, or in one process
+        #: an OrderTombstones (None: nowhere, nothing survives the process).
+        self.tombstones = store if store is not None else tombstones
         self.holder = holder  # this instance's name in a fleet (who claimed an order)
 
     def __len__(self) -> int:
@@ -160,30 +167,34 @@ class PendingOrders:
 
     async def claim(self, nonce: str, user_id: int) -> PendingOrder | None:
         """:meth:`take`, and in a fleet consume the stored order too: None unless this call
-        is the one that consumed it (whichever instance tried at the same time)."""
+        is the one that consumed it (whichever instance tried at the same time). The claim
+        leaves the order's tombstone (in one process, written here)."""
         order = self.take(nonce, user_id)
-        if order is None or self.store is None:
-            return order
-        if await self.store.claim_order(nonce, user_id, self.holder) is None:
+        if order is None:
             return None
+        if self.store is not None:
+            if await self.store.claim_order(nonce, user_id, self.holder) is None:
+                return None
+        elif self.tombstones is not None:
+            await self.tombstones.record_claim(nonce, user_id, _order_json(order), self.holder)
         return order
 
     async def sending(self, nonce: str) -> None:
-        """In a fleet: the claimed order's trade is about to be sent."""
-        if self.store is not None:
-            await self.store.order_sending(nonce)
+        """The claimed order's trade is about to be sent (its tombstone says so)."""
+        if self.tombstones is not None:
+            await self.tombstones.order_sending(nonce)
 
     async def finished(self, nonce: str, outcome: str) -> None:
-        """In a fleet: what the claimed order's card says in the end."""
-        if self.store is not None:
-            await self.store.order_finished(nonce, outcome)
+        """What the claimed order's card says in the end (its tombstone keeps it)."""
+        if self.tombstones is not None:
+            await self.tombstones.order_finished(nonce, outcome)
 
     async def consumed(self, nonce: str, user_id: int) -> Any:
-        """In a fleet, the tombstone of the user's order a Confirm consumed (a
-        :class:`~derivkit.storage.fleet.ConsumedOrder`); None otherwise."""
-        if self.store is None:
+        """The tombstone of the user's order a Confirm consumed (a
+        :class:`~derivkit.storage.tombstones.ConsumedOrder`); None if there is none."""
+        if self.tombstones is None:
             return None
-        return await self.store.consumed_order(nonce, user_id)
+        return await self.tombstones.consumed_order(nonce, user_id)
 
     async def expire_now(self, nonce: str) -> PendingOrder | None:
         """:meth:`expire`, and in a fleet only if the stored order was still there."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from html import escape
 from typing import Any
@@ -291,53 +291,47 @@ class TradeDesk:
         chat_id: int,
     ) -> Coroutine[Any, Any, None]:
         """After a lost ``contract_update`` reply: tell whether the orders are as asked."""
-
-        def verdict(state: OpenContract, currency: str) -> str:
-            now = {kind: getattr(state, kind, None) for kind in changes}
-
-            def as_asked(kind: str) -> bool:
-                order, wanted = now[kind], changes[kind]
-                amount = abs(order.amount) if order is not None and order.amount else None
-                if wanted is None:
-                    return amount is None
-                return amount is not None and abs(amount - wanted) < 0.005
-
-            shown = ", ".join(
-                f"{kind.replace('_', ' ')} {order_text(now[kind], currency)}" for kind in changes
-            )
-            asked = [as_asked(kind) for kind in changes]
-            if all(asked):
-                said = "✅ Checked with Deriv: the update <b>did</b> happen"
-            elif not any(asked):
-                said = "✅ Checked with Deriv: the update did <b>not</b> happen"
-            else:
-                said = "Checked with Deriv: only part of the update is in place"
-            return f"{said} for contract <code>{contract_id}</code>. Now: {escape(shown)}."
-
+        verdict = update_verdict(contract_id, changes)
         return self._check_after_lost_reply(session, contract_id, chat_id, "update", verdict)
 
     def _check_cancel(
         self, session: AccountSession, contract_id: int, chat_id: int
     ) -> Coroutine[Any, Any, None]:
         """After a lost ``cancel`` reply: tell whether the contract was cancelled."""
-
-        def verdict(state: OpenContract, currency: str) -> str:
-            if state.status == "cancelled":
-                return (
-                    f"✅ Checked with Deriv: contract <code>{contract_id}</code> <b>was</b> "
-                    f"cancelled; {money(state.sell_price, currency)} came back."
-                )
-            if not state.is_sold:
-                return (
-                    f"✅ Checked with Deriv: contract <code>{contract_id}</code> was <b>not</b> "
-                    f"cancelled; it is still open (/cancel {contract_id} to try again)."
-                )
-            return (
-                f"Checked with Deriv: contract <code>{contract_id}</code> was not cancelled "
-                "but closed otherwise; its settlement follows."
-            )
-
+        verdict = cancel_verdict(contract_id)
         return self._check_after_lost_reply(session, contract_id, chat_id, "cancellation", verdict)
+
+    async def checked_with_deriv(
+        self, session: AccountSession, order: Mapping[str, Any], *, wait: float = OUTCOME_WAIT
+    ) -> str | None:
+        """What a sale, update or cancellation sent by a process that stopped before its
+        reply came to, as Deriv has its contract(s) now (HTML; ``order``: the order's JSON).
+        None when Deriv does not answer within ``wait`` seconds, or the order names no
+        contract. Each contract is followed from here (its settlement is told). Cancellation
+        propagates."""
+        kind = order.get("kind")
+        contract_ids = [
+            int(c) for c in order.get("contract_ids") or [order.get("contract_id")] if c
+        ]
+        if (kind != "update" and kind not in VERDICTS) or not contract_ids:
+            return None
+        lines = []
+        session.pins += 1
+        try:
+            async with asyncio.timeout(wait):
+                for contract_id in contract_ids:
+                    state = await self._contract_when_reachable(session, contract_id)
+                    session.watchers.watch(contract_id)  # its settlement is told, once
+                    if kind == "update":
+                        verdict = update_verdict(contract_id, order.get("changes") or {})
+                    else:
+                        verdict = VERDICTS[kind](contract_id)
+                    lines.append(verdict(state, state.currency or session.currency))
+        except TimeoutError:
+            return None
+        finally:
+            session.pins -= 1
+        return "\n".join(lines)
 
     # -- unknown outcomes -----------------------------------------------------------------
 
@@ -617,3 +611,89 @@ class TradeDesk:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# -- what Deriv says a contract came to ---------------------------------------------------
+
+Verdict = Callable[[OpenContract, str], str]
+
+
+def update_verdict(contract_id: int, changes: Mapping[str, float | None]) -> Verdict:
+    """Whether ``contract_id``'s take profit / stop loss are as ``changes`` asked."""
+
+    def verdict(state: OpenContract, currency: str) -> str:
+        now = {kind: getattr(state, kind, None) for kind in changes}
+
+        def as_asked(kind: str) -> bool:
+            order, wanted = now[kind], changes[kind]
+            amount = abs(order.amount) if order is not None and order.amount else None
+            if wanted is None:
+                return amount is None
+            return amount is not None and abs(amount - wanted) < 0.005
+
+        shown = ", ".join(
+            f"{kind.replace('_', ' ')} {order_text(now[kind], currency)}" for kind in changes
+        )
+        asked = [as_asked(kind) for kind in changes]
+        if all(asked):
+            said = "✅ Checked with Deriv: the update <b>did</b> happen"
+        elif not any(asked):
+            said = "✅ Checked with Deriv: the update did <b>not</b> happen"
+        else:
+            said = "Checked with Deriv: only part of the update is in place"
+        return f"{said} for contract <code>{contract_id}</code>. Now: {escape(shown)}."
+
+    return verdict
+
+
+def cancel_verdict(contract_id: int) -> Verdict:
+    """Whether ``contract_id`` was cancelled (deal cancellation)."""
+
+    def verdict(state: OpenContract, currency: str) -> str:
+        if state.status == "cancelled":
+            return (
+                f"✅ Checked with Deriv: contract <code>{contract_id}</code> <b>was</b> "
+                f"cancelled; {money(state.sell_price, currency)} came back."
+            )
+        if not state.is_sold:
+            return (
+                f"✅ Checked with Deriv: contract <code>{contract_id}</code> was <b>not</b> "
+                f"cancelled; it is still open (/cancel {contract_id} to try again)."
+            )
+        return (
+            f"Checked with Deriv: contract <code>{contract_id}</code> was not cancelled "
+            "but closed otherwise; its settlement follows."
+        )
+
+    return verdict
+
+
+def sale_verdict(contract_id: int) -> Verdict:
+    """Whether ``contract_id`` was sold before its expiry."""
+
+    def verdict(state: OpenContract, currency: str) -> str:
+        if state.status == "sold":
+            return (
+                f"✅ Checked with Deriv: contract <code>{contract_id}</code> <b>was</b> sold, "
+                f"for {money(state.sell_price, currency)}; its settlement follows."
+            )
+        if not state.is_sold:
+            return (
+                f"✅ Checked with Deriv: contract <code>{contract_id}</code> was <b>not</b> "
+                f"sold; it is still open (/sell {contract_id} to try again)."
+            )
+        return (
+            f"Checked with Deriv: contract <code>{contract_id}</code> was not sold but closed "
+            "otherwise; its settlement follows."
+        )
+
+    return verdict
+
+
+#: The verdict of each kind of order that names its contract(s), but "update" (which also
+#: needs the changes asked: :func:`update_verdict`).
+VERDICTS: dict[str, Callable[[int], Verdict]] = {
+    "sell": sale_verdict,
+    "sellall": sale_verdict,
+    "cancel": cancel_verdict,
+}

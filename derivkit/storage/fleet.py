@@ -25,11 +25,9 @@ may run at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
@@ -38,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from derivkit.storage.schema import pending_orders, processed_updates, user_state, users
 from derivkit.storage.store import DEAD_PEER_SETTINGS, Storage
+from derivkit.storage.tombstones import PRUNE_AFTER, ConsumedOrder, OrderTombstones, consumed_from
 
 __all__ = ["ConsumedOrder", "FleetStore", "UserState"]
 
@@ -46,21 +45,6 @@ _NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 ORDER_WAIT = 3.0
 #: An update not marked done after this long is taken as lost (its instance died).
 STALE_UPDATE = 30.0
-PRUNE_AFTER = 86_400.0
-
-
-@dataclass(frozen=True)
-class ConsumedOrder:
-    """A pending order a Confirm consumed (its tombstone): the ``order`` JSON, the instance
-    that claimed it and when, when its trade was sent (None: not yet), what the card was told
-    in the end (None: the claimer has not finished), and whether the claimer is alive."""
-
-    order: Any
-    claimed_by: str
-    claimed_at: float
-    sent_at: float | None
-    outcome: str | None
-    claimer_alive: bool
 
 
 class UserState:
@@ -73,7 +57,7 @@ class UserState:
         self.token_until = token_until
 
 
-class FleetStore:
+class FleetStore(OrderTombstones):
     """Fleet coordination over a PostgreSQL :class:`~derivkit.storage.Storage`.
 
     ``lock_connections`` bounds how many users' locks this instance holds at once (each needs a
@@ -84,8 +68,8 @@ class FleetStore:
     def __init__(self, storage: Storage, *, lock_connections: int = 16) -> None:
         if not self.supported(storage):
             raise ValueError("a fleet needs PostgreSQL storage")
+        super().__init__(storage.engine)
         self.storage = storage
-        self._engine = storage.engine
         self._locks: AsyncEngine = create_async_engine(
             storage.engine.url,
             pool_size=lock_connections,
@@ -385,30 +369,14 @@ class FleetStore:
             row = (await connection.execute(statement)).first()
         return None if row is None else row[0]
 
-    async def order_sending(self, nonce: str) -> None:
-        """The claimed order's trade is about to be sent (from here on, a claimer that dies
-        leaves an outcome that is not known)."""
-        await self._mark_order(nonce, sent_at=time.time())
-
-    async def order_finished(self, nonce: str, outcome: str) -> None:
-        """What the claimed order's card says in the end (``outcome``: HTML, no secrets)."""
-        await self._mark_order(nonce, outcome=outcome)
-
-    async def _mark_order(self, nonce: str, **values: Any) -> None:
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(pending_orders)
-                .where(pending_orders.c.nonce == nonce, pending_orders.c.claimed_by.is_not(None))
-                .values(values)
-            )
-
     async def consumed_order(self, nonce: str, telegram_id: int) -> ConsumedOrder | None:
         """The user's order ``nonce`` as its claim left it (None if no Confirm consumed it:
         pending, expired, cancelled, or long gone), and whether its claimer is alive (its
         ``instance:`` lease unexpired)."""
         statement = text(
             f"""
-            SELECT p."order", p.claimed_by, p.claimed_at, p.sent_at, p.outcome,
+            SELECT p.nonce, p.telegram_id, p."order", p.claimed_by, p.claimed_at, p.sent_at,
+                   p.outcome,
                    EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || p.claimed_by
                             AND l.expires_at >= {_NOW}) AS alive
               FROM pending_orders p
@@ -420,15 +388,7 @@ class FleetStore:
             row = (await connection.execute(statement, params)).first()
         if row is None:
             return None
-        order = row[0] if not isinstance(row[0], str) else json.loads(row[0])
-        return ConsumedOrder(
-            order=order,
-            claimed_by=str(row[1]),
-            claimed_at=float(row[2] or 0.0),
-            sent_at=None if row[3] is None else float(row[3]),
-            outcome=row[4],
-            claimer_alive=bool(row[5]),
-        )
+        return consumed_from(row, alive=bool(row.alive))
 
     async def drop_order(self, nonce: str) -> Any | None:
         """Consume an order whoever owns it, expired or not (its time ran out), unless a
@@ -453,17 +413,6 @@ class FleetStore:
             statement = statement.where(pending_orders.c.nonce.not_in(kept))
         async with self._engine.begin() as connection:
             result = await connection.execute(statement)
-        return int(result.rowcount or 0)
-
-    async def prune_orders(self, older_than: float = PRUNE_AFTER) -> int:
-        """Forget the tombstones of orders consumed more than ``older_than`` seconds ago."""
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                delete(pending_orders).where(
-                    pending_orders.c.claimed_by.is_not(None),
-                    pending_orders.c.claimed_at < time.time() - older_than,
-                )
-            )
         return int(result.rowcount or 0)
 
     # -- leases -----------------------------------------------------------------------------

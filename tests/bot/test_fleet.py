@@ -298,10 +298,13 @@ async def _order_nonce(harness, user_id: int, kind: str) -> str:
     return next(nonce for nonce, (_, body) in orders.items() if body["kind"] == kind)
 
 
-async def test_a_sale_consumed_by_an_instance_that_died_after_sending_is_told_unknown(fleet):
+async def test_a_sale_consumed_by_an_instance_that_died_after_sending_is_checked_with_deriv(
+    fleet,
+):
     """Regression: a Confirm whose order another (dead) instance had consumed said "no longer
-    valid"; a sale that was sent may have happened, so the card says the outcome is unknown
-    and where to look. A claimer still alive (a stalled instance) is left to finish."""
+    valid"; a sale that was sent may have happened, so the card says what Deriv has now (here:
+    the contract is still open, nothing was sold) and never sells again. A claimer still alive
+    (a stalled instance) is left to finish."""
     a, b = await fleet(2)
     api = a.api
     await a.connect(ALICE, ALICE_TOKEN)
@@ -330,9 +333,9 @@ async def test_a_sale_consumed_by_an_instance_that_died_after_sending_is_told_un
     query = await a.tap(sale, "Sell", user_id=ALICE)
     await a.answer_to(query)
     await wait_until(
-        lambda: "may or may not have happened" in _card_text(api, ALICE, sale["message_id"]),
-        timeout=10,
+        lambda: "Checked with Deriv" in _card_text(api, ALICE, sale["message_id"]), timeout=10
     )
     text = _card_text(api, ALICE, sale["message_id"])
-    assert "/portfolio and /statement" in text and "no longer valid" not in text
+    assert f"contract {contract.contract_id} was not sold; it is still open" in text, text
+    assert f"/sell {contract.contract_id} to try again" in text and "no longer valid" not in text
     assert len(a.account(ALICE_TOKEN).open_contracts()) == 1  # nothing was sold here

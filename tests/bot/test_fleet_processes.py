@@ -289,12 +289,23 @@ async def _in_flight_on(api, victim, users) -> InFlight:
             if url == victim.webhook and status == 200
         )
 
-    await wait_until(
-        lambda: (
-            accepted() >= sent and replies.held == len(talkers) and confirms.held == len(tappers)
-        ),
-        timeout=30,
-    )
+    try:
+        await wait_until(
+            lambda: (
+                accepted() >= sent
+                and replies.held == len(talkers)
+                and confirms.held == len(tappers)
+            ),
+            timeout=30,
+        )
+    except TimeoutError:  # say which of the three never came, and what the taps were told
+        answers = [api.answered_callbacks.get(query, {}) for query in queries]
+        told = {user: answer.get("text") for user, answer in zip(tappers, answers, strict=True)}
+        raise AssertionError(
+            f"the victim did not hold its updates within 30 s: {accepted()} of {sent} accepted, "
+            f"{replies.held} of {len(talkers)} replies and {confirms.held} of {len(tappers)} "
+            f"Confirms held; the taps were answered {told}"
+        ) from None
     return InFlight(api, talkers, tappers, queries, marks, cards)
 
 

@@ -31,6 +31,7 @@ from telegram.ext import ContextTypes
 
 from derivkit.bot.buttons import Button, Card
 from derivkit.bot.handlers.common import Tap, action, reply, trade_refusal
+from derivkit.bot.interrupted import claimed_outcome, final_card
 from derivkit.bot.orders import PendingOrder
 from derivkit.bot.render import account_label, quote_card
 from derivkit.bot.risk import buy_refusal
@@ -413,32 +414,20 @@ async def confirm_order(
     chat_id, message_id = order.chat_id, tap.message.message_id
     await rt.delivery.edit(chat_id, message_id, f"{order.summary}\n\n⏳ Sending…")
     result = await _execute(rt, session, order, message_id)
-    await rt.orders.finished(nonce, result)
+    # the card first: if the process stops before its tombstone is marked, the next start
+    # tells the card again (the truth, looked up); the other way round it would stay "Sending…"
     await rt.delivery.final(chat_id, message_id, f"{order.summary}\n\n{result}")
-
-
-#: What a consumed order that sent nothing tells, by kind (its card's last words).
-NOT_SENT = {
-    "buy": "✖️ Not sent: nothing was bought. /buy again if you still want it.",
-    "sell": "✖️ Not sent: nothing was sold. /sell again if you still want to.",
-    "sellall": "✖️ Not sent: nothing was sold. /sellall again if you still want to.",
-    "update": "✖️ Not sent: nothing was changed. /update again if you still want to.",
-    "cancel": "✖️ Not sent: nothing was cancelled. /cancel again if you still want to.",
-}
-UNKNOWN_OUTCOME = (
-    "⚠️ This was being sent when the bot instance handling it stopped: it may or may not "
-    "have happened, and it was not sent again. /portfolio and /statement show what Deriv has."
-)
+    await rt.orders.finished(nonce, result)
 
 
 async def _consumed(rt: BotRuntime, button: Button, tap: Tap, nonce: str) -> None:
     """A Confirm whose order is gone: expired or cancelled (no longer valid), or consumed by a
     Confirm (this tap's own earlier run, on an instance that died mid-way, or an earlier tap).
-    What was sent is looked up, and the card finished with the truth: the journal's entry of
-    the buy (resolved now if it was left pending), else the order's tombstone in a fleet (not
-    sent; sent with an unknown outcome; or what its card was told). Runs under the user's
-    lock, so no live instance is working on the order unless its tombstone says it is alive
-    (a stalled instance that lost its lock): then the card is left to it."""
+    What was sent is looked up, and the card finished with the truth (:func:`claimed_outcome`:
+    the journal's entry of the buy, resolved now if it was left pending, else the order's
+    tombstone: not sent; sent, and checked with Deriv; or what its card was told). Runs under
+    the user's lock, so no live instance is working on the order unless its tombstone says it
+    is alive (a stalled instance that lost its lock): then the card is left to it."""
     user_id = button.card.user_id
     consumed = await rt.orders.consumed(nonce, user_id)
     entry = await rt.storage.journal_for_order(nonce)
@@ -455,24 +444,12 @@ async def _consumed(rt: BotRuntime, button: Button, tap: Tap, nonce: str) -> Non
         await tap.answer("Still being sent: the result will replace this card.", alert=True)
         return
     await tap.answer("Looking up what happened…")
-    order = consumed.order if consumed is not None else {}
-    kind = order.get("kind", "buy")
-    if consumed is not None and consumed.outcome is not None:
-        result = consumed.outcome  # finished: the card tells it again
-    elif entry is not None:
-        session = await rt.session(user_id)
-        result = await rt.desk.outcome_of(session, entry.id)
-    elif consumed is not None and (kind == "buy" or consumed.sent_at is None):
-        result = NOT_SENT.get(kind, NOT_SENT["buy"])  # a buy is journaled before it is sent
-    else:
-        result = UNKNOWN_OUTCOME
-    await rt.orders.finished(nonce, result)
+    result = await claimed_outcome(rt, user_id, consumed, entry)
     rt.buttons.retire(button.card)
-    summary = order.get("summary") or (
-        f"<b>{escape(entry.contract_type)}</b> on {escape(entry.symbol)}" if entry else ""
-    )
-    text = f"{summary}\n\n{result}" if summary else result
+    order = consumed.order if consumed is not None else {}
+    text = final_card(order, entry, result)
     await rt.delivery.final(tap.message.chat_id, tap.message.message_id, text)
+    await rt.orders.finished(nonce, result)
 
 
 async def _execute(
