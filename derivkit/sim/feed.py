@@ -223,8 +223,10 @@ class SymbolFeed:
         return Tick(self.symbol, self.epochs[-1], self.quotes[-1], self.spec.pip_size)
 
     def ticks(self, start: int, end: int, count: int) -> tuple[list[int], list[float]]:
-        """The last ``count`` ticks with ``start <= epoch <= end``."""
-        self.advance()
+        """The last ``count`` ticks with ``start <= epoch <= end`` (the feed advanced to
+        ``end`` at most: no tick after it is generated here, where no listener would see it
+        before the caller attaches one)."""
+        self.advance(min(float(end), self.clock.now()))
         hi = bisect_right(self.epochs, end)
         lo = max(bisect_left(self.epochs, start), hi - count)
         if lo >= hi:
@@ -248,8 +250,9 @@ class SymbolFeed:
         return list(self.epochs[lo:]), list(self.quotes[lo:])
 
     def candles(self, granularity: int, start: int, end: int, count: int) -> list[dict[str, Any]]:
-        """The last ``count`` candles opening in ``[start, end]`` (the last may be forming)."""
-        self.advance()
+        """The last ``count`` candles opening in ``[start, end]`` (the last may be forming;
+        the feed advanced to ``end`` at most, as :meth:`ticks`)."""
+        self.advance(min(float(end), self.clock.now()))
         g = granularity
         end = min(end, self.epochs[-1])
         last = end - end % g

@@ -232,3 +232,32 @@ async def test_speed_scales_tick_spacing(client: Client) -> None:
     elapsed = loop.time() - t0
     assert last["tick"]["epoch"] == first["tick"]["epoch"] + 20
     assert 0.3 < elapsed < 2.0, elapsed
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"ticks": "R_50", "subscribe": 1},
+        {"ticks": ["R_50"], "subscribe": 1},
+        {"ticks_history": "R_50", "end": "latest", "count": 3, "subscribe": 1},
+    ],
+    ids=["ticks", "ticks-list", "ticks_history"],
+)
+async def test_a_tick_falling_due_as_a_ticks_stream_opens_is_not_lost(monkeypatch, request_):
+    """Regression: opening a ticks stream read the feed (the latest tick, or the history), then
+    read the clock again to attach the stream; a tick falling due between the two readings went
+    to nobody, so the stream's first streamed tick skipped one. Here the clock crosses a tick
+    (R_50: one every 2 s) at every reading."""
+    async with (
+        Simulator(seed=3, rate_limits=RateLimits.unlimited()) as sim,
+        connect(sim.url) as ws,
+    ):
+        client = Client(ws)
+        base = float(sim.clock.epoch() // 2 * 2) + 0.5
+        readings = iter(range(1_000_000))
+        monkeypatch.setattr(sim.clock, "now", lambda: base + 2.0 * next(readings))
+        opened = await client.ok(request_)
+        history = opened.get("history")
+        last = history["times"][-1] if history else opened["tick"]["epoch"]
+        streamed = await client.stream(opened["subscription"]["id"])
+        assert streamed["tick"]["epoch"] == last + 2

@@ -9,7 +9,7 @@ from typing import Any
 
 from derivkit.sim import pricing
 from derivkit.sim.errors import ApiError, validation_error
-from derivkit.sim.feed import Tick
+from derivkit.sim.feed import SymbolFeed, Tick
 from derivkit.sim.handlers.common import Body, market_context, symbol_spec, wants_stream
 from derivkit.sim.products import turbos, vanilla
 from derivkit.sim.products.registry import PRODUCTS
@@ -40,9 +40,10 @@ def _tick_listener(stream: Any) -> Callable[[Tick], None]:
     return on_tick
 
 
-def _attach_ticks(s: Session, r: Request, symbol: str, msg_type: str) -> Any:
-    stream = s.open_stream("ticks", ("ticks", symbol), "tick", r)
-    feed = s.sim.market.feed(symbol)
+def _attach_ticks(s: Session, r: Request, feed: SymbolFeed) -> Any:
+    """A ticks stream of ``feed``, from the feed as it stands (not advanced again: a tick due
+    since the caller read it comes through the stream, not before it)."""
+    stream = s.open_stream("ticks", ("ticks", feed.symbol), "tick", r)
     listener = _tick_listener(stream)
     feed.add_listener(listener)
     stream.on_close(lambda: feed.remove_listener(listener))
@@ -58,11 +59,13 @@ def ticks(s: Session, r: Request) -> list[Body]:
         for spec in specs:
             s.check_not_subscribed(("ticks", spec.symbol), spec.symbol)
     out: list[Body] = []
+    now = s.sim.clock.now()  # one reading: the reply's tick and the stream's start agree
     for spec in specs:
-        payload = s.sim.market.feed(spec.symbol).latest().payload()
+        feed = s.sim.market.feed(spec.symbol, now)
+        payload = feed.latest().payload()
         body: Body = {"msg_type": "tick", "tick": payload}
         if subscribe:
-            stream = _attach_ticks(s, r, spec.symbol, "tick")
+            stream = _attach_ticks(s, r, feed)
             payload["id"] = stream.id
             body["subscription"] = {"id": stream.id}
         out.append(body)
@@ -73,8 +76,9 @@ def ticks_history(s: Session, r: Request) -> Body:
     a = r.args
     spec = symbol_spec(a["ticks_history"])
     market = s.sim.market
-    feed = market.feed(spec.symbol)
-    now = int(s.sim.clock.now())
+    reading = s.sim.clock.now()  # one reading: the history and the stream's start agree
+    feed = market.feed(spec.symbol, reading)
+    now = int(reading)
     end = now if a["end"] == "latest" else min(int(a["end"]), now)
     start = a.get("start", 0)
     count = a.get("count", 1000)
@@ -93,7 +97,7 @@ def ticks_history(s: Session, r: Request) -> Body:
             "pip_size": spec.pip_size,
         }
         if subscribe:
-            stream = _attach_ticks(s, r, spec.symbol, "tick")
+            stream = _attach_ticks(s, r, feed)
             body["subscription"] = {"id": stream.id}
         return body
     g = a.get("granularity", 60)
@@ -340,7 +344,7 @@ def trading_durations(s: Session, r: Request) -> Body:
 
 
 def _batch_item(s: Session, tick: Tick) -> dict[str, Any]:
-    feed = s.sim.market.feed(tick.symbol)
+    feed = s.sim.market.feed(tick.symbol, tick.epoch)  # as of the tick: no advance
     spec = feed.spec
     day_ago = feed.ticks(0, tick.epoch - 86400, 1)[1] or [feed.quotes[0]]
     p = tick.payload()
@@ -359,7 +363,9 @@ def ticks_batch(s: Session, r: Request) -> Body:
     of each second together)."""
     market = r.args["market"]
     specs = [spec for spec in SYMBOLS.values() if spec.market == market]
-    latest = [s.sim.market.feed(spec.symbol).latest() for spec in specs]
+    now = s.sim.clock.now()  # one reading: the reply's ticks and the stream's start agree
+    feeds = [s.sim.market.feed(spec.symbol, now) for spec in specs]
+    latest = [feed.latest() for feed in feeds]
     body: Body = {"msg_type": "ticks_batch", "ticks_batch": [_batch_item(s, t) for t in latest]}
     if not wants_stream(r):
         return body
@@ -374,8 +380,7 @@ def ticks_batch(s: Session, r: Request) -> Body:
         second[0] = max(second[0], tick.epoch)
         pending[tick.symbol] = tick
 
-    for spec in specs:
-        feed = s.sim.market.feed(spec.symbol)
+    for feed in feeds:
         feed.add_listener(on_tick)
         stream.on_close(functools.partial(feed.remove_listener, on_tick))
     body["subscription"] = {"id": stream.id}
