@@ -306,9 +306,9 @@ class TradeDesk:
     ) -> str | None:
         """What a sale, update or cancellation sent by a process that stopped before its
         reply came to, as Deriv has its contract(s) now (HTML; ``order``: the order's JSON).
-        None when Deriv does not answer within ``wait`` seconds, or the order names no
-        contract. Each contract is followed from here (its settlement is told). Cancellation
-        propagates."""
+        None when Deriv does not answer within ``wait`` seconds or cannot say (an error), or
+        the order names no contract. Each contract is followed from here (its settlement is
+        told). Cancellation propagates."""
         kind = order.get("kind")
         contract_ids = [
             int(c) for c in order.get("contract_ids") or [order.get("contract_id")] if c
@@ -328,6 +328,9 @@ class TradeDesk:
                         verdict = VERDICTS[kind](contract_id)
                     lines.append(verdict(state, state.currency or session.currency))
         except TimeoutError:
+            return None
+        except DerivError as error:  # e.g. the contract is not this account's (any more)
+            logger.info("checking order %s with Deriv failed: %s", kind, type(error).__name__)
             return None
         finally:
             session.pins -= 1

@@ -141,3 +141,22 @@ async def test_a_sent_sale_of_a_user_gone_since_is_told_of_unknown_outcome(start
     text = await _told(bot, card, "may or may not have happened")
     assert "/portfolio and /statement" in text
     assert await bot.rt.orders.tombstones.unfinished_orders() == []
+
+
+async def test_a_sent_sale_deriv_cannot_look_up_is_told_of_unknown_outcome(start_bot):
+    """The consumed order names a contract Deriv does not know on this account (say, the user
+    connected another account since). A tap on its card (its buttons were never taken away)
+    looks it up: Deriv's error ends in "unknown", with where to look, not in an error."""
+    bot = await start_bot()
+    contract_id = await _sellable_contract(bot)
+    card = await bot.send(f"/sell {contract_id}")
+    nonce = await _nonce(bot, "sell")
+    order = bot.rt.orders.export(OWNER)[nonce][1] | {"contract_id": 4_000_000_001}
+    assert bot.rt.orders.take(nonce, OWNER) is not None  # consumed by a run that stopped
+    await bot.rt.orders.tombstones.record_claim(nonce, OWNER, order)
+    await bot.rt.orders.tombstones.order_sending(nonce)
+    query = await bot.tap(card, "Sell")
+    assert (await bot.answer_to(query))["text"] == "Looking up what happened…"
+    text = await _told(bot, card, "may or may not have happened")
+    assert "/portfolio and /statement" in text
+    assert _sales(bot) == 0
