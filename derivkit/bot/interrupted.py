@@ -24,6 +24,7 @@ from typing import Any
 
 from derivkit.bot.runtime import BotRuntime
 from derivkit.storage.records import JournalEntry
+from derivkit.storage.tombstones import ConsumedOrder
 
 __all__ = ["NOT_SENT", "UNKNOWN_OUTCOME", "claimed_outcome", "final_card", "finish_interrupted"]
 
@@ -44,12 +45,12 @@ UNKNOWN_OUTCOME = (
 
 
 async def claimed_outcome(
-    rt: BotRuntime, user_id: int, consumed: Any, entry: JournalEntry | None
+    rt: BotRuntime, user_id: int, consumed: ConsumedOrder | None, entry: JournalEntry | None
 ) -> str:
     """What the user's consumed order came to (HTML, for its card). ``consumed``: its
-    tombstone (a :class:`~derivkit.storage.tombstones.ConsumedOrder`) or None; ``entry``: the
-    journal's entry of its buy, if any. The caller holds the user's turn, and the order's
-    claimer is not at work on it any more."""
+    tombstone, if any; ``entry``: the journal's entry of its buy, if any. The order's claimer
+    is not at work on it any more (the caller holds the user's turn, or no update has run yet
+    in this process)."""
     order = consumed.order if consumed is not None else {}
     kind = order.get("kind", "buy")
     if consumed is not None and consumed.outcome is not None:
@@ -88,7 +89,7 @@ async def finish_interrupted(rt: BotRuntime) -> int:
     return len(unfinished)
 
 
-async def _finish(rt: BotRuntime, consumed: Any) -> None:
+async def _finish(rt: BotRuntime, consumed: ConsumedOrder) -> None:
     entry = None
     try:
         entry = await rt.storage.journal_for_order(consumed.nonce)

@@ -60,6 +60,10 @@ class UserState:
 class FleetStore(OrderTombstones):
     """Fleet coordination over a PostgreSQL :class:`~derivkit.storage.Storage`.
 
+    The tombstones' marks are :class:`~derivkit.storage.tombstones.OrderTombstones`' (a fleet
+    claims with :meth:`claim_order`, and :meth:`consumed_order` also says whether the claimer
+    lives; ``record_claim`` and ``unfinished_orders`` are one process's, unused here).
+
     ``lock_connections`` bounds how many users' locks this instance holds at once (each needs a
     connection of its own, kept apart from the storage's pool so the work under a lock never
     waits for a connection a lock holds).
