@@ -5,6 +5,7 @@ sends the trade again. One process on SQLite; the stop comes right after the cla
 
 from __future__ import annotations
 
+from derivkit.bot.interrupted import finish_interrupted
 from derivkit.core import ContractSpec, DerivClient
 from tests.bot.conftest import DEMO_TOKEN, OWNER, READ_TRADE, wait_until
 
@@ -122,7 +123,8 @@ async def test_a_finished_confirm_leaves_nothing_for_the_next_start(start_bot):
     sold = await _told(bot, card, f"Sold contract {contract_id}")
     await _all_marked(bot)
     await bot.restart()
-    assert _card(bot, card) == sold  # not edited again
+    assert await finish_interrupted(bot.rt) == 0  # nothing left to finish
+    assert _card(bot, card) == sold
     assert _sales(bot) == 1
 
 
