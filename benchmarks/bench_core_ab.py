@@ -34,7 +34,9 @@ from results import machine_line, write_section  # noqa: E402
 SCENARIOS = {
     "seq": (["seq", "--n", "10000"], "calls/s", "cpu_us_per_call"),
     "conc1": (["conc", "--callers", "1", "--n", "10000"], "calls/s", "cpu_us_per_call"),
+    "conc10": (["conc", "--callers", "10", "--n", "2000"], "calls/s", "cpu_us_per_call"),
     "conc100": (["conc", "--callers", "100", "--n", "200"], "calls/s", "cpu_us_per_call"),
+    "conc1000": (["conc", "--callers", "1000", "--n", "20"], "calls/s", "cpu_us_per_call"),
     "ticks1": (["ticks", "--streams", "1", "--n", "100000"], "ticks/s", "cpu_us_per_tick"),
     "ticks100": (["ticks", "--streams", "100", "--n", "1000"], "ticks/s", "cpu_us_per_tick"),
 }
