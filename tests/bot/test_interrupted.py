@@ -171,3 +171,16 @@ async def test_a_sent_sale_deriv_cannot_look_up_is_told_of_unknown_outcome(start
     text = await _told(bot, card, "may or may not have happened")
     assert "/portfolio and /statement" in text
     assert _sales(bot) == 0
+
+
+async def test_a_lookup_deriv_does_not_answer_in_time_gives_no_verdict(start_bot):
+    """Deriv silent: the check gives up after its wait (then the card says "unknown")."""
+    bot = await start_bot()
+    contract_id = await _sellable_contract(bot)
+    session = await bot.rt.session(OWNER)
+    bot.sim.faults.mute = True
+    order = {"kind": "sell", "contract_id": contract_id}
+    assert await bot.rt.desk.checked_with_deriv(session, order, wait=0.5) is None
+    bot.sim.faults.mute = False
+    checked = await bot.rt.desk.checked_with_deriv(session, order, wait=10)
+    assert checked is not None and "was <b>not</b> sold; it is still open" in checked
