@@ -32,7 +32,8 @@ PRUNE_AFTER = 86_400.0
 class ConsumedOrder:
     """A pending order a Confirm consumed (its tombstone): the ``order`` JSON, the instance
     that claimed it and when, when its trade was sent (None: not yet), what the card was told
-    in the end (None: the claimer has not finished), and whether the claimer is alive."""
+    in the end (None: the claimer has not finished), whether the claimer is alive, and the
+    order's ``nonce`` and user."""
 
     order: Any
     claimed_by: str
