@@ -184,3 +184,21 @@ async def test_a_lookup_deriv_does_not_answer_in_time_gives_no_verdict(start_bot
     bot.sim.faults.mute = False
     checked = await bot.rt.desk.checked_with_deriv(session, order, wait=10)
     assert checked is not None and "was <b>not</b> sold; it is still open" in checked
+
+
+async def test_a_sent_sell_all_is_checked_contract_by_contract(start_bot):
+    """/sellall stopped after sending: one contract was sold on Deriv, the other not; the card
+    says so for each."""
+    bot = await start_bot()
+    sold, kept = await _sellable_contract(bot), await _sellable_contract(bot)
+    card = await bot.send("/sellall")
+    assert card["buttons"] == ["Sell all", "Cancel"], card["text"]
+    nonce = await _nonce(bot, "sellall")
+    assert await bot.rt.orders.claim(nonce, OWNER) is not None
+    await bot.rt.orders.sending(nonce)
+    await bot.client.sell(sold)  # the one sale that reached Deriv before the stop
+    await bot.restart()
+    text = await _told(bot, card, "Checked with Deriv")
+    assert f"contract {sold} was sold, for " in text, text
+    assert f"contract {kept} was not sold; it is still open" in text, text
+    assert _sales(bot) == 1
