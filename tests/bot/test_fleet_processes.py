@@ -14,6 +14,7 @@ duties (leases) taken over within 15 s."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from derivkit.bot.limits import UserRateLimits
 from derivkit.sim import RateLimits, Simulator
 from tests.bot.conftest import BOT_TOKEN, READ_TRADE, wait_until
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -37,6 +39,8 @@ SETTLED = re.compile(r"Contract (\d+) .*(won|lost|broke even)")
 FIRED = re.compile(r"^🔔 \S+ (moved|is) ")  # not the "🔔 I will tell you when ..." reply
 #: The issue's bound: a dead instance's duties are taken over within this many seconds.
 TAKEOVER_BOUND = 15.0
+#: The bot's gap between one user's trades (its default).
+TRADE_GAP = UserRateLimits().trade_gap
 
 
 def token(user: int) -> str:
@@ -117,6 +121,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
                 raise AssertionError(
                     f"{len(missing)} not bought: {api.format_transcript(missing[0])}"
                 ) from None
+            bought_at = time.monotonic()  # every Confirm took its user's trade slot before this
 
             async def leases() -> dict[str, str]:
                 async with engine.connect() as connection:
@@ -138,7 +143,7 @@ async def test_a_fleet_of_three_serves_everyone_and_survives_a_kill(postgres_url
             victim = next(bot for bot in bots if bot.name == duties.most_common(1)[0][0])
             lost = {name for name, holder in held.items() if holder == victim.name}
             assert lost, held
-            in_flight = await _in_flight_on(api, victim, users)
+            in_flight = await _in_flight_on(api, victim, users, bought_at)
             stage("in flight")
             victim.kill()
             killed_at = time.monotonic()
@@ -244,7 +249,7 @@ class InFlight:
         return "Not sent: nothing was bought" in text
 
 
-async def _in_flight_on(api, victim, users) -> InFlight:
+async def _in_flight_on(api, victim, users, bought_at: float) -> InFlight:
     """Route everything to ``victim`` and leave it holding accepted, unfinished updates: six
     users' /balance (their replies held in the Bot API, so the handlers are still running),
     the first of them with a /price queued behind it, and four users' Confirm of a second buy
@@ -279,6 +284,10 @@ async def _in_flight_on(api, victim, users) -> InFlight:
     for user in talkers:
         api.user_sends("/balance", user_id=user)
     api.user_sends("/price R_100", user_id=talkers[0])
+    # One trade per user every TRADE_GAP s: a Confirm sooner after the user's first one is told
+    # to tap again, never "Sending…" (it failed CI once). The first ones were all processed
+    # before bought_at; the rule is the bot's clock, so waiting out the gap is deterministic.
+    await asyncio.sleep(max(0.0, bought_at + TRADE_GAP + 0.5 - time.monotonic()))
     queries = [api.user_taps(cards[u].message_id, label="Buy", user_id=u) for u in tappers]
     sent = len(talkers) + 1 + len(tappers)
 
