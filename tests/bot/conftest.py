@@ -23,7 +23,7 @@ import pytest
 
 from derivkit.bot import running_bot
 from derivkit.bot.runtime import BotRuntime, runtime
-from derivkit.core import DerivClient
+from derivkit.core import ContractSpec, DerivClient
 from derivkit.settings import BotSettings
 from derivkit.sim import RateLimits, Simulator
 from derivkit.storage import Storage, TokenCipher, default_url
@@ -157,6 +157,18 @@ async def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> None
             if result:
                 return
             await asyncio.sleep(0.01)
+
+
+async def sellable_contract(client: DerivClient) -> int:
+    """Buy a 10-minute CALL on R_100 with ``client`` (outside any bot) and return its id once
+    it can be sold (past its entry tick)."""
+    spec = ContractSpec("CALL", "R_100", amount=5, duration=10, duration_unit="m")
+    receipt = await client.buy(spec, price=5)
+    async with await client.open_contract(receipt.contract_id) as states:
+        async for state in states:
+            if state.is_valid_to_sell:
+                return receipt.contract_id
+    raise AssertionError("the contract's stream ended")
 
 
 @pytest.fixture

@@ -6,22 +6,10 @@ sends the trade again. One process on SQLite; the stop comes right after the cla
 from __future__ import annotations
 
 from derivkit.bot.interrupted import finish_interrupted
-from derivkit.core import ContractSpec, DerivClient
-from tests.bot.conftest import DEMO_TOKEN, OWNER, READ_TRADE, wait_until
+from derivkit.core import DerivClient
+from tests.bot.conftest import DEMO_TOKEN, OWNER, READ_TRADE, sellable_contract, wait_until
 
 ALICE, ALICE_TOKEN = 601, "alice-token-0601"
-
-
-async def _sellable_contract(bot) -> int:
-    """A contract of the owner's account, bought outside the bot, past its entry tick."""
-    receipt = await bot.client.buy(
-        ContractSpec("CALL", "R_100", amount=5, duration=10, duration_unit="m"), price=5
-    )
-    async with await bot.client.open_contract(receipt.contract_id) as states:
-        async for state in states:
-            if state.is_valid_to_sell:
-                return receipt.contract_id
-    raise AssertionError("the contract's stream ended")
 
 
 async def _nonce(bot, kind: str, user_id: int = OWNER) -> str:
@@ -71,7 +59,7 @@ async def _told(bot, card, words: str) -> str:
 
 async def test_a_sale_claimed_but_never_sent_is_told_not_sent(start_bot):
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     card = await bot.send(f"/sell {contract_id}")
     assert card["buttons"] == ["Sell", "Cancel"], card["text"]
     await _claimed_then_stopped(bot, "sell", sent=False)
@@ -83,7 +71,7 @@ async def test_a_sale_claimed_but_never_sent_is_told_not_sent(start_bot):
 
 async def test_a_sent_sale_that_reached_deriv_is_checked_and_told_sold(start_bot):
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     card = await bot.send(f"/sell {contract_id}")
     nonce = await _nonce(bot, "sell")
     assert await bot.rt.orders.claim(nonce, OWNER) is not None
@@ -97,7 +85,7 @@ async def test_a_sent_sale_that_reached_deriv_is_checked_and_told_sold(start_bot
 
 async def test_a_sent_sale_that_never_reached_deriv_is_told_still_open(start_bot):
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     card = await bot.send(f"/sell {contract_id}")
     await _claimed_then_stopped(bot, "sell", sent=True)
     text = await _told(bot, card, "Checked with Deriv")
@@ -117,7 +105,7 @@ async def test_a_buy_claimed_but_never_journaled_is_told_not_bought(start_bot):
 
 async def test_a_finished_confirm_leaves_nothing_for_the_next_start(start_bot):
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     card = await bot.send(f"/sell {contract_id}")
     await bot.tap(card, "Sell")
     sold = await _told(bot, card, f"Sold contract {contract_id}")
@@ -136,13 +124,8 @@ async def test_a_sent_sale_of_a_user_gone_since_is_told_of_unknown_outcome(start
     )
     await bot.connect(ALICE, ALICE_TOKEN)
     async with DerivClient(bot.sim.url, token=ALICE_TOKEN) as alice:
-        spec = ContractSpec("CALL", "R_100", amount=5, duration=10, duration_unit="m")
-        receipt = await alice.buy(spec, price=5)
-        async with await alice.open_contract(receipt.contract_id) as states:
-            async for state in states:
-                if state.is_valid_to_sell:
-                    break
-    card = await bot.send(f"/sell {receipt.contract_id}", user_id=ALICE)
+        contract_id = await sellable_contract(alice)
+    card = await bot.send(f"/sell {contract_id}", user_id=ALICE)
     assert card["buttons"] == ["Sell", "Cancel"], card["text"]
     nonce = await _nonce(bot, "sell", ALICE)
     assert await bot.rt.orders.claim(nonce, ALICE) is not None
@@ -159,7 +142,7 @@ async def test_a_sent_sale_deriv_cannot_look_up_is_told_of_unknown_outcome(start
     connected another account since). A tap on its card (its buttons were never taken away)
     looks it up: Deriv's error ends in "unknown", with where to look, not in an error."""
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     card = await bot.send(f"/sell {contract_id}")
     nonce = await _nonce(bot, "sell")
     order = bot.rt.orders.export(OWNER)[nonce][1] | {"contract_id": 4_000_000_001}
@@ -176,7 +159,7 @@ async def test_a_sent_sale_deriv_cannot_look_up_is_told_of_unknown_outcome(start
 async def test_a_lookup_deriv_does_not_answer_in_time_gives_no_verdict(start_bot):
     """Deriv silent: the check gives up after its wait (then the card says "unknown")."""
     bot = await start_bot()
-    contract_id = await _sellable_contract(bot)
+    contract_id = await sellable_contract(bot.client)
     session = await bot.rt.session(OWNER)
     bot.sim.faults.mute = True
     order = {"kind": "sell", "contract_id": contract_id}
@@ -190,7 +173,7 @@ async def test_a_sent_sell_all_is_checked_contract_by_contract(start_bot):
     """/sellall stopped after sending: one contract was sold on Deriv, the other not; the card
     says so for each."""
     bot = await start_bot()
-    sold, kept = await _sellable_contract(bot), await _sellable_contract(bot)
+    sold, kept = await sellable_contract(bot.client), await sellable_contract(bot.client)
     card = await bot.send("/sellall")
     assert card["buttons"] == ["Sell all", "Cancel"], card["text"]
     nonce = await _nonce(bot, "sellall")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-from derivkit.core import ContractSpec, DerivClient
+from derivkit.core import DerivClient
 from derivkit.sim import RateLimits, Simulator
-from tests.bot.conftest import BOT_TOKEN, wait_until
+from tests.bot.conftest import BOT_TOKEN, sellable_contract, wait_until
 from tests.bot.test_cli import read_until, spawn_bot, stop
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -34,12 +34,7 @@ async def test_a_sale_sent_by_a_killed_process_is_checked_and_told_at_the_next_s
         FakeTelegramAPI(token=BOT_TOKEN) as api,
     ):
         async with DerivClient(sim.url, token=TOKEN) as client:
-            spec = ContractSpec("CALL", "R_100", amount=5, duration=10, duration_unit="m")
-            receipt = await client.buy(spec, price=5)
-            async with await client.open_contract(receipt.contract_id) as states:
-                async for state in states:
-                    if state.is_valid_to_sell:
-                        break
+            contract_id = await sellable_contract(client)
         account = sim.accounts[TOKEN]
 
         def card_text(message_id: int) -> str:
@@ -49,7 +44,7 @@ async def test_a_sale_sent_by_a_killed_process_is_checked_and_told_at_the_next_s
         try:
             api.user_sends(f"/connect {TOKEN}", user_id=USER)
             assert "✅ Connected" in (await api.next_bot_message(chat_id=USER, timeout=10))["text"]
-            api.user_sends(f"/sell {receipt.contract_id}", user_id=USER)
+            api.user_sends(f"/sell {contract_id}", user_id=USER)
             card = await api.next_bot_message(chat_id=USER, timeout=10)
             assert card["buttons"] == ["Sell", "Cancel"], card["text"]
             sim.faults.token_delay[TOKEN] = 600.0  # Deriv sells, its reply never comes in time
@@ -66,9 +61,9 @@ async def test_a_sale_sent_by_a_killed_process_is_checked_and_told_at_the_next_s
                 lambda: "Checked with Deriv" in card_text(card["message_id"]), timeout=30
             )
             text = card_text(card["message_id"])
-            assert f"contract {receipt.contract_id} was sold, for " in text, text
+            assert f"contract {contract_id} was sold, for " in text, text
             assert sum(t.action_type == "sell" for t in account.transactions) == 1
-            settled = f"Contract {receipt.contract_id} (CALL R_100)"  # and its settlement told
+            settled = f"Contract {contract_id} (CALL R_100)"  # and its settlement told
             await wait_until(
                 lambda: any(settled in (m.text or "") for m in api.transcript(USER)), timeout=10
             )
