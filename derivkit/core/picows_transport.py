@@ -120,7 +120,28 @@ def _masked_frames(payloads: list[bytes]) -> bytes:
 
 
 class _Listener(WSListener):
-    """Receives picows' callbacks for one connection."""
+    """Receives picows' callbacks for one connection.
+
+    Slotted: on a subclass of picows' Cython class, instance-dict attributes miss the
+    interpreter's attribute caches (about four times slower), and every frame reads several.
+    """
+
+    __slots__ = (
+        "_loop",
+        "backlog",
+        "batch",
+        "closed",
+        "disconnected",
+        "fragments",
+        "frames",
+        "paused",
+        "routed",
+        "sink",
+        "transport",
+        "waiter",
+        "woke",
+        "writable",
+    )
 
     def __init__(self) -> None:
         self.sink: FrameSink | None = None
@@ -147,6 +168,14 @@ class _Listener(WSListener):
         self.transport = transport
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        last = frame.last_in_buffer
+        if last and not self.routed and not self.backlog:
+            # A read's only frame (a reply to a lone caller): routed at once; it can wake one
+            # caller at most, so it opens no batch.
+            sink = self.sink
+            if sink is not None and frame.msg_type is _TEXT and frame.fin:
+                sink(frame.get_payload_as_memoryview())  # decoded at once: no copy
+                return
         kind = frame.msg_type
         if kind is _TEXT or kind is _BINARY:
             if not frame.fin:
@@ -154,7 +183,7 @@ class _Listener(WSListener):
                 return
             sink = self.sink
             if sink is not None and not self.backlog and self.routed < BURST:
-                if frame.last_in_buffer:  # the usual case: a read's only (or last) frame
+                if last:  # the usual case: a read's only (or last) frame
                     woke = self.woke
                     if sink(frame.get_payload_as_memoryview()):  # decoded at once: no copy
                         woke += 1
@@ -170,7 +199,7 @@ class _Listener(WSListener):
                 self._queue(frame.get_payload_as_bytes())
             else:
                 self._defer(frame.get_payload_as_bytes())
-            if frame.last_in_buffer:
+            if last:
                 if self.woke > 1 and self.batch is None:
                     self._open_batch()
                 self.woke = 0

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from derivkit.core import (
+    APIError,
     ConnectionLost,
     DerivClient,
     InvalidSymbol,
@@ -330,6 +331,20 @@ async def test_a_call_over_the_announced_limit_waits_instead_of_being_sent(serve
         await api.request({"time": 1}, timeout=1)
 
 
+async def test_limits_a_caller_reads_hold_for_every_call_from_then_on(server):
+    """Adopting limits closes request()'s fast path (which does not consult the limiter)."""
+    server.handler = announcing_general_limit(per_minute=2)
+    async with client_for(server, respect_rate_limits=False) as api:
+        await api.request({"ping": 1})  # the fast path, while no limits are known
+        await api.website_status()  # adopts the limits
+        for _ in range(2):
+            with pytest.raises(APIError, match="Unrecognised"):
+                await api.request({"active_symbols": "brief"})
+        with pytest.raises(RequestTimeout, match="rate-limit slot"):
+            await api.request({"active_symbols": "brief"}, timeout=0.2)
+        assert sum("active_symbols" in r for r in server.requests) == 2
+
+
 async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(server):
     async def odd(fake, connection, request):
         if "time" in request:
@@ -391,3 +406,20 @@ async def test_cancelling_a_subscribe_forgets_the_stream_once_it_opens(server):
         await server.release_held()  # the stream opens upstream with nobody left to read it
         await server.wait_for(lambda: any("forget" in r for r in server.requests))
         assert server.streams == {}
+
+
+async def test_a_reply_for_a_caller_cancelled_meanwhile_is_dropped(server):
+    """The caller gave up (its future is cancelled) but has not run since: the reply's route
+    must not fail on the cancelled future, and the call is forgotten."""
+    server.held_calls = {"ping"}
+    async with client_for(server, respect_rate_limits=False) as api:
+        caller = asyncio.create_task(api.request({"ping": 1}))
+        await server.wait_for(lambda: any("ping" in r for r in server.requests))
+        (req_id,) = (r["req_id"] for r in server.requests if "ping" in r)
+        reply = {"echo_req": {"ping": 1, "req_id": req_id}, "msg_type": "ping", "ping": "pong"}
+        caller.cancel()  # cancels the future it awaits, at once
+        assert api._route_frame(json.dumps({**reply, "req_id": req_id}).encode())
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        assert api.pending_calls == 0
+        assert (await api.request({"time": 1}))["time"] == 1_700_000_000

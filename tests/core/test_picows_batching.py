@@ -135,17 +135,19 @@ async def test_frames_of_an_open_batch_go_out_before_the_close_frame():
     assert [request["req_id"] for request in server.requests] == [0, 1, 2]
 
 
-async def test_a_burst_of_ticks_opens_no_batch(holding_server):
+async def test_a_burst_of_ticks_opens_no_batch(holding_server, monkeypatch):
     """Stream messages wake readers, not senders: no batch (no flush callback) for them."""
     server = holding_server
     server.held_calls = set()
     api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
     await api.connect()
     try:
-        listener = api._transport._listener  # type: ignore[union-attr]
+        listener_class = type(api._transport._listener)  # type: ignore[union-attr]
         opened = []
-        open_batch = listener._open_batch
-        listener._open_batch = lambda: (opened.append(1), open_batch())
+        open_batch = listener_class._open_batch
+        monkeypatch.setattr(
+            listener_class, "_open_batch", lambda self: (opened.append(1), open_batch(self))
+        )
         async with asyncio.timeout(5), api.subscribe({"ticks": "R_100"}) as ticks:
             await anext(ticks)
             ((sub_id, (connection, request)),) = server.streams.items()
@@ -204,3 +206,60 @@ async def test_a_full_write_buffer_makes_callers_wait_instead_of_growing_memory(
             assert not listener.paused
         finally:
             await api.close()
+
+
+def raw_server_frame(opcode: int, fin: bool, payload: bytes) -> bytes:
+    """An unmasked server frame of any opcode (short payloads only)."""
+    assert len(payload) < 126
+    return bytes(((0x80 if fin else 0) | opcode, len(payload))) + payload
+
+
+async def held_ping(server: FakeDeriv, api: DerivClient) -> tuple[asyncio.Task[Any], Any, bytes]:
+    """A ping in flight, held by the server: the task, the server's connection, and the reply."""
+    caller = asyncio.create_task(api.request({"ping": 1}))
+    await server.wait_for(lambda: bool(server.hold.get("ping")))
+    ((connection, request),) = server.hold.pop("ping")
+    reply = json.dumps(server._envelope(request, "ping", "pong")).encode()
+    return caller, connection, reply
+
+
+async def test_a_reply_in_fragments_read_one_by_one_is_routed_whole(holding_server, monkeypatch):
+    """A fragment alone in a read is not a message: the reply is routed once it is complete."""
+    server = holding_server
+    api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
+    await api.connect()
+    try:
+        listener_class = type(api._transport._listener)  # type: ignore[union-attr]
+        on_ws_frame = listener_class.on_ws_frame
+        fragment_read = asyncio.Event()
+
+        def spy(self: Any, transport: Any, frame: Any) -> None:
+            on_ws_frame(self, transport, frame)
+            if self.fragments is not None:
+                fragment_read.set()
+
+        monkeypatch.setattr(listener_class, "on_ws_frame", spy)
+        caller, connection, reply = await held_ping(server, api)
+        half = len(reply) // 2
+        connection.transport.write(raw_server_frame(0x1, False, reply[:half]))
+        async with asyncio.timeout(5):
+            await fragment_read.wait()
+        assert not caller.done()
+        connection.transport.write(raw_server_frame(0x0, True, reply[half:]))
+        async with asyncio.timeout(5):
+            assert (await caller)["ping"] == "pong"
+    finally:
+        await api.close()
+
+
+async def test_a_reply_in_a_binary_frame_is_routed(holding_server):
+    server = holding_server
+    api = DerivClient(server.url, transport=PicowsTransport, respect_rate_limits=False)
+    await api.connect()
+    try:
+        caller, connection, reply = await held_ping(server, api)
+        connection.transport.write(raw_server_frame(0x2, True, reply))
+        async with asyncio.timeout(5):
+            assert (await caller)["ping"] == "pong"
+    finally:
+        await api.close()

@@ -54,6 +54,13 @@ def test_take_reply_takes_only_plain_successful_replies_to_pending_calls():
     assert mux.take_reply(reply(ping.payload, "ping", "pong")) is None  # answered once only
 
 
+def test_a_pending_call_shows_no_secret():
+    mux = Multiplexer()
+    call = mux.open_call({"authorize": "secret-token"}, waiter="w")
+    assert "secret-token" not in repr(call) + str(call)
+    assert "authorize" in repr(call)
+
+
 def test_error_reply_rejects_with_typed_error_and_masks_the_token():
     mux = Multiplexer()
     call = mux.open_call({"ticks_history": "XYZ", "authorize": "secret-token"}, waiter="w")
