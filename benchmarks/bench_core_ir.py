@@ -5,7 +5,7 @@
 
 A development aid beside ``bench_core_ab.py``: on this shared virtual machine the time of one
 call spreads by several per cent from run to run, more than the changes it is meant to judge;
-the instructions a client executes per call do not (they repeat to within 0.5 %). Each client
+the instructions a client executes per call barely do (within 1.5 % between runs). Each client
 runs its scenario under callgrind twice, with ``n`` and ``4 n`` calls, and the difference over
 ``3 n`` calls is what one call costs, startup and warm-up cancelled. Instructions are not time
 (a cache miss or a system call costs more than its count says), so the timed benchmarks stay
