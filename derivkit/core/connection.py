@@ -760,10 +760,8 @@ class DerivConnection:
                 except BaseException:
                     self._mux.cancel_call(call)  # a reply settles (and forgets) the call itself
                     raise
-        return await self._request(payload, timeout)
-
-    async def _request(self, payload: Mapping[str, Any], timeout: float | None) -> dict[str, Any]:
-        """:meth:`request` outside its fast path: every check, then :meth:`_call`."""
+        # Every other case (no coroutine of its own: it would cost each call a frame, and
+        # every call takes this way while the server's rate limits are respected).
         if (type(payload) is not dict and not isinstance(payload, Mapping)) or not payload:
             raise UsageError("a request is a non-empty dict, e.g. {'ping': 1}")
         if payload.get("subscribe"):
