@@ -86,6 +86,37 @@ def report(
     return rows
 
 
+def chosen(
+    parser: argparse.ArgumentParser, scenarios: str, known: list[str], main_ref: str
+) -> tuple[list[str], list[str]]:
+    """The scenarios asked for (an unknown one is a usage error) and the clients to run: the
+    reference, derivkit, and "derivkit (main)" exported at ``main_ref`` when one is given."""
+    names = scenarios.split(",")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        parser.error(f"unknown scenarios {unknown}; choose from {known}")
+    clients = ["picows", "derivkit"]
+    if main_ref:
+        failure = ensure_main(main_ref)
+        if failure:
+            raise SystemExit(f"cannot export {main_ref}: {failure}")
+        clients.append("main")
+    return names, clients
+
+
+def run_stamp(main_ref: str) -> tuple[str, str]:
+    """The date (UTC) and which derivkit ran: "derivkit at <commit> (working tree)", and the
+    exported main's commit when there was a ``main_ref`` column."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE.parent
+    ).stdout.strip()
+    versions = f"derivkit at {commit} (working tree)"
+    if main_ref:
+        versions += f', "derivkit (main)" at {(MAIN_TREE / "COMMIT").read_text().strip()}'
+    date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
+    return date, versions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="seq,conc1,ticks1")
@@ -94,16 +125,7 @@ def main() -> None:
     parser.add_argument("--main", default="", help="git ref of a 'derivkit (main)' column")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    names = args.scenarios.split(",")
-    unknown = [name for name in names if name not in SCENARIOS]
-    if unknown:
-        parser.error(f"unknown scenarios {unknown}; choose from {sorted(SCENARIOS)}")
-    clients = ["picows", "derivkit"]
-    if args.main:
-        failure = ensure_main(args.main)
-        if failure:
-            raise SystemExit(f"cannot export {args.main}: {failure}")
-        clients.append("main")
+    names, clients = chosen(parser, args.scenarios, sorted(SCENARIOS), args.main)
     server_cpu, client_cpu = PINS[args.pin]
     load = os.getloadavg()
     server = Server(deflate=False)
@@ -120,18 +142,13 @@ def main() -> None:
             print("\n".join(rows[-len(clients) :]), flush=True)
     finally:
         server.stop()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE.parent
-    ).stdout.strip()
-    main_commit = (MAIN_TREE / "COMMIT").read_text().strip() if args.main else ""
-    date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
+    date, versions = run_stamp(args.main)
     body = f"""## derivkit vs the picows reference, paired rounds (`bench_core_ab.py`)
 
 - Date: {date}; {machine_line()}; load average (1, 5, 15 min) \
 {", ".join(f"{value:.2f}" for value in load)} at the start
 - Command: `python benchmarks/bench_core_ab.py --scenarios {args.scenarios} --rounds \
-{args.rounds} --pin {args.pin}{f" --main {args.main}" if args.main else ""}`; derivkit at \
-{commit} (working tree){f', "derivkit (main)" at {main_commit}' if main_commit else ""}
+{args.rounds} --pin {args.pin}{f" --main {args.main}" if args.main else ""}`; {versions}
 - Each round runs every client once, the order rotating; ratios are derivkit / reference of the
   same round, median over the rounds, with a 90 % bootstrap interval. Pinning: `{args.pin}`.
 

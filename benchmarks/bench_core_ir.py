@@ -28,7 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_core import CLIENT_ENV, CLIENT_LABEL, MAIN_TREE, Server, client_command, ensure_main  # noqa: E402
+from bench_core import CLIENT_ENV, CLIENT_LABEL, Server, client_command  # noqa: E402
+from bench_core_ab import chosen, run_stamp  # noqa: E402
 from results import machine_line, write_section  # noqa: E402
 
 #: scenario -> (client arguments before ``--n``, callers or streams, ``--n`` of the shorter run:
@@ -77,16 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    names = args.scenarios.split(",")
-    unknown = [name for name in names if name not in SCENARIOS]
-    if unknown:
-        parser.error(f"unknown scenarios {unknown}; choose from {sorted(SCENARIOS)}")
-    clients = ["picows", "derivkit"]
-    if args.main:
-        failure = ensure_main(args.main)
-        if failure:
-            raise SystemExit(f"cannot export {args.main}: {failure}")
-        clients.append("main")
+    names, clients = chosen(parser, args.scenarios, sorted(SCENARIOS), args.main)
     server = Server(deflate=False)
     rows: list[str] = []
     try:
@@ -100,17 +92,12 @@ def main() -> None:
                 print(rows[-1], flush=True)
     finally:
         server.stop()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE.parent
-    ).stdout.strip()
-    main_commit = (MAIN_TREE / "COMMIT").read_text().strip() if args.main else ""
-    date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
+    date, versions = run_stamp(args.main)
     body = f"""## derivkit vs the picows reference, instructions per call (`bench_core_ir.py`)
 
 - Date: {date}; {machine_line()}
 - Command: `python benchmarks/bench_core_ir.py --scenarios {args.scenarios}\
-{f" --main {args.main}" if args.main else ""}`; derivkit at {commit} (working tree)\
-{f', "derivkit (main)" at {main_commit}' if main_commit else ""}
+{f" --main {args.main}" if args.main else ""}`; {versions}
 - Client instructions per call under callgrind (the difference between a run of 4 n calls
   and one of n, over 3 n), user space only; the server runs natively.
 
